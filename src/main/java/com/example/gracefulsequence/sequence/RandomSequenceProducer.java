@@ -1,0 +1,160 @@
+package com.example.gracefulsequence.sequence;
+
+import java.time.Clock;
+import java.time.temporal.ChronoUnit;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.random.RandomGenerator;
+
+import com.example.gracefulsequence.sequence.SequenceValue.Source;
+import com.example.gracefulsequence.shutdown.ShutdownStep;
+import com.example.gracefulsequence.shutdown.ShutdownTimeline;
+import com.example.gracefulsequence.state.StateFile;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * Produces a uniform random value in {@code [0, bound)} every period on its own thread,
+ * saves it to the state file and hands it to the {@link SequenceHub}. The first value
+ * comes as soon as it starts.
+ * <p>
+ * Stopping wakes the thread at once, and the callback runs when the thread has ended.
+ *
+ * @author graceful-sequence contributors
+ */
+@Component
+final class RandomSequenceProducer implements SmartLifecycle {
+
+	private static final Logger logger = LoggerFactory.getLogger(RandomSequenceProducer.class);
+
+	private final long periodNanos;
+
+	private final int bound;
+
+	private final RandomGenerator random;
+
+	private final Clock clock;
+
+	private final SequenceHub hub;
+
+	private final StateFile stateFile;
+
+	private final ShutdownTimeline timeline;
+
+	private final Counter values;
+
+	private final CountDownLatch stopRequested = new CountDownLatch(1);
+
+	private final AtomicReference<@Nullable Runnable> stopCallback = new AtomicReference<>();
+
+	private volatile @Nullable Thread thread;
+
+	private long index;
+
+	RandomSequenceProducer(SequenceProperties properties, RandomGenerator random, Clock clock, SequenceHub hub,
+			StateFile stateFile, ShutdownTimeline timeline, MeterRegistry meterRegistry) {
+		this.periodNanos = properties.period().toNanos();
+		this.bound = properties.bound();
+		this.random = random;
+		this.clock = clock;
+		this.hub = hub;
+		this.stateFile = stateFile;
+		this.timeline = timeline;
+		this.values = Counter.builder("sequence.values")
+			.description("Values produced by the sequence")
+			.register(meterRegistry);
+	}
+
+	@Override
+	public void start() {
+		Thread producer = new Thread(this::produce, "sequence-producer");
+		this.thread = producer;
+		producer.start();
+	}
+
+	@Override
+	public void stop() {
+		throw new UnsupportedOperationException("Stop must not be invoked directly");
+	}
+
+	@Override
+	public void stop(Runnable callback) {
+		this.timeline.begin(ShutdownStep.PRODUCER);
+		logger.info("Closing sequence");
+		this.stopCallback.set(callback);
+		this.stopRequested.countDown();
+		Thread producer = this.thread;
+		if (producer == null || !producer.isAlive()) {
+			runStopCallback();
+		}
+	}
+
+	@Override
+	public boolean isRunning() {
+		Thread producer = this.thread;
+		return producer != null && producer.isAlive() && this.stopRequested.getCount() > 0;
+	}
+
+	private void produce() {
+		long next = System.nanoTime();
+		try {
+			while (!this.stopRequested.await(next - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+				emit();
+				// Fixed rate, without a burst of catch-up values after a stall
+				next = Math.max(next + this.periodNanos, System.nanoTime());
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		finally {
+			runStopCallback();
+		}
+	}
+
+	private void emit() {
+		try {
+			int value = this.random.nextInt(this.bound);
+			SequenceValue next = new SequenceValue(value, ++this.index,
+					this.clock.instant().truncatedTo(ChronoUnit.MILLIS), Source.LIVE);
+			logger.info("Received: {}", value);
+			this.stateFile.checkpoint(value);
+			this.hub.publish(next);
+			this.values.increment();
+		}
+		catch (RuntimeException ex) {
+			logger.error("Could not emit value {} of the sequence; going on with the next", this.index, ex);
+		}
+	}
+
+	private void runStopCallback() {
+		Runnable callback = this.stopCallback.getAndSet(null);
+		if (callback != null) {
+			callback.run();
+		}
+	}
+
+	/**
+	 * Stops after the web server has drained, which happens in
+	 * {@link WebServerApplicationContext#GRACEFUL_SHUTDOWN_PHASE}, so that the requests
+	 * that wait for the next value during the drain get it.
+	 */
+	@Override
+	public int getPhase() {
+		return WebServerApplicationContext.GRACEFUL_SHUTDOWN_PHASE - 1;
+	}
+
+	@Override
+	public boolean isPauseable() {
+		return false;
+	}
+
+}

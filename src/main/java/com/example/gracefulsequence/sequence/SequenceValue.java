@@ -1,0 +1,45 @@
+package com.example.gracefulsequence.sequence;
+
+import java.time.Instant;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/**
+ * One value of the sequence, as clients see it.
+ *
+ * @param value the random number
+ * @param index how many values this process has produced, this one included (1-based); 0
+ * for a value restored from the state file
+ * @param emittedAt when the value was produced, or saved for a restored value
+ * @param source whether the value was produced by this process or restored
+ * @author graceful-sequence contributors
+ */
+public record SequenceValue(int value, long index, Instant emittedAt, Source source) {
+
+	static SequenceValue restored(int value, Instant savedAt) {
+		return new SequenceValue(value, 0, savedAt, Source.RESTORED);
+	}
+
+	/**
+	 * Where a value comes from.
+	 */
+	public enum Source {
+
+		/**
+		 * Produced by this process.
+		 */
+		LIVE,
+
+		/**
+		 * Read from the state file at start-up.
+		 */
+		RESTORED;
+
+		@JsonValue
+		String wireName() {
+			return name().toLowerCase(java.util.Locale.ROOT);
+		}
+
+	}
+
+}

@@ -1,0 +1,93 @@
+package com.example.gracefulsequence.shutdown;
+
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * Keeps the service serving for {@code shutdown.drain-delay} after readiness went down,
+ * so that load balancers and Kubernetes endpoints stop sending traffic before the port
+ * closes.
+ *
+ * @author graceful-sequence contributors
+ */
+@Component
+final class DrainDelayLifecycle implements SmartLifecycle {
+
+	/**
+	 * Stops after the streams are closed and before the web server drains, which stops in
+	 * {@link WebServerApplicationContext#GRACEFUL_SHUTDOWN_PHASE}.
+	 */
+	static final int PHASE = WebServerApplicationContext.GRACEFUL_SHUTDOWN_PHASE + 1;
+
+	private static final Logger logger = LoggerFactory.getLogger(DrainDelayLifecycle.class);
+
+	private final Duration drainDelay;
+
+	private final ShutdownTimeline timeline;
+
+	private volatile boolean running;
+
+	DrainDelayLifecycle(ShutdownProperties properties, ShutdownTimeline timeline) {
+		this.drainDelay = properties.drainDelay();
+		this.timeline = timeline;
+	}
+
+	@Override
+	public void start() {
+		this.running = true;
+	}
+
+	@Override
+	public void stop() {
+		throw new UnsupportedOperationException("Stop must not be invoked directly");
+	}
+
+	@Override
+	public void stop(Runnable callback) {
+		this.running = false;
+		this.timeline.begin(ShutdownStep.DRAIN_DELAY);
+		if (this.drainDelay.isZero()) {
+			startDrain(callback);
+			return;
+		}
+		logger.info("Serving for another {} ms before draining HTTP requests", this.drainDelay.toMillis());
+		ScheduledExecutorService timer = Executors
+			.newSingleThreadScheduledExecutor((task) -> new Thread(task, "shutdown-drain-delay"));
+		timer.schedule(() -> startDrain(callback), this.drainDelay.toNanos(), TimeUnit.NANOSECONDS);
+		timer.shutdown();
+	}
+
+	private void startDrain(Runnable callback) {
+		this.timeline.begin(ShutdownStep.HTTP_DRAIN);
+		callback.run();
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	/**
+	 * Stops after the streams are closed and before the web server drains, which stops in
+	 * {@link WebServerApplicationContext#GRACEFUL_SHUTDOWN_PHASE}.
+	 */
+	@Override
+	public int getPhase() {
+		return WebServerApplicationContext.GRACEFUL_SHUTDOWN_PHASE + 1;
+	}
+
+	@Override
+	public boolean isPauseable() {
+		return false;
+	}
+
+}

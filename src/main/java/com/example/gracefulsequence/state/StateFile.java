@@ -1,0 +1,274 @@
+package com.example.gracefulsequence.state;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.example.gracefulsequence.shutdown.ShutdownStep;
+import com.example.gracefulsequence.shutdown.ShutdownTimeline;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.annotation.PreDestroy;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+
+/**
+ * The file that keeps the last value of the sequence: one line,
+ * {@code Last number from random sequence: N}, replaced atomically on every write so that
+ * a crash at any instant leaves either the previous or the new complete file.
+ * <p>
+ * A failed write never throws: it is logged, counted in {@code sequence.state.writes} and
+ * reported by this health indicator until a write succeeds again.
+ *
+ * @author graceful-sequence contributors
+ */
+public final class StateFile implements HealthIndicator {
+
+	private static final Logger logger = LoggerFactory.getLogger(StateFile.class);
+
+	static final String PREFIX = "Last number from random sequence: ";
+
+	private static final Pattern LINE = Pattern.compile(Pattern.quote(PREFIX) + "(\\d{1,10})\\n?");
+
+	private static final Duration ERROR_LOG_INTERVAL = Duration.ofMinutes(1);
+
+	private static final DateTimeFormatter CORRUPT_SUFFIX = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'")
+		.withZone(ZoneOffset.UTC);
+
+	private static final String PROPERTY = "sequence.state-file";
+
+	private final Path path;
+
+	private final Path temporary;
+
+	private final Clock clock;
+
+	private final ShutdownTimeline timeline;
+
+	private final Counter successes;
+
+	private final Counter failures;
+
+	private @Nullable Integer latest;
+
+	private long consecutiveFailures;
+
+	private @Nullable String lastError;
+
+	private @Nullable Instant lastErrorLoggedAt;
+
+	/**
+	 * Create a state file at the given path, checking that it can be written.
+	 * @param path the path of the file, relative to the working directory
+	 * @param clock the clock to name corrupt files by
+	 * @param timeline the shutdown timeline, for the final write's step
+	 * @param meterRegistry where to count writes
+	 * @throws InvalidConfigurationPropertyValueException if the path is a directory or
+	 * its directory cannot be written
+	 */
+	public StateFile(Path path, Clock clock, ShutdownTimeline timeline, MeterRegistry meterRegistry) {
+		this.path = path.toAbsolutePath().normalize();
+		this.temporary = this.path.resolveSibling(this.path.getFileName() + ".tmp");
+		this.clock = clock;
+		this.timeline = timeline;
+		this.successes = writes(meterRegistry, "success");
+		this.failures = writes(meterRegistry, "failure");
+		checkWritable();
+	}
+
+	private static Counter writes(MeterRegistry meterRegistry, String outcome) {
+		return Counter.builder("sequence.state.writes")
+			.description("Writes of the state file")
+			.tag("outcome", outcome)
+			.register(meterRegistry);
+	}
+
+	private void checkWritable() {
+		if (Files.isDirectory(this.path)) {
+			throw new InvalidConfigurationPropertyValueException(PROPERTY, this.path,
+					"It is a directory. Point it at a file, for example " + this.path.resolve("last-num-from-seq.txt")
+							+ ".");
+		}
+		Path directory = this.path.getParent();
+		try {
+			Files.createDirectories(directory);
+			Files.deleteIfExists(this.temporary);
+			Files.delete(Files.createTempFile(directory, ".write-check-", ".tmp"));
+		}
+		catch (IOException | SecurityException ex) {
+			throw new InvalidConfigurationPropertyValueException(PROPERTY, this.path,
+					"Its directory " + directory + " cannot be written (" + describe(ex)
+							+ "). Make the directory writable for the user that runs the service, "
+							+ "or point the property at a file in a writable directory.",
+					ex);
+		}
+	}
+
+	/**
+	 * The absolute path of the file.
+	 * @return the path
+	 */
+	public Path path() {
+		return this.path;
+	}
+
+	/**
+	 * Read the saved value. A file that cannot be parsed is moved aside as
+	 * {@code <name>.corrupt-<timestamp>} and treated as absent.
+	 * @return the saved value, or empty if there is none
+	 */
+	public Optional<SavedValue> restore() {
+		String content;
+		Instant savedAt;
+		try {
+			content = Files.readString(this.path, StandardCharsets.UTF_8);
+			savedAt = Files.getLastModifiedTime(this.path).toInstant();
+		}
+		catch (NoSuchFileException ex) {
+			logger.info("No state file at {}; starting without a value", this.path);
+			return Optional.empty();
+		}
+		catch (IOException ex) {
+			return moveAside("it cannot be read (" + describe(ex) + ")");
+		}
+		Integer value = parse(content);
+		if (value == null) {
+			return moveAside("it does not hold one line '" + PREFIX + "N'");
+		}
+		synchronized (this) {
+			this.latest = value;
+		}
+		logger.info("Restored value {} from state file {} saved at {}", value, this.path, savedAt);
+		return Optional.of(new SavedValue(value, savedAt));
+	}
+
+	static @Nullable Integer parse(String content) {
+		Matcher matcher = LINE.matcher(content);
+		if (!matcher.matches()) {
+			return null;
+		}
+		try {
+			return Integer.valueOf(matcher.group(1));
+		}
+		catch (NumberFormatException ex) {
+			return null;
+		}
+	}
+
+	private Optional<SavedValue> moveAside(String reason) {
+		Path aside = this.path
+			.resolveSibling(this.path.getFileName() + ".corrupt-" + CORRUPT_SUFFIX.format(this.clock.instant()));
+		try {
+			Files.move(this.path, aside, StandardCopyOption.ATOMIC_MOVE);
+			logger.warn("State file {} is unusable: {}; moved it to {} and starting without a value", this.path, reason,
+					aside);
+		}
+		catch (IOException ex) {
+			logger.warn("State file {} is unusable: {}, and could not be moved aside ({}); starting without a value",
+					this.path, reason, describe(ex));
+		}
+		return Optional.empty();
+	}
+
+	/**
+	 * Save a value. Never throws: a failure is logged, counted and reported as health.
+	 * @param value the value to save
+	 */
+	public synchronized void checkpoint(int value) {
+		this.latest = value;
+		try {
+			write(value);
+			this.successes.increment();
+			if (this.consecutiveFailures > 0) {
+				logger.info("State file {} is written again after {} failed write(s)", this.path,
+						this.consecutiveFailures);
+			}
+			this.consecutiveFailures = 0;
+			this.lastError = null;
+			this.lastErrorLoggedAt = null;
+		}
+		catch (IOException | RuntimeException ex) {
+			this.failures.increment();
+			this.consecutiveFailures++;
+			this.lastError = describe(ex);
+			Instant now = this.clock.instant();
+			if (this.lastErrorLoggedAt == null || !now.isBefore(this.lastErrorLoggedAt.plus(ERROR_LOG_INTERVAL))) {
+				this.lastErrorLoggedAt = now;
+				logger.error(
+						"Could not write state file {} ({} failed write(s) in a row, logged at most once a "
+								+ "minute); the sequence goes on and the value is kept in memory",
+						this.path, this.consecutiveFailures, ex);
+			}
+		}
+	}
+
+	private void write(int value) throws IOException {
+		ByteBuffer line = ByteBuffer.wrap((PREFIX + value + "\n").getBytes(StandardCharsets.UTF_8));
+		try (FileChannel channel = FileChannel.open(this.temporary, StandardOpenOption.CREATE,
+				StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+			while (line.hasRemaining()) {
+				channel.write(line);
+			}
+			channel.force(true);
+		}
+		try {
+			Files.move(this.temporary, this.path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+		}
+		catch (AtomicMoveNotSupportedException ex) {
+			throw new IOException("The file system of " + this.path + " cannot replace files atomically", ex);
+		}
+		try (FileChannel directory = FileChannel.open(this.path.getParent(), StandardOpenOption.READ)) {
+			directory.force(true);
+		}
+	}
+
+	/**
+	 * Write the last value once more as the service stops; writes nothing if no value was
+	 * produced or restored.
+	 */
+	@PreDestroy
+	public synchronized void saveOnShutdown() {
+		this.timeline.begin(ShutdownStep.STATE_FILE);
+		if (this.latest == null) {
+			logger.info("No value to save to state file {}", this.path);
+			return;
+		}
+		checkpoint(this.latest);
+		if (this.consecutiveFailures == 0) {
+			logger.info("Saved last value {} to state file {}", this.latest, this.path);
+		}
+	}
+
+	@Override
+	public synchronized Health health() {
+		Health.Builder health = (this.lastError != null) ? Health.down()
+			.withDetail("error", this.lastError)
+			.withDetail("consecutiveFailures", this.consecutiveFailures) : Health.up();
+		return health.withDetail("path", this.path.toString()).build();
+	}
+
+	private static String describe(Throwable ex) {
+		return ex.getClass().getSimpleName() + ": " + ex.getMessage();
+	}
+
+}
