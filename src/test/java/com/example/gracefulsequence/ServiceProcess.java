@@ -211,12 +211,14 @@ public final class ServiceProcess implements AutoCloseable {
 	}
 
 	/**
-	 * Every line the process printed so far.
+	 * Every complete line the process printed so far; a line still being written (or cut
+	 * by a kill) is not a line yet.
 	 * @return the lines
 	 */
 	public List<String> logLines() {
 		try {
-			return new String(Files.readAllBytes(this.log), StandardCharsets.UTF_8).lines().toList();
+			String output = new String(Files.readAllBytes(this.log), StandardCharsets.UTF_8);
+			return output.substring(0, output.lastIndexOf('\n') + 1).lines().toList();
 		}
 		catch (IOException ex) {
 			throw new IllegalStateException("Cannot read " + this.log, ex);
