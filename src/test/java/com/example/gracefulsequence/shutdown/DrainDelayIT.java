@@ -101,11 +101,17 @@ class DrainDelayIT {
 				.until(() -> tally.refused.get() >= CLIENTS);
 			clients.shutdown();
 			assertThat(clients.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
-			assertThat(tally.serverErrors).as("5xx answers").isEmpty();
-			assertThat(tally.failedOnReused).as("requests failed on a connection not announced closing").isEmpty();
-			assertThat(tally.okWhileShuttingDown.get()).as("requests served during the drain delay").isPositive();
-			assertThat(tally.closeAnnounced.get()).as("responses with Connection: close").isPositive();
-			assertThat(tally.failedOnNew).as("requests failed on a new connection as the port closed")
+			assertThat(tally.serverErrors).as("5xx answers (%s)", tally).isEmpty();
+			assertThat(tally.failedOnReused).as("requests failed on a connection not announced closing (%s)", tally)
+				.isEmpty();
+			assertThat(tally.okWhileShuttingDown.get()).as("requests served during the drain delay (%s)", tally)
+				.isPositive();
+			assertThat(tally.closeAnnounced.get()).as("responses with Connection: close (%s)", tally).isPositive();
+			// A new connection the kernel queued just before Tomcat closed its server
+			// socket is
+			// reset rather than refused: at most one per client, as it waits for its
+			// answer
+			assertThat(tally.failedOnNew).as("requests failed on a new connection as the port closed (%s)", tally)
 				.hasSizeLessThanOrEqualTo(CLIENTS);
 			GracefulShutdownIT.assertCleanShutdown(service, true);
 		}
@@ -153,6 +159,13 @@ class DrainDelayIT {
 		private final Queue<String> failedOnNew = new ConcurrentLinkedQueue<>();
 
 		private volatile boolean shuttingDown;
+
+		@Override
+		public String toString() {
+			return "reused=" + this.reused + ", okWhileShuttingDown=" + this.okWhileShuttingDown + ", closeAnnounced="
+					+ this.closeAnnounced + ", refused=" + this.refused + ", serverErrors=" + this.serverErrors
+					+ ", failedOnReused=" + this.failedOnReused + ", failedOnNew=" + this.failedOnNew;
+		}
 
 	}
 

@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class CrashSafetyIT {
 
-	private static final int ROUNDS = 15;
+	private static final int ROUNDS = 12;
 
 	private static final Pattern VALID = Pattern.compile("Last number from random sequence: (\\d+)\n");
 
