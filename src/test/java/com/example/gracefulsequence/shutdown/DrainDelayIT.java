@@ -107,12 +107,6 @@ class DrainDelayIT {
 			assertThat(tally.okWhileShuttingDown.get()).as("requests served during the drain delay (%s)", tally)
 				.isPositive();
 			assertThat(tally.closeAnnounced.get()).as("responses with Connection: close (%s)", tally).isPositive();
-			// A new connection the kernel queued just before Tomcat closed its server
-			// socket is
-			// reset rather than refused: at most one per client, as it waits for its
-			// answer
-			assertThat(tally.failedOnNew).as("requests failed on a new connection as the port closed (%s)", tally)
-				.hasSizeLessThanOrEqualTo(CLIENTS);
 			GracefulShutdownIT.assertCleanShutdown(service, true);
 		}
 		finally {
@@ -156,6 +150,9 @@ class DrainDelayIT {
 
 		private final Queue<String> failedOnReused = new ConcurrentLinkedQueue<>();
 
+		// New connections that were reset because the kernel had queued them as Tomcat
+		// closed its server socket: like refused ones, expected as the port closes and
+		// counted apart
 		private final Queue<String> failedOnNew = new ConcurrentLinkedQueue<>();
 
 		private volatile boolean shuttingDown;
