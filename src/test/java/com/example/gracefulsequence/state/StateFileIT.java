@@ -51,6 +51,8 @@ class StateFileIT {
 		}
 		try (ServiceProcess second = ServiceProcess.start(directory, "--sequence.period=300ms")) {
 			second.awaitReady();
+			// The first new value comes right at start, so over HTTP the restored value
+			// shows only for an instant; the log shows the restore and that it came first
 			List<String> messages = second.messages();
 			String restored = "Restored value " + saved + " from state file " + second.stateFile() + " saved at ";
 			int restoredAt = indexOf(messages, restored);
