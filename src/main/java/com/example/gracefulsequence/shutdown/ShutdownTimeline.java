@@ -17,6 +17,7 @@ import org.springframework.boot.autoconfigure.context.LifecycleProperties;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.context.event.ContextRefreshedEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
@@ -61,7 +62,6 @@ public final class ShutdownTimeline {
 			DrainFilter drainFilter) {
 		this(properties, lifecycle.getTimeoutPerShutdownPhase(), meterRegistry, drainFilter,
 				() -> Runtime.getRuntime().halt(HALT_STATUS));
-		SpringApplication.getShutdownHandlers().add(ShutdownTimeline::sayGoodbye);
 	}
 
 	ShutdownTimeline(ShutdownProperties properties, Duration timeoutPerPhase, MeterRegistry meterRegistry,
@@ -76,6 +76,22 @@ public final class ShutdownTimeline {
 		this.meterRegistry = meterRegistry;
 		this.drainFilter = drainFilter;
 		this.halt = halt;
+	}
+
+	/**
+	 * Say goodbye once the context is closed and the JVM exits: Spring Boot runs its
+	 * shutdown handlers after it has closed the contexts, this one before the logging
+	 * system's, which was registered earlier. Registered only once the context has
+	 * started, so that a failed startup does not say goodbye.
+	 */
+	@EventListener(ContextRefreshedEvent.class)
+	void onStarted() {
+		try {
+			SpringApplication.getShutdownHandlers().add(ShutdownTimeline::sayGoodbye);
+		}
+		catch (IllegalStateException ex) {
+			// A signal came during startup: the JVM is on its way out already
+		}
 	}
 
 	@EventListener

@@ -44,9 +44,7 @@ import static org.awaitility.Awaitility.await;
  * @author graceful-sequence contributors
  */
 @DirtiesContext
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = { "sequence.period=10ms",
-				"logging.level.com.example.gracefulsequence.sequence.RandomSequenceProducer=warn" })
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "sequence.period=10ms")
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StreamTests {
 
