@@ -9,18 +9,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
- * Keeps the service serving for {@code shutdown.drain-delay} after readiness went down,
- * so that load balancers and Kubernetes endpoints stop sending traffic before the port
- * closes.
+ * Shutdown step 3: keeps the service serving for {@code shutdown.drain-delay} after
+ * readiness went down, so that load balancers and Kubernetes endpoints stop sending
+ * traffic before the port closes.
  *
  * @author graceful-sequence contributors
  */
 @Component
-final class DrainDelayLifecycle implements SmartLifecycle {
+final class DrainDelayLifecycle extends ShutdownStepLifecycle {
 
 	/**
 	 * Stops after the streams are closed and before the web server drains, which stops in
@@ -34,26 +33,14 @@ final class DrainDelayLifecycle implements SmartLifecycle {
 
 	private final ShutdownTimeline timeline;
 
-	private volatile boolean running;
-
 	DrainDelayLifecycle(ShutdownProperties properties, ShutdownTimeline timeline) {
+		super(PHASE);
 		this.drainDelay = properties.drainDelay();
 		this.timeline = timeline;
 	}
 
 	@Override
-	public void start() {
-		this.running = true;
-	}
-
-	@Override
-	public void stop() {
-		throw new UnsupportedOperationException("Stop must not be invoked directly");
-	}
-
-	@Override
-	public void stop(Runnable callback) {
-		this.running = false;
+	protected void perform(Runnable callback) {
 		this.timeline.begin(ShutdownStep.DRAIN_DELAY);
 		if (this.drainDelay.isZero()) {
 			startDrain(callback);
@@ -69,25 +56,6 @@ final class DrainDelayLifecycle implements SmartLifecycle {
 	private void startDrain(Runnable callback) {
 		this.timeline.begin(ShutdownStep.HTTP_DRAIN);
 		callback.run();
-	}
-
-	@Override
-	public boolean isRunning() {
-		return this.running;
-	}
-
-	/**
-	 * Stops after the streams are closed and before the web server drains, which stops in
-	 * {@link WebServerApplicationContext#GRACEFUL_SHUTDOWN_PHASE}.
-	 */
-	@Override
-	public int getPhase() {
-		return WebServerApplicationContext.GRACEFUL_SHUTDOWN_PHASE + 1;
-	}
-
-	@Override
-	public boolean isPauseable() {
-		return false;
 	}
 
 }
