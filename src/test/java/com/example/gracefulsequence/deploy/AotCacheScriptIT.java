@@ -92,8 +92,9 @@ class AotCacheScriptIT {
 				.until(() -> answers200(port, "/sequence/last") || !process.isAlive());
 			assertThat(process.isAlive()).as("the service runs; its output:%n%s", String.join("\n", output)).isTrue();
 			// The JVM replaced the script: this is SIGTERM to the JVM, as for PID 1 in
-			// the image
-			process.destroy();
+			// the image. Through the handle, because Process.destroy() also closes the
+			// output that is still to be read.
+			assertThat(process.toHandle().destroy()).isTrue();
 			assertThat(process.waitFor(1, TimeUnit.MINUTES)).isTrue();
 			reader.join(Duration.ofSeconds(10).toMillis());
 			List<String> lines = List.copyOf(output);
