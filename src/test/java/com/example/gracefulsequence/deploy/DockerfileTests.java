@@ -124,9 +124,9 @@ class DockerfileTests {
 			.isEqualTo(jvmOptions(run));
 		assertThat(train.subList(train.indexOf("-jar"), train.size())).as("and the same jar")
 			.isEqualTo(run.subList(run.indexOf("-jar"), run.indexOf("-jar") + 2));
-		Instruction lastCopy = instructions(runtime, "COPY").get(instructions(runtime, "COPY").size() - 1);
+		List<Instruction> copies = instructions(runtime, "COPY");
 		assertThat(runtime.indexOf(training)).as("trained on the application as it runs")
-			.isGreaterThan(runtime.indexOf(lastCopy));
+			.isGreaterThan(runtime.indexOf(copies.get(copies.size() - 1)));
 		instructions(runtime, "VOLUME").forEach((volume) -> assertThat(runtime.indexOf(training))
 			.as("trained before VOLUME, which discards later changes to the volume")
 			.isLessThan(runtime.indexOf(volume)));
