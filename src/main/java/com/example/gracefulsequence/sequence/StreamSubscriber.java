@@ -43,6 +43,8 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 
 	private final AtomicBoolean ended = new AtomicBoolean();
 
+	private final AtomicBoolean completed = new AtomicBoolean();
+
 	private volatile boolean writable;
 
 	private volatile boolean completeWhenDrained;
@@ -164,22 +166,36 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	}
 
 	private void complete() {
-		if (end()) {
-			try {
-				this.async.complete();
-			}
-			catch (IllegalStateException ex) {
-				// Already completed by the container after an error
-			}
+		end();
+		if (this.completed.compareAndSet(false, true)) {
+			completeAsync();
 		}
 	}
 
-	private boolean end() {
+	/**
+	 * Complete after the container reported an error, even if {@link #complete()} ran
+	 * already: an errored async request that no listener completes during the error
+	 * callback is handed to the error page.
+	 */
+	private void completeAfterError() {
+		end();
+		this.completed.set(true);
+		completeAsync();
+	}
+
+	private void completeAsync() {
+		try {
+			this.async.complete();
+		}
+		catch (IllegalStateException ex) {
+			// Completed already
+		}
+	}
+
+	private void end() {
 		if (this.ended.compareAndSet(false, true)) {
 			this.onEnd.accept(this);
-			return true;
 		}
-		return false;
 	}
 
 	@Override
@@ -190,7 +206,7 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 
 	@Override
 	public void onError(Throwable ex) {
-		complete();
+		completeAfterError();
 	}
 
 	@Override
@@ -200,12 +216,12 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 
 	@Override
 	public void onTimeout(AsyncEvent event) {
-		complete();
+		completeAfterError();
 	}
 
 	@Override
 	public void onError(AsyncEvent event) {
-		complete();
+		completeAfterError();
 	}
 
 	@Override

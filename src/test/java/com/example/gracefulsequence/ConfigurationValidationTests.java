@@ -1,0 +1,75 @@
+package com.example.gracefulsequence;
+
+import java.util.Map;
+
+import com.example.gracefulsequence.sequence.SequenceProperties;
+import com.example.gracefulsequence.shutdown.ShutdownProperties;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests that invalid configuration stops start-up with a message naming the property and
+ * what is allowed.
+ *
+ * @author graceful-sequence contributors
+ */
+class ConfigurationValidationTests {
+
+	private final ApplicationContextRunner runner = new ApplicationContextRunner()
+		.withUserConfiguration(PropertiesConfiguration.class);
+
+	@Test
+	void defaultsMatchTheContract() {
+		this.runner.run((context) -> {
+			SequenceProperties sequence = context.getBean(SequenceProperties.class);
+			assertThat(sequence.period()).hasSeconds(2);
+			assertThat(sequence.bound()).isEqualTo(120);
+			assertThat(sequence.seed()).isNull();
+			assertThat(sequence.stateFile()).hasToString("last-num-from-seq.txt");
+			assertThat(sequence.maxSubscribers()).isEqualTo(10000);
+			ShutdownProperties shutdown = context.getBean(ShutdownProperties.class);
+			assertThat(shutdown.drainDelay()).isZero();
+			assertThat(shutdown.deadline()).hasSeconds(60);
+		});
+	}
+
+	@Test
+	void invalidValuesAreRefusedNamingThePropertyAndWhatIsAllowed() {
+		Map<String, String> expectations = Map.of("sequence.period=0s",
+				"sequence.period must be greater than 0, for example 2s", "sequence.period=-1s",
+				"sequence.period must be greater than 0", "sequence.bound=0", "sequence.bound must be at least 1",
+				"sequence.max-subscribers=-1", "sequence.max-subscribers must be 0 or more", "shutdown.drain-delay=-5s",
+				"shutdown.drain-delay must be 0s or more", "shutdown.deadline=0s",
+				"shutdown.deadline must be greater than 0");
+		expectations.forEach((property, message) -> this.runner.withPropertyValues(property)
+			.run((context) -> assertThat(context).getFailure().rootCause().hasMessageContaining(message)));
+	}
+
+	@Test
+	void valuesOfTheWrongTypeAreRefusedNamingTheProperty() {
+		this.runner.withPropertyValues("sequence.period=soon")
+			.run((context) -> assertThat(context).getFailure().cause().hasMessageContaining("sequence.period"));
+		this.runner.withPropertyValues("sequence.seed=abc")
+			.run((context) -> assertThat(context).getFailure().cause().hasMessageContaining("sequence.seed"));
+	}
+
+	@Test
+	void aSeedAndAStateFileAreBound() {
+		this.runner.withPropertyValues("sequence.seed=42", "sequence.state-file=/data/last.txt").run((context) -> {
+			assertThat(context.getBean(SequenceProperties.class).seed()).isEqualTo(42L);
+			assertThat(context.getBean(SequenceProperties.class).stateFile()).hasToString("/data/last.txt");
+		});
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@EnableConfigurationProperties({ SequenceProperties.class, ShutdownProperties.class })
+	static class PropertiesConfiguration {
+
+	}
+
+}

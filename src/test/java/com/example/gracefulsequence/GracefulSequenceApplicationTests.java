@@ -1,0 +1,195 @@
+package com.example.gracefulsequence;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.servlet.client.RestTestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Full-application tests of the HTTP API on a random port.
+ *
+ * @author graceful-sequence contributors
+ */
+@DirtiesContext
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "sequence.period=300ms")
+@AutoConfigureRestTestClient
+class GracefulSequenceApplicationTests {
+
+	@TempDir
+	static Path directory;
+
+	@Autowired
+	private RestTestClient client;
+
+	@LocalServerPort
+	private int port;
+
+	@DynamicPropertySource
+	static void stateFile(DynamicPropertyRegistry registry) {
+		registry.add("sequence.state-file", () -> directory.resolve("last.txt").toString());
+	}
+
+	@Test
+	void lastAnswersALiveValue() {
+		await().atMost(Duration.ofSeconds(10))
+			.untilAsserted(() -> this.client.get()
+				.uri("/sequence/last")
+				.exchange()
+				.expectStatus()
+				.isOk()
+				.expectHeader()
+				.contentType(MediaType.APPLICATION_JSON)
+				.expectHeader()
+				.exists("ETag")
+				.expectBody()
+				.jsonPath("$.value")
+				.value((Integer value) -> assertThat(value).isBetween(0, 119))
+				.jsonPath("$.index")
+				.value((Integer index) -> assertThat(index).isPositive())
+				.jsonPath("$.source")
+				.isEqualTo("live")
+				.jsonPath("$.emittedAt")
+				.exists());
+	}
+
+	@Test
+	void nextAnswersTheFollowingValue() {
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> this.client.get().uri("/sequence/last").exchange().returnResult().getStatus().value() == 200);
+		byte[] last = this.client.get().uri("/sequence/last").exchange().returnResult(byte[].class).getResponseBody();
+		String lastIndex = new String(last).replaceAll(".*\"index\":(\\d+).*", "$1");
+		this.client.get()
+			.uri("/sequence/next?timeout=10s")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.index")
+			.value((Integer index) -> assertThat(index).isGreaterThan(Integer.parseInt(lastIndex)))
+			.jsonPath("$.source")
+			.isEqualTo("live");
+	}
+
+	@Test
+	void unknownPathsAnswerAProblemNotAnHtmlPageOrLegacyJson() {
+		this.client.get()
+			.uri("/does/not/exist")
+			.accept(MediaType.TEXT_HTML)
+			.exchange()
+			.expectStatus()
+			.isNotFound()
+			.expectHeader()
+			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
+			.expectBody()
+			.jsonPath("$.type")
+			.isEqualTo("about:blank")
+			.jsonPath("$.status")
+			.isEqualTo(404)
+			.jsonPath("$.title")
+			.isEqualTo("Not Found")
+			.jsonPath("$.detail")
+			.exists()
+			.jsonPath("$.timestamp")
+			.doesNotExist();
+	}
+
+	@Test
+	void aRequestThatTomcatRejectsBeforeTheApplicationAnswersAProblem() throws IOException {
+		try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port)) {
+			socket.setSoTimeout(10_000);
+			socket.getOutputStream()
+				.write("GET /%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+					.getBytes(StandardCharsets.US_ASCII));
+			String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+			assertThat(response).startsWith("HTTP/1.1 400")
+				.contains("Content-Type: application/problem+json")
+				.contains("{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,")
+				.doesNotContain("<html");
+		}
+	}
+
+	@Test
+	void theErrorPathItselfAnswersAProblem() {
+		this.client.get()
+			.uri("/error")
+			.exchange()
+			.expectStatus()
+			.isEqualTo(HttpStatus.INTERNAL_SERVER_ERROR)
+			.expectHeader()
+			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
+			.expectBody()
+			.jsonPath("$.type")
+			.isEqualTo("about:blank")
+			.jsonPath("$.status")
+			.isEqualTo(500);
+	}
+
+	@Test
+	void wrongMethodAndUnacceptableTypeAnswerProblems() {
+		this.client.delete()
+			.uri("/sequence/next")
+			.exchange()
+			.expectStatus()
+			.isEqualTo(HttpStatus.METHOD_NOT_ALLOWED)
+			.expectHeader()
+			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
+			.expectBody()
+			.jsonPath("$.status")
+			.isEqualTo(405);
+		this.client.get()
+			.uri("/sequence/stream")
+			.accept(MediaType.APPLICATION_XML)
+			.exchange()
+			.expectStatus()
+			.isEqualTo(HttpStatus.NOT_ACCEPTABLE)
+			.expectHeader()
+			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
+			.expectBody()
+			.jsonPath("$.status")
+			.isEqualTo(406);
+	}
+
+	@Test
+	void probesAnswerOnTheApplicationPort() {
+		for (String path : new String[] { "/livez", "/readyz", "/actuator/health/liveness",
+				"/actuator/health/readiness" }) {
+			this.client.get()
+				.uri(path)
+				.exchange()
+				.expectStatus()
+				.isOk()
+				.expectBody()
+				.jsonPath("$.status")
+				.isEqualTo("UP");
+		}
+		this.client.get()
+			.uri("/actuator/health")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.components.stateFile.status")
+			.isEqualTo("UP");
+	}
+
+}

@@ -1,0 +1,157 @@
+package com.example.gracefulsequence;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The milestones of a graceful shutdown in the service's log, as the contract orders
+ * them, to compare what a process printed with what it should have printed.
+ *
+ * @author graceful-sequence contributors
+ */
+public final class ShutdownLog {
+
+	/**
+	 * Shutdown step 1 ended.
+	 */
+	public static final String READINESS = "step 1 (readiness)";
+
+	/**
+	 * Open streams were told about the shutdown.
+	 */
+	public static final String STREAMS_TOLD = "streams told";
+
+	/**
+	 * Shutdown step 2 ended.
+	 */
+	public static final String STREAMS = "step 2 (streams)";
+
+	/**
+	 * The drain delay began.
+	 */
+	public static final String SERVING_ON = "serving for the drain delay";
+
+	/**
+	 * Shutdown step 3 ended.
+	 */
+	public static final String DRAIN_DELAY = "step 3 (drain-delay)";
+
+	/**
+	 * Tomcat began its graceful shutdown.
+	 */
+	public static final String COMMENCING = "Tomcat commencing graceful shutdown";
+
+	/**
+	 * Shutdown step 4 ended.
+	 */
+	public static final String HTTP_DRAIN = "step 4 (http-drain)";
+
+	/**
+	 * The producer was told to stop.
+	 */
+	public static final String CLOSING_SEQUENCE = "Closing sequence";
+
+	/**
+	 * Shutdown step 5 ended.
+	 */
+	public static final String PRODUCER = "step 5 (producer)";
+
+	/**
+	 * The final value was saved.
+	 */
+	public static final String SAVED = "saved last value";
+
+	/**
+	 * Shutdown step 6 ended.
+	 */
+	public static final String STATE_FILE = "step 6 (state-file)";
+
+	/**
+	 * The whole shutdown ended.
+	 */
+	public static final String COMPLETED = "graceful shutdown completed";
+
+	/**
+	 * The goodbye.
+	 */
+	public static final String BYE = "bye";
+
+	private static final Map<String, Pattern> MILESTONES = new LinkedHashMap<>();
+
+	static {
+		MILESTONES.put(READINESS, Pattern.compile("Shutdown step 1 \\(readiness\\) completed in \\d+ ms"));
+		MILESTONES.put(STREAMS_TOLD,
+				Pattern.compile("Told \\d+ open stream\\(s\\) that the service is shutting down.*"));
+		MILESTONES.put(STREAMS, Pattern.compile("Shutdown step 2 \\(streams\\) completed in \\d+ ms"));
+		MILESTONES.put(SERVING_ON, Pattern.compile("Serving for another \\d+ ms before draining HTTP requests"));
+		MILESTONES.put(DRAIN_DELAY, Pattern.compile("Shutdown step 3 \\(drain-delay\\) completed in \\d+ ms"));
+		MILESTONES.put(COMMENCING,
+				Pattern.compile("Commencing graceful shutdown\\. Waiting for active requests to complete"));
+		MILESTONES.put(HTTP_DRAIN, Pattern.compile("Shutdown step 4 \\(http-drain\\) completed in \\d+ ms"));
+		MILESTONES.put(CLOSING_SEQUENCE, Pattern.compile("Closing sequence"));
+		MILESTONES.put(PRODUCER, Pattern.compile("Shutdown step 5 \\(producer\\) completed in \\d+ ms"));
+		MILESTONES.put(SAVED, Pattern.compile("Saved last value \\d+ to state file .+"));
+		MILESTONES.put(STATE_FILE, Pattern.compile("Shutdown step 6 \\(state-file\\) completed in \\d+ ms"));
+		MILESTONES.put(COMPLETED, Pattern.compile("Graceful shutdown completed in \\d+ ms"));
+		MILESTONES.put(BYE, Pattern.compile("I'm leaving, bye!"));
+	}
+
+	private ShutdownLog() {
+	}
+
+	/**
+	 * The shutdown milestones among the given log messages, in the order they were
+	 * logged.
+	 * @param messages the log messages
+	 * @return the milestones, one entry per matching message
+	 */
+	public static List<String> milestones(List<String> messages) {
+		List<String> found = new ArrayList<>();
+		for (String message : messages) {
+			MILESTONES.forEach((name, pattern) -> {
+				if (pattern.matcher(message).matches()) {
+					found.add(name);
+				}
+			});
+		}
+		return found;
+	}
+
+	/**
+	 * The milestones of a complete graceful shutdown in contract order, each once.
+	 * @param streamsOpen whether streams were open when the shutdown started
+	 * @param drainDelay whether a drain delay is configured
+	 * @return the expected milestones
+	 */
+	public static List<String> expected(boolean streamsOpen, boolean drainDelay) {
+		List<String> expected = new ArrayList<>(MILESTONES.keySet());
+		if (!streamsOpen) {
+			expected.remove(STREAMS_TOLD);
+		}
+		if (!drainDelay) {
+			expected.remove(SERVING_ON);
+		}
+		return expected;
+	}
+
+	/**
+	 * The duration a step logged, in milliseconds.
+	 * @param messages the log messages
+	 * @param step the number of the step
+	 * @return the duration, or {@code -1} if the step did not log
+	 */
+	public static long stepMillis(List<String> messages, int step) {
+		Pattern pattern = Pattern.compile("Shutdown step " + step + " \\(.+\\) completed in (\\d+) ms");
+		return messages.stream()
+			.map(pattern::matcher)
+			.filter(Matcher::matches)
+			.mapToLong((matcher) -> Long.parseLong(matcher.group(1)))
+			.findFirst()
+			.orElse(-1);
+	}
+
+}

@@ -1,0 +1,202 @@
+package com.example.gracefulsequence.sequence;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import com.example.gracefulsequence.sequence.EventStream.Event;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Full-application tests of {@code /sequence/stream} over real connections: the events,
+ * clients that vanish and clients that stop reading.
+ *
+ * @author graceful-sequence contributors
+ */
+@DirtiesContext
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "sequence.period=10ms",
+				"logging.level.com.example.gracefulsequence.sequence.RandomSequenceProducer=warn" })
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class StreamTests {
+
+	@TempDir
+	static Path directory;
+
+	private final HttpClient client = HttpClient.newHttpClient();
+
+	private final List<EventStream> streams = new ArrayList<>();
+
+	@LocalServerPort
+	private int port;
+
+	@Autowired
+	private MeterRegistry meterRegistry;
+
+	@Autowired
+	private JsonMapper jsonMapper;
+
+	@DynamicPropertySource
+	static void stateFile(DynamicPropertyRegistry registry) {
+		registry.add("sequence.state-file", () -> directory.resolve("last.txt").toString());
+	}
+
+	@AfterEach
+	void closeStreams() {
+		this.streams.forEach(EventStream::close);
+	}
+
+	private EventStream open(String query) throws IOException, InterruptedException {
+		EventStream stream = EventStream.open(this.client, this.port, query);
+		this.streams.add(stream);
+		return stream;
+	}
+
+	private double openStreams() {
+		return this.meterRegistry.get("sequence.subscribers").tag("kind", "stream").gauge().value();
+	}
+
+	@Test
+	void aStreamStartsWithTheCurrentValueThenSendsEachNewValueWithItsIndexAsId() throws Exception {
+		EventStream stream = open("");
+		assertThat(stream.response().statusCode()).isEqualTo(200);
+		assertThat(stream.response().headers().firstValue("Content-Type"))
+			.hasValueSatisfying((type) -> assertThat(type).startsWith("text/event-stream"));
+		long previous = -1;
+		for (int i = 0; i < 10; i++) {
+			Event event = stream.next();
+			assertThat(event).isNotNull();
+			assertThat(event.name()).isEqualTo("value");
+			JsonNode data = this.jsonMapper.readTree(event.data());
+			assertThat(event.id()).isEqualTo(data.get("index").asString());
+			assertThat(data.get("value").asInt()).isBetween(0, 119);
+			assertThat(data.get("source").asString()).isEqualTo("live");
+			long index = data.get("index").asLong();
+			if (previous >= 0) {
+				assertThat(index).isEqualTo(previous + 1);
+			}
+			previous = index;
+		}
+	}
+
+	@Test
+	void aStreamWithACountEndsAfterThatManyValueEvents() throws Exception {
+		EventStream stream = open("?count=3");
+		List<Event> events = new ArrayList<>();
+		for (Event event = stream.next(); event != null; event = stream.next()) {
+			events.add(event);
+		}
+		assertThat(events).hasSize(3).allSatisfy((event) -> assertThat(event.name()).isEqualTo("value"));
+		await().atMost(Duration.ofSeconds(5)).until(() -> openStreams() == 0);
+	}
+
+	@Test
+	void clientsThatVanishAreForgottenAndHoldNoThreads() throws Exception {
+		open("?count=1").next();
+		await().atMost(Duration.ofSeconds(5)).until(() -> openStreams() == 0);
+		int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
+		for (int i = 0; i < 300; i++) {
+			try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port)) {
+				socket.setSoTimeout(10_000);
+				socket.getOutputStream().write(request().getBytes(StandardCharsets.US_ASCII));
+				readHeaders(socket.getInputStream());
+				// Reset rather than close politely, as a crashed client would
+				socket.setSoLinger(true, 0);
+			}
+		}
+		await().atMost(Duration.ofSeconds(10)).until(() -> openStreams() == 0);
+		await().atMost(Duration.ofSeconds(10))
+			.untilAsserted(() -> assertThat(ManagementFactory.getThreadMXBean().getThreadCount())
+				.isLessThanOrEqualTo(threadsBefore + 2));
+	}
+
+	@Test
+	void aClientThatStopsReadingIsDroppedWithoutDelayingTheOthers() throws Exception {
+		EventStream reader = open("");
+		assertThat(reader.next()).isNotNull();
+		try (Socket stalled = new Socket()) {
+			stalled.setReceiveBufferSize(1024);
+			stalled.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), this.port));
+			stalled.getOutputStream().write(request().getBytes(StandardCharsets.US_ASCII));
+			await().atMost(Duration.ofSeconds(5)).until(() -> openStreams() == 2);
+			double valuesBefore = this.meterRegistry.get("sequence.values").counter().count();
+			long previous = -1;
+			while (openStreams() == 2) {
+				Event event = reader.next();
+				assertThat(event).isNotNull();
+				long index = Long.parseLong(event.id());
+				if (previous >= 0) {
+					assertThat(index).isEqualTo(previous + 1);
+				}
+				previous = index;
+			}
+			// The stalled client was dropped; the reader and the producer went on
+			// meanwhile
+			assertThat(openStreams()).isEqualTo(1);
+			assertThat(this.meterRegistry.get("sequence.values").counter().count()).isGreaterThan(valuesBefore);
+			Event after = reader.next();
+			assertThat(after).isNotNull();
+			assertThat(Long.parseLong(after.id())).isEqualTo(previous + 1);
+		}
+	}
+
+	private String request() {
+		return "GET /sequence/stream HTTP/1.1\r\nHost: 127.0.0.1:" + this.port
+				+ "\r\nAccept: text/event-stream\r\n\r\n";
+	}
+
+	private static void readHeaders(InputStream in) throws IOException {
+		int matched = 0;
+		byte[] end = "\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+		while (matched < end.length) {
+			int read = in.read();
+			assertThat(read).isNotNegative();
+			matched = (read == end[matched]) ? matched + 1 : ((read == end[0]) ? 1 : 0);
+		}
+	}
+
+	/**
+	 * Small socket buffers on the server, so that a client that stops reading fills them
+	 * in a moment rather than after megabytes.
+	 */
+	@TestConfiguration(proxyBeanMethods = false)
+	static class SmallSocketBuffers {
+
+		@Bean
+		TomcatConnectorCustomizer smallSendBuffer() {
+			return (connector) -> connector.setProperty("socket.txBufSize", "4096");
+		}
+
+	}
+
+}

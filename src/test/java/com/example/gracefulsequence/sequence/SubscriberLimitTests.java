@@ -1,0 +1,94 @@
+package com.example.gracefulsequence.sequence;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Full-application tests of {@code sequence.max-subscribers}.
+ *
+ * @author graceful-sequence contributors
+ */
+@DirtiesContext
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "sequence.period=1h", "sequence.max-subscribers=2" })
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class SubscriberLimitTests {
+
+	@TempDir
+	static Path directory;
+
+	@LocalServerPort
+	private int port;
+
+	@Autowired
+	private MeterRegistry meterRegistry;
+
+	@DynamicPropertySource
+	static void stateFile(DynamicPropertyRegistry registry) {
+		registry.add("sequence.state-file", () -> directory.resolve("last.txt").toString());
+	}
+
+	private HttpRequest get(String path) {
+		return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
+			.timeout(Duration.ofSeconds(10))
+			.build();
+	}
+
+	private double subscribers(String kind) {
+		return this.meterRegistry.get("sequence.subscribers").tag("kind", kind).gauge().value();
+	}
+
+	@Test
+	void pastTheLimitStreamsAndLongPollsGetA503ProblemWithRetryAfter() throws Exception {
+		HttpClient client = HttpClient.newHttpClient();
+		try (EventStream stream = EventStream.open(client, this.port, "")) {
+			assertThat(stream.next()).isNotNull();
+			CompletableFuture<HttpResponse<String>> poll = client.sendAsync(get("/sequence/next?timeout=2s"),
+					BodyHandlers.ofString());
+			await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("poll") == 1 && subscribers("stream") == 1);
+			for (String path : new String[] { "/sequence/stream", "/sequence/next?timeout=1s" }) {
+				HttpResponse<String> refused = client.send(get(path), BodyHandlers.ofString());
+				assertThat(refused.statusCode()).isEqualTo(503);
+				assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+				assertThat(refused.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+				assertThat(refused.body()).contains("\"status\":503")
+					.contains("\"type\":\"about:blank\"")
+					.contains("sequence.max-subscribers is 2");
+			}
+			assertThat(poll.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(204);
+		}
+	}
+
+	@Test
+	void aLongPollWithoutANewValueAnswers204AndIsForgotten() throws Exception {
+		HttpResponse<String> response = HttpClient.newHttpClient()
+			.send(get("/sequence/next?timeout=50ms"), BodyHandlers.ofString());
+		assertThat(response.statusCode()).isEqualTo(204);
+		assertThat(response.body()).isEmpty();
+		await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("poll") == 0);
+	}
+
+}

@@ -1,0 +1,190 @@
+package com.example.gracefulsequence.shutdown;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import com.example.gracefulsequence.ServiceProcess;
+import com.example.gracefulsequence.ShutdownLog;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Real signals to the packaged jar: the shutdown runs its steps in contract order, lets a
+ * waiting long-poll finish, saves the last value, says goodbye last and exits with the
+ * JVM's status for the signal.
+ *
+ * @author graceful-sequence contributors
+ */
+class GracefulShutdownIT {
+
+	private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(30);
+
+	private static final JsonMapper json = JsonMapper.builder().build();
+
+	@Test
+	void whenSigtermArrivesThenTheLastValueIsSavedByeIsLastAndTheExitStatusIs143(@TempDir Path directory)
+			throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(directory, "--sequence.period=200ms")) {
+			service.awaitReady();
+			service.awaitReceived(3, Duration.ofSeconds(10));
+			service.sigterm();
+			assertThat(service.awaitExit(EXIT_TIMEOUT)).isEqualTo(143);
+			assertCleanShutdown(service, false);
+			assertThat(idleShutdownMillis(service)).as("idle shutdown (no requests, no delay)").isLessThan(1000);
+		}
+	}
+
+	@Test
+	void whenSigintArrivesThenTheLastValueIsSavedByeIsLastAndTheExitStatusIs130(@TempDir Path directory)
+			throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(directory, "--sequence.period=200ms")) {
+			service.awaitReady();
+			service.awaitReceived(3, Duration.ofSeconds(10));
+			service.sigint();
+			assertThat(service.awaitExit(EXIT_TIMEOUT)).isEqualTo(130);
+			assertCleanShutdown(service, false);
+		}
+	}
+
+	@Test
+	void whenSigtermArrivesWhileANextIsWaitingThenItCompletesWith200(@TempDir Path directory) throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(directory, "--sequence.period=3s")) {
+			service.awaitReady();
+			// Right after a value, so the next one is a whole period away when the signal
+			// comes
+			int before = service.receivedValues().size();
+			service.awaitReceived(before + 1, Duration.ofSeconds(10));
+			CompletableFuture<HttpResponse<String>> next = service.httpClient()
+				.sendAsync(HttpRequest.newBuilder(service.uri("/sequence/next?timeout=30s")).build(),
+						HttpResponse.BodyHandlers.ofString());
+			await("the long-poll is waiting").atMost(Duration.ofSeconds(5))
+				.pollInterval(Duration.ofMillis(20))
+				.until(() -> waitingPolls(service) == 1);
+			assertThat(next).isNotDone();
+			service.sigterm();
+			HttpResponse<String> response = next.get(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+			assertThat(response.statusCode()).isEqualTo(200);
+			JsonNode body = json.readTree(response.body());
+			assertThat(body.at("/source").asString()).isEqualTo("live");
+			assertThat(service.awaitExit(EXIT_TIMEOUT)).isEqualTo(143);
+			List<String> messages = service.messages();
+			List<Integer> received = service.receivedValues();
+			int index = body.at("/index").asInt();
+			assertThat(index).isGreaterThan(before);
+			assertThat(body.at("/value").asInt()).isEqualTo(received.get(index - 1));
+			assertThat(indexOfReceived(messages, index))
+				.as("the value the long-poll got was produced after the shutdown began")
+				.isGreaterThan(indexOf(messages, "Shutdown step 1 (readiness) completed in"));
+			assertCleanShutdown(service, false);
+		}
+	}
+
+	@Test
+	void whenASecondSigtermOrSigintArrivesDuringTheDrainDelayThenNothingChanges(@TempDir Path directory)
+			throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(directory, "--sequence.period=500ms",
+				"--shutdown.drain-delay=3s")) {
+			service.awaitReady();
+			service.awaitReceived(1, Duration.ofSeconds(10));
+			service.sigterm();
+			service.awaitMessage("the drain delay began", (message) -> message.startsWith("Serving for another"),
+					Duration.ofSeconds(10));
+			service.sigint();
+			service.sigterm();
+			assertThat(service.awaitExit(EXIT_TIMEOUT)).isEqualTo(143);
+			assertCleanShutdown(service, true);
+			assertThat(ShutdownLog.stepMillis(service.messages(), 3)).as("the drain delay was served in full")
+				.isGreaterThanOrEqualTo(3000);
+		}
+	}
+
+	@Test
+	void whenSigtermArrivesDuringStartupThenTheProcessExitsWithoutAnInventedOrPartialStateFile(@TempDir Path directory)
+			throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(directory, "--sequence.period=100ms")) {
+			service.awaitMessage("the application context is being refreshed",
+					(message) -> message.startsWith("Root WebApplicationContext: initialization completed"),
+					ServiceProcess.STARTUP_TIMEOUT);
+			assertThat(service.status("/readyz")).as("not ready yet").isNotEqualTo(200);
+			service.sigterm();
+			assertThat(service.awaitExit(Duration.ofSeconds(60))).isEqualTo(143);
+			List<Integer> received = service.receivedValues();
+			Path stateFile = service.stateFile();
+			if (received.isEmpty()) {
+				assertThat(stateFile).as("nothing was produced, so nothing is saved").doesNotExist();
+			}
+			else {
+				assertThat(stateFile)
+					.hasContent("Last number from random sequence: " + received.get(received.size() - 1));
+				assertThat(Files.readString(stateFile, StandardCharsets.UTF_8)).endsWith("\n");
+			}
+			assertThat(stateFile.resolveSibling(ServiceProcess.STATE_FILE + ".tmp")).doesNotExist();
+		}
+	}
+
+	static void assertCleanShutdown(ServiceProcess service, boolean drainDelay) throws Exception {
+		List<String> lines = service.logLines();
+		List<String> messages = service.messages();
+		assertThat(ShutdownLog.milestones(messages)).as("shutdown milestones in the log")
+			.containsExactlyElementsOf(ShutdownLog.expected(false, drainDelay));
+		assertThat(lines.stream().filter((line) -> !line.isBlank()).reduce((first, second) -> second))
+			.as("the last line printed")
+			.hasValueSatisfying((line) -> assertThat(line).endsWith("I'm leaving, bye!"));
+		List<Integer> received = service.receivedValues();
+		assertThat(received).isNotEmpty();
+		int last = received.get(received.size() - 1);
+		assertThat(Files.readString(service.stateFile(), StandardCharsets.UTF_8))
+			.isEqualTo("Last number from random sequence: " + last + "\n");
+		assertThat(messages).contains("Saved last value " + last + " to state file " + service.stateFile());
+		int producerStopped = indexOf(messages, "Shutdown step 5 (producer) completed in");
+		assertThat(messages.subList(producerStopped, messages.size()))
+			.as("no value is produced after the producer stopped")
+			.noneMatch((message) -> message.startsWith("Received: "));
+	}
+
+	private static long idleShutdownMillis(ServiceProcess service) {
+		return service.messages()
+			.stream()
+			.filter((message) -> message.matches("Graceful shutdown completed in \\d+ ms"))
+			.mapToLong((message) -> Long.parseLong(message.replaceAll("\\D", "")))
+			.findFirst()
+			.orElseThrow();
+	}
+
+	private static double waitingPolls(ServiceProcess service) throws Exception {
+		String body = service.get("/actuator/metrics/sequence.subscribers?tag=kind:poll").body();
+		return json.readTree(body).at("/measurements/0/value").asDouble();
+	}
+
+	private static int indexOf(List<String> messages, String prefix) {
+		for (int i = 0; i < messages.size(); i++) {
+			if (messages.get(i).startsWith(prefix)) {
+				return i;
+			}
+		}
+		throw new AssertionError("No log message starts with '" + prefix + "'");
+	}
+
+	private static int indexOfReceived(List<String> messages, int index) {
+		int seen = 0;
+		for (int i = 0; i < messages.size(); i++) {
+			if (messages.get(i).matches("Received: \\d+") && ++seen == index) {
+				return i;
+			}
+		}
+		throw new AssertionError("Fewer than " + index + " values were received");
+	}
+
+}

@@ -1,0 +1,194 @@
+package com.example.gracefulsequence.shutdown;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import com.example.gracefulsequence.GracefulSequenceApplication;
+import com.example.gracefulsequence.sequence.EventStream;
+import com.example.gracefulsequence.sequence.EventStream.Event;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * In-process tests of the whole shutdown, with a real Tomcat and real connections, driven
+ * by closing the application context.
+ *
+ * @author graceful-sequence contributors
+ */
+@ExtendWith(OutputCaptureExtension.class)
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class GracefulShutdownTests {
+
+	private static final Pattern RECEIVED = Pattern.compile("Received: (\\d+)");
+
+	private final HttpClient client = HttpClient.newHttpClient();
+
+	@TempDir
+	Path directory;
+
+	private ConfigurableApplicationContext context;
+
+	private int port;
+
+	@AfterEach
+	void close() {
+		if (this.context != null) {
+			this.context.close();
+		}
+	}
+
+	private void start(String... args) {
+		List<String> all = new ArrayList<>(List.of("--server.port=0",
+				"--sequence.state-file=" + this.directory.resolve("last.txt"), "--sequence.period=1s"));
+		all.addAll(List.of(args));
+		this.context = new SpringApplicationBuilder(GracefulSequenceApplication.class).run(all.toArray(String[]::new));
+		this.port = ((WebServerApplicationContext) this.context).getWebServer().getPort();
+		await().atMost(Duration.ofSeconds(10)).until(() -> get("/sequence/last").statusCode() == 200);
+	}
+
+	private HttpResponse<String> get(String path) throws IOException, InterruptedException {
+		return this.client.send(request(path), BodyHandlers.ofString());
+	}
+
+	private HttpRequest request(String path) {
+		return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
+			.timeout(Duration.ofSeconds(40))
+			.build();
+	}
+
+	private double subscribers(String kind) {
+		return this.context.getBean(MeterRegistry.class).get("sequence.subscribers").tag("kind", kind).gauge().value();
+	}
+
+	@Test
+	void whenANextIsWaitingThenShutdownLetsItCompleteAndTheFileHoldsTheLastValue(CapturedOutput output)
+			throws Exception {
+		start();
+		CompletableFuture<HttpResponse<String>> next = this.client.sendAsync(request("/sequence/next?timeout=30s"),
+				BodyHandlers.ofString());
+		await().atMost(Duration.ofSeconds(10)).until(() -> subscribers("poll") == 1);
+		int closingAt = output.length();
+		this.context.close();
+		HttpResponse<String> response = next.get(10, TimeUnit.SECONDS);
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(response.body()).contains("\"source\":\"live\"");
+		String lastReceived = lastReceived(output.toString());
+		assertThat(Files.readString(this.directory.resolve("last.txt")))
+			.isEqualTo("Last number from random sequence: " + lastReceived + "\n");
+		assertThat(response.body()).contains("\"value\":" + lastReceived + ",");
+		assertInOrder(output.toString().substring(closingAt), "Shutdown step 1 (readiness) completed in",
+				"Shutdown step 2 (streams) completed in", "Shutdown step 3 (drain-delay) completed in",
+				"Commencing graceful shutdown", "Shutdown step 4 (http-drain) completed in", "Closing sequence",
+				"Shutdown step 5 (producer) completed in",
+				"Saved last value " + lastReceived + " to state file " + this.directory.resolve("last.txt"),
+				"Shutdown step 6 (state-file) completed in", "Graceful shutdown completed in");
+		assertThat(output.toString().substring(output.toString().indexOf("Closing sequence")))
+			.doesNotContain("Received:");
+	}
+
+	@Test
+	void openStreamsGetTheShutdownEventAndDoNotHoldTheShutdown() throws Exception {
+		start();
+		List<EventStream> streams = new ArrayList<>();
+		for (int i = 0; i < 3; i++) {
+			EventStream stream = EventStream.open(this.client, this.port, "");
+			assertThat(stream.next()).isNotNull();
+			streams.add(stream);
+		}
+		long started = System.nanoTime();
+		this.context.close();
+		// The per-phase timeout is 30s: an open stream that held the drain would take it
+		// all
+		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+		for (EventStream stream : streams) {
+			Event last = null;
+			for (Event event = stream.next(); event != null; event = stream.next()) {
+				last = event;
+			}
+			assertThat(last).isEqualTo(new Event("shutdown", null, "{\"reason\":\"shutting down\"}"));
+			stream.close();
+		}
+	}
+
+	@Test
+	void duringTheDrainDelayTheServiceServesWithConnectionCloseAndRefusesNewStreams() throws Exception {
+		start("--shutdown.drain-delay=3s");
+		Thread closer = new Thread(this.context::close, "test-closer");
+		closer.start();
+		await().atMost(Duration.ofSeconds(5)).until(() -> get("/readyz").statusCode() == 503);
+		String last = rawGet("/sequence/last");
+		assertThat(last).startsWith("HTTP/1.1 200").containsIgnoringCase("Connection: close");
+		HttpResponse<String> stream = get("/sequence/stream");
+		assertThat(stream.statusCode()).isEqualTo(503);
+		assertThat(stream.headers().firstValue("Retry-After")).isPresent();
+		assertThat(stream.body()).contains("shutting down");
+		closer.join(TimeUnit.SECONDS.toMillis(30));
+		assertThat(closer.isAlive()).isFalse();
+		assertThat(this.context.isActive()).isFalse();
+	}
+
+	private String rawGet(String path) throws IOException {
+		try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port)) {
+			socket.setSoTimeout(10_000);
+			socket.getOutputStream()
+				.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+			StringBuilder headers = new StringBuilder();
+			int read;
+			while (headers.indexOf("\r\n\r\n") < 0 && (read = socket.getInputStream().read()) != -1) {
+				headers.append((char) read);
+			}
+			return headers.toString();
+		}
+	}
+
+	private static String lastReceived(String output) {
+		Matcher matcher = RECEIVED.matcher(output);
+		String last = null;
+		while (matcher.find()) {
+			last = matcher.group(1);
+		}
+		assertThat(last).isNotNull();
+		return last;
+	}
+
+	private static void assertInOrder(String output, String... lines) {
+		int previous = -1;
+		for (String line : lines) {
+			int at = output.indexOf(line);
+			assertThat(at).as("'%s' after the previous step", line).isGreaterThan(previous);
+			assertThat(Stream.of(output.split("\n")).filter((candidate) -> candidate.contains(line))).hasSize(1);
+			previous = at;
+		}
+	}
+
+}
