@@ -1,0 +1,95 @@
+package com.example.gracefulsequence.deploy;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import com.example.gracefulsequence.sequence.SequenceProperties;
+import com.example.gracefulsequence.shutdown.ShutdownProperties;
+
+import org.springframework.boot.autoconfigure.context.LifecycleProperties;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.bind.PropertySourcesPlaceholdersResolver;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.core.env.MutablePropertySources;
+import org.springframework.core.env.PropertiesPropertySource;
+import org.springframework.core.env.SimpleCommandLinePropertySource;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
+import org.springframework.core.io.FileSystemResource;
+import org.springframework.core.io.support.PropertiesLoaderUtils;
+
+/**
+ * The configuration a deployment gives the application: the defaults of
+ * {@code application.properties} and of the property classes, overridden by the
+ * deployment's environment variables and command-line arguments, bound the way Spring
+ * Boot binds them. Deployment tests compare their files with this rather than with copies
+ * of the defaults.
+ *
+ * @param serverPort the HTTP port
+ * @param timeoutPerShutdownPhase the bound on each shutdown phase, the HTTP drain
+ * included
+ * @param shutdown the shutdown properties
+ * @param sequence the sequence properties
+ * @author graceful-sequence contributors
+ */
+record ApplicationSettings(int serverPort, Duration timeoutPerShutdownPhase, ShutdownProperties shutdown,
+		SequenceProperties sequence) {
+
+	private static final String APPLICATION_PROPERTIES = "src/main/resources/application.properties";
+
+	// Spring Boot's own default, used only if application.properties stopped setting one
+	private static final int BOOT_DEFAULT_PORT = 8080;
+
+	/**
+	 * The application's defaults.
+	 * @return the settings with no environment variables and no arguments
+	 */
+	static ApplicationSettings defaults() {
+		return of(Map.of(), List.of());
+	}
+
+	/**
+	 * The settings of an application started with the given environment variables and
+	 * arguments.
+	 * @param environment the environment variables, e.g. {@code SHUTDOWN_DRAIN_DELAY=10s}
+	 * @param arguments the command-line arguments, e.g. {@code --server.port=8080}
+	 * @return the settings
+	 */
+	static ApplicationSettings of(Map<String, String> environment, List<String> arguments) {
+		MutablePropertySources sources = new MutablePropertySources();
+		sources.addLast(new SimpleCommandLinePropertySource(arguments.toArray(String[]::new)));
+		sources.addLast(new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+				new LinkedHashMap<>(environment)));
+		sources.addLast(new PropertiesPropertySource("application.properties", applicationProperties()));
+		Binder binder = new Binder(ConfigurationPropertySources.from(sources),
+				new PropertySourcesPlaceholdersResolver(sources));
+		return new ApplicationSettings(binder.bind("server.port", Integer.class).orElse(BOOT_DEFAULT_PORT),
+				binder.bindOrCreate("spring.lifecycle", LifecycleProperties.class).getTimeoutPerShutdownPhase(),
+				binder.bindOrCreate("shutdown", ShutdownProperties.class),
+				binder.bindOrCreate("sequence", SequenceProperties.class));
+	}
+
+	/**
+	 * The shortest {@code shutdown.deadline} the application accepts at startup is longer
+	 * than this: the drain delay plus the per-phase timeout.
+	 * @return the drain delay plus the per-phase timeout
+	 */
+	Duration drainDelayPlusTimeout() {
+		return this.shutdown.drainDelay().plus(this.timeoutPerShutdownPhase);
+	}
+
+	private static Properties applicationProperties() {
+		try {
+			return PropertiesLoaderUtils.loadProperties(new FileSystemResource(APPLICATION_PROPERTIES));
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+}
