@@ -133,9 +133,9 @@ class ActuatorTests {
 	}
 
 	@ParameterizedTest
-	@ValueSource(strings = { "/actuator/env", "/actuator/beans", "/actuator/heapdump", "/actuator/threaddump",
-			"/actuator/shutdown", "/actuator/loggers", "/actuator/configprops", "/actuator/mappings",
-			"/actuator/conditions", "/actuator/scheduledtasks", "/actuator/startup" })
+	@ValueSource(strings = { "/actuator", "/actuator/env", "/actuator/beans", "/actuator/heapdump",
+			"/actuator/threaddump", "/actuator/shutdown", "/actuator/loggers", "/actuator/configprops",
+			"/actuator/mappings", "/actuator/conditions", "/actuator/scheduledtasks", "/actuator/startup" })
 	void unlistedEndpointsAreNotFound(String path, @Autowired RestTestClient client) {
 		client.get()
 			.uri(path)

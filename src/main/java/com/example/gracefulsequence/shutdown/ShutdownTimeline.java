@@ -1,6 +1,8 @@
 package com.example.gracefulsequence.shutdown;
 
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -43,7 +45,7 @@ public final class ShutdownTimeline {
 
 	private final Duration deadline;
 
-	private final MeterRegistry meterRegistry;
+	private final Map<ShutdownStep, Timer> timers;
 
 	private final DrainFilter drainFilter;
 
@@ -73,7 +75,7 @@ public final class ShutdownTimeline {
 							+ ") plus spring.lifecycle.timeout-per-shutdown-phase (" + timeoutPerPhase + ").");
 		}
 		this.deadline = properties.deadline();
-		this.meterRegistry = meterRegistry;
+		this.timers = timers(meterRegistry);
 		this.drainFilter = drainFilter;
 		this.halt = halt;
 	}
@@ -157,12 +159,23 @@ public final class ShutdownTimeline {
 				logger.warn("HTTP drain timed out with {} request(s) still in flight; they are cut", cut);
 			}
 		}
-		Timer.builder("shutdown.phase")
-			.description("Duration of each step of the graceful shutdown")
-			.tag("phase", ended.tag())
-			.register(this.meterRegistry)
-			.record(nanos, TimeUnit.NANOSECONDS);
+		this.timers.get(ended).record(nanos, TimeUnit.NANOSECONDS);
 		logger.info("Shutdown step {} ({}) completed in {} ms", ended.number(), ended.tag(), millis(nanos));
+	}
+
+	// Registered up front: Spring Boot closes the meter registry as soon as the context
+	// starts closing, before the first step, and a closed registry only hands out no-op
+	// meters
+	private static Map<ShutdownStep, Timer> timers(MeterRegistry meterRegistry) {
+		Map<ShutdownStep, Timer> timers = new EnumMap<>(ShutdownStep.class);
+		for (ShutdownStep step : ShutdownStep.values()) {
+			timers.put(step,
+					Timer.builder("shutdown.phase")
+						.description("Duration of each step of the graceful shutdown")
+						.tag("phase", step.tag())
+						.register(meterRegistry));
+		}
+		return timers;
 	}
 
 	private void startDeadline() {
