@@ -157,6 +157,22 @@ class GracefulShutdownTests {
 		assertThat(this.context.isActive()).isFalse();
 	}
 
+	@Test
+	void whenTheHttpDrainTimesOutThenAWarningSaysHowManyRequestsWereCut(CapturedOutput output) throws Exception {
+		start("--sequence.period=1h", "--spring.lifecycle.timeout-per-shutdown-phase=1s");
+		CompletableFuture<HttpResponse<String>> next = this.client.sendAsync(request("/sequence/next?timeout=60s"),
+				BodyHandlers.ofString());
+		await().atMost(Duration.ofSeconds(10)).until(() -> subscribers("poll") == 1);
+		long started = System.nanoTime();
+		this.context.close();
+		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
+		assertThat(output).contains("HTTP drain timed out with 1 request(s) still in flight; they are cut");
+		assertInOrder(output.toString(), "Shutdown step 4 (http-drain) completed in", "Closing sequence");
+		assertThat(output.toString().indexOf("HTTP drain timed out"))
+			.isLessThan(output.toString().indexOf("Shutdown step 4 (http-drain) completed in"));
+		next.cancel(true);
+	}
+
 	private String rawGet(String path) throws IOException {
 		try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port)) {
 			socket.setSoTimeout(10_000);
