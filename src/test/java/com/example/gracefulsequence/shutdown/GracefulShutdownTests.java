@@ -68,9 +68,12 @@ class GracefulShutdownTests {
 	}
 
 	private void start(String... args) {
-		List<String> all = new ArrayList<>(List.of("--server.port=0",
-				"--sequence.state-file=" + this.directory.resolve("last.txt"), "--sequence.period=1s"));
+		List<String> all = new ArrayList<>(
+				List.of("--server.port=0", "--sequence.state-file=" + this.directory.resolve("last.txt")));
 		all.addAll(List.of(args));
+		if (all.stream().noneMatch((arg) -> arg.startsWith("--sequence.period="))) {
+			all.add("--sequence.period=1s");
+		}
 		this.context = new SpringApplicationBuilder(GracefulSequenceApplication.class).run(all.toArray(String[]::new));
 		this.port = ((WebServerApplicationContext) this.context).getWebServer().getPort();
 		await().atMost(Duration.ofSeconds(10)).until(() -> get("/sequence/last").statusCode() == 200);
