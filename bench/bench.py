@@ -26,6 +26,8 @@ import sys
 import threading
 import time
 
+import report
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 OUT = os.path.join(HERE, "out")
@@ -36,12 +38,16 @@ CHART = os.path.join(ROOT, "docs", "benchmarks.svg")
 # JVM flags of the "recommended flags" variant (README): a small heap for a small service
 DEFAULT_LEAN_FLAGS = "-XX:+UseSerialGC -Xmx64m -Xss512k -XX:TrimNativeHeapInterval=1000"
 
+# Boot properties of the "tuned" variant, measured under load only: a few Tomcat workers for 2 cores
+DEFAULT_TUNED_ARGS = "--server.tomcat.threads.max=8"
+
 GS, SP, GO = "graceful-sequence", "spring-plain", "go-seed"
 
 # variant -> (service, label)
 VARIANTS = {
     "gs-17": (GS, "graceful-sequence, Java 17, java -jar"),
     "gs-17-lean": (GS, "graceful-sequence, Java 17, java -jar with the recommended flags"),
+    "gs-17-tuned": (GS, "graceful-sequence, Java 17, java -jar with Tomcat's worker threads capped"),
     "sp-17": (SP, "spring-plain, Java 17, java -jar"),
     "gs-25-aot": (GS, "graceful-sequence, Java 25, extracted jar + AOT cache"),
     "sp-25-aot": (SP, "spring-plain, Java 25, extracted jar + AOT cache"),
@@ -117,7 +123,8 @@ class Runner:
         self.extra = {"gs_steps": [], "drain": [], "fanout": [], "wrk": [], "loads": [], "busy_before": [],
                       "quiet_waits": [], "exit_timeline": []}
         self.quiet_busy = float(os.environ.get("QUIET_BUSY", "0.25"))
-        self.quiet_wait = float(os.environ.get("QUIET_WAIT", "10" if self.quick else "30"))
+        self.quiet_wait = float(os.environ.get("QUIET_WAIT", "10" if self.quick else "15"))
+        self.tuned_args = shlex.split(os.environ.get("GS_TUNED_ARGS", DEFAULT_TUNED_ARGS))
         self.phases = os.environ.get("PHASES", "launch,load,fanout").split(",")
         self.run_dir = os.path.join(OUT, "runs")
         os.makedirs(self.run_dir, exist_ok=True)
@@ -148,6 +155,8 @@ class Runner:
         gs_args = ["--server.port=%d" % port, address] + list(extra_args)
         if variant == "gs-17":
             argv = [a.java17, "-jar", a.jar] + gs_args
+        elif variant == "gs-17-tuned":
+            argv = [a.java17, "-jar", a.jar] + gs_args + self.tuned_args
         elif variant == "gs-17-lean":
             argv = [a.java17] + self.lean_flags + ["-jar", a.jar] + gs_args
         elif variant == "sp-17":
@@ -440,7 +449,7 @@ class Runner:
         started = datetime.datetime.now(datetime.timezone.utc)
         load_start = open("/proc/loadavg").read().split()[:3]
         launch_order = ["gs-17", "sp-17", "go", "gs-25-aot", "sp-25-aot", "gs-17-lean"]
-        load_order = ["gs-17", "sp-17", "go", "gs-17-lean"]
+        load_order = ["gs-17", "sp-17", "go", "gs-17-lean", "gs-17-tuned"]
         for r in range(self.rounds):
             log("round %d of %d (load average %.2f)" % (r + 1, self.rounds, loadavg()))
             # Interleaved: every variant once per round, starting one further each round
@@ -453,10 +462,16 @@ class Runner:
             if "fanout" in self.phases:
                 for streams in self.fanout_sizes:
                     self.fanout(streams)
+            self.save(started, load_start, r + 1)
+            if r + 1 < self.rounds:
+                report.write(RESULTS, DOC, CHART)
+
+    def save(self, started, load_start, rounds_done):
         finished = datetime.datetime.now(datetime.timezone.utc)
         meta = machine_facts(self.args)
         meta.update({
-            "mode": self.args.mode, "rounds": self.rounds, "warmup_s": self.warmup, "duration_s": self.duration,
+            "mode": self.args.mode, "rounds": rounds_done, "rounds_planned": self.rounds,
+            "tuned_args": " ".join(self.tuned_args), "warmup_s": self.warmup, "duration_s": self.duration,
             "fanout_seconds": self.fanout_seconds, "fanout_sizes": self.fanout_sizes,
             "lean_flags": " ".join(self.lean_flags),
             "started": started.strftime("%Y-%m-%d %H:%M UTC"), "finished": finished.strftime("%Y-%m-%d %H:%M UTC"),
@@ -509,8 +524,6 @@ if __name__ == "__main__":
     parser.add_argument("--java17")
     parser.add_argument("--java25")
     arguments = parser.parse_args()
-    sys.path.insert(0, HERE)
-    import report  # noqa: E402
 
     if not arguments.report:
         atexit.register(cleanup)

@@ -17,6 +17,8 @@ FIGURES = [
      "higher", None, None),
     ("rps", "Throughput, recommended flags", "req/s", "gs-17-lean", "sp-17", "go", "higher", None, None),
     ("p99_ms", "p99 latency, recommended flags", "ms", "gs-17-lean", "sp-17", "go", "lower", None, None),
+    ("rps", "Throughput, Tomcat threads capped", "req/s", "gs-17-tuned", "sp-17", "go", "higher", None, None),
+    ("p99_ms", "p99 latency, Tomcat threads capped", "ms", "gs-17-tuned", "sp-17", "go", "lower", None, None),
     ("launch_ms", "Launch to first 200, Java 17 `java -jar`", "ms", "gs-17", "sp-17", "go", "lower",
      ("<=", 1.0), None),
     ("launch_ms", "Launch to first 200, Java 25 + AOT cache", "ms", "gs-25-aot", "sp-25-aot", "go", "lower",
@@ -188,8 +190,10 @@ def write(results, doc, chart):
     add("")
     add("## Run")
     add("")
-    add("- Date: %s to %s (%s min), mode `%s`, %d round(s); figures are the median with min-max in "
-        "brackets." % (meta["started"], meta["finished"], meta["minutes"], meta["mode"], meta["rounds"]))
+    add("- Date: %s to %s (%s min), mode `%s`, %d round(s)%s; figures are the median with min-max in "
+        "brackets." % (meta["started"], meta["finished"], meta["minutes"], meta["mode"], meta["rounds"],
+        "" if meta.get("rounds_planned", meta["rounds"]) == meta["rounds"]
+        else " of %d planned (written after each round)" % meta["rounds_planned"]))
     add("- Machine: %d cores (`nproc`), %s, %.1f GiB RAM, Linux %s." % (
         meta["nproc"], meta["cpu"], meta["ram_gib"], meta["kernel"]))
     add("- Load: 1-minute load average %s at the start, %s at the end; %s.%s" % (
@@ -203,7 +207,8 @@ def write(results, doc, chart):
         "--latency`; the JVMs need about 20 s of load to reach steady state, so the throughput rows are "
         "steady state and the warm-up rate is beside them. wrk shares the %d cores with the server." % (
             meta["warmup_s"], meta["duration_s"], meta["nproc"]))
-    add("- Recommended flags (the `gs-17-lean` variant): `%s`." % meta["lean_flags"])
+    add("- Recommended flags (the `gs-17-lean` variant): `%s`; the `gs-17-tuned` variant (load only) adds "
+        "`%s`." % (meta["lean_flags"], meta.get("tuned_args", "")))
     add("")
     add("## Headline ratios and the targets of issue 7")
     add("")
@@ -323,6 +328,7 @@ CHART_ROWS = [
     ("Drain overshoot", "drain_overshoot_ms", "gs-17"),
     ("RSS idle, defaults", "rss_idle_mib", "gs-17"),
     ("RSS idle, recommended flags", "rss_idle_mib", "gs-17-lean"),
+    ("Throughput, threads capped", "rps", "gs-17-tuned"),
 ]
 
 
