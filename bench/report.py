@@ -1,0 +1,422 @@
+"""Writes docs/benchmarks.md and the ratio chart from bench/out/results.json."""
+
+import json
+import os
+import statistics
+
+GS_LABEL, SP_LABEL, GO_LABEL = "graceful-sequence", "spring-plain", "go-seed"
+
+# key, title, unit, graceful-sequence variant, spring-plain variant, go-seed variant,
+# better ("lower"/"higher"), target on gs/sp ("<=", x) or ("<", absolute) or None, target on gs/go
+FIGURES = [
+    ("rps", "Throughput, `/sequence/last`, Java 17", "req/s", "gs-17", "sp-17", "go", "higher",
+     (">=", 2.0), (">=", 0.5)),
+    ("p99_ms", "p99 latency, `/sequence/last`, Java 17", "ms", "gs-17", "sp-17", "go", "lower",
+     ("<=", 0.5), None),
+    ("warmup_rps", "Warm-up throughput (first seconds of load), Java 17", "req/s", "gs-17", "sp-17", "go",
+     "higher", None, None),
+    ("rps", "Throughput, recommended flags", "req/s", "gs-17-lean", "sp-17", "go", "higher", None, None),
+    ("p99_ms", "p99 latency, recommended flags", "ms", "gs-17-lean", "sp-17", "go", "lower", None, None),
+    ("rps", "Throughput, Tomcat threads capped", "req/s", "gs-17-tuned", "sp-17", "go", "higher", None, None),
+    ("p99_ms", "p99 latency, Tomcat threads capped", "ms", "gs-17-tuned", "sp-17", "go", "lower", None, None),
+    ("launch_ms", "Launch to first 200, Java 17 `java -jar`", "ms", "gs-17", "sp-17", "go", "lower",
+     ("<=", 1.0), None),
+    ("launch_ms", "Launch to first 200, Java 25 + AOT cache", "ms", "gs-25-aot", "sp-25-aot", "go", "lower",
+     ("<=", 0.5), None),
+    ("launch_ms", "Launch to first 200, Java 17, recommended flags", "ms", "gs-17-lean", "sp-17", "go", "lower",
+     None, None),
+    ("idle_exit_ms", "SIGTERM to exit, idle, Java 17", "ms", "gs-17", "sp-17", "go", "lower", ("<=", 1.5), None),
+    ("idle_exit_ms", "SIGTERM to exit, idle, Java 25 + AOT cache", "ms", "gs-25-aot", "sp-25-aot", "go", "lower",
+     None, None),
+    ("drain_overshoot_ms", "Drain overshoot (exit minus in-flight completion)", "ms", "gs-17", "sp-17", "go",
+     "lower", ("abs<", 50.0), None),
+    ("rss_idle_mib", "RSS idle (5 s after ready), Java 17 defaults", "MiB", "gs-17", "sp-17", "go", "lower",
+     None, None),
+    ("rss_idle_mib", "RSS idle, recommended flags", "MiB", "gs-17-lean", "sp-17", "go", "lower", ("<=", 0.8), None),
+    ("rss_load_mib", "RSS after the load, Java 17 defaults", "MiB", "gs-17", "sp-17", "go", "lower", None, None),
+    ("rss_load_mib", "RSS after the load, recommended flags", "MiB", "gs-17-lean", "sp-17", "go", "lower",
+     None, None),
+]
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, unit=""):
+    if value is None:
+        return "n/a"
+    if unit == "req/s":
+        return "{:,.0f}".format(value)
+    if abs(value) >= 100:
+        return "%.0f" % value
+    if abs(value) >= 10:
+        return "%.1f" % value
+    return "%.2f" % value
+
+
+def cell(values, unit):
+    values = [v for v in (values or []) if v is not None]
+    if not values:
+        return "n/a"
+    if len(values) == 1:
+        return fmt(values[0], unit)
+    return "%s (%s-%s)" % (fmt(med(values), unit), fmt(min(values), unit), fmt(max(values), unit))
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def judge(target, gs_value, r):
+    if target is None:
+        return "", ""
+    op, x = target
+    if op == "abs<":
+        met = gs_value is not None and gs_value < x
+        return "< %g ms" % x, ("met" if met else "**not met**")
+    if r is None:
+        return "%s %gx" % (op, x), "n/a"
+    met = r >= x if op == ">=" else r <= x
+    return "%s %gx" % (op.replace(">=", "≥").replace("<=", "≤"), x), ("met" if met else "**not met**")
+
+
+def rows(data):
+    samples = data["samples"]
+    out = []
+    for key, title, unit, gv, sv, ov, better, target_sp, target_go in FIGURES:
+        figure = samples.get(key, {})
+        g, s, o = med(figure.get(gv, [])), med(figure.get(sv, [])), med(figure.get(ov, []))
+        r_sp, r_go = ratio(g, s), ratio(g, o)
+        t_sp, m_sp = judge(target_sp, g, r_sp)
+        t_go, m_go = judge(target_go, g, r_go)
+        out.append({
+            "key": key, "title": title, "unit": unit, "better": better, "gv": gv, "sv": sv,
+            "gs": cell(figure.get(gv), unit), "sp": cell(figure.get(sv), unit), "go": cell(figure.get(ov), unit),
+            "gs_med": g, "r_sp": r_sp, "r_go": r_go, "t_sp": t_sp, "m_sp": m_sp, "t_go": t_go, "m_go": m_go,
+            "target_sp": target_sp, "target_go": target_go,
+        })
+    return out
+
+
+def fanout_rows(data):
+    by_size = {}
+    for record in data["extra"]["fanout"]:
+        by_size.setdefault(record["streams"], []).append(record)
+    idle_exit = med(data["samples"].get("idle_exit_ms", {}).get("gs-17", []))
+    lines = []
+    for size in sorted(by_size):
+        records = by_size[size]
+
+        def col(name, records=records):
+            return [r.get(name) for r in records]
+
+        exit_med = med(col("exit_ms"))
+        lines.append("| %s | %s | %s | %s | %s | %s -> %s | %s | %s | %s/%s |" % (
+            "{:,}".format(size),
+            cell(col("lag_p50_ms"), "ms"), cell(col("lag_p99_ms"), "ms"), cell(col("lag_max_ms"), "ms"),
+            cell(col("rss_per_subscriber_kib"), "KiB"),
+            cell(col("threads_idle"), ""), cell(col("threads_open"), ""),
+            cell(col("exit_ms"), "ms"),
+            ("%.2fx" % (exit_med / idle_exit)) if exit_med and idle_exit else "n/a",
+            min(col("saw_shutdown")), min(col("opened")),
+        ))
+    return lines
+
+
+def steps_rows(data):
+    grouped = {}
+    for record in data["extra"]["gs_steps"]:
+        situation = record["situation"]
+        name = "%s, %s" % (record["variant"], situation)
+        for step, ms in record["steps"].items():
+            grouped.setdefault(name, {}).setdefault(step, []).append(ms)
+    names = sorted({step for steps in grouped.values() for step in steps},
+                   key=lambda s: (s.startswith("total"), s))
+    header = "| run | " + " | ".join(names) + " |"
+    lines = [header, "|---" * (len(names) + 1) + "|"]
+    for name in sorted(grouped):
+        lines.append("| %s | " % name + " | ".join(cell(grouped[name].get(step), "ms") for step in names) + " |")
+    return lines
+
+
+def timeline_rows(data):
+    grouped = {}
+    for record in data["extra"].get("exit_timeline", []):
+        name = "%s, %s" % (record["variant"], record["situation"])
+        for mark, ms in record["ms_after_sigterm"].items():
+            grouped.setdefault(name, {}).setdefault(mark, []).append(ms)
+    marks = ["first shutdown log line", "last shutdown step logged", "bye logged", "process exit"]
+    lines = ["| run | " + " | ".join(marks) + " |", "|---" * (len(marks) + 1) + "|"]
+    for name in sorted(grouped):
+        lines.append("| %s | " % name + " | ".join(cell(grouped[name].get(m), "ms") for m in marks) + " |")
+    return lines
+
+
+def write(results, doc, chart):
+    with open(results) as f:
+        data = json.load(f)
+    meta = data["meta"]
+    os.makedirs(os.path.dirname(doc), exist_ok=True)
+    table = rows(data)
+    chart_ok = draw(table, chart)
+    loads = data["extra"].get("loads", [])
+    load_note = ""
+    if loads:
+        load_note = "1-minute load average while measuring: median %.2f, max %.2f (on %d cores)" % (
+            statistics.median(loads), max(loads), meta["nproc"])
+    busy = loads and statistics.median(loads) > 0.75 * meta["nproc"] + 1.5
+    busy_before = data["extra"].get("busy_before", [])
+    waits = data["extra"].get("quiet_waits", [])
+    if busy_before:
+        load_note += ("; before each measurement the harness waits (at most %.0f s) for the CPUs to be under "
+                      "25%% busy: CPU busy at the start of the measurements median %.0f%%, max %.0f%%, "
+                      "waited %.0f s in all" % (max(waits), 100 * statistics.median(busy_before),
+                                                 100 * max(busy_before), sum(waits)))
+    md = []
+    add = md.append
+    add("# Benchmarks")
+    add("")
+    add("graceful-sequence side by side with the Go original (`go-seed`) and a plain Spring Boot service "
+        "(`spring-plain`), both from `../shared/peers/`, on one machine in one run: loopback only, every "
+        "service on a free port, interleaved (each round runs every variant once, starting one further "
+        "along each round). **The machine is shared and noisy**: read the ratios, not the absolute times.")
+    add("")
+    add("Reproduce with `bench/run.sh` (%s; `bench/run.sh --quick` is one short round to check that it "
+        "works). This page is written by the harness." % ("about 20 minutes"))
+    add("")
+    add("## Run")
+    add("")
+    add("- Date: %s to %s (%s min), mode `%s`, %d round(s)%s; figures are the median with min-max in "
+        "brackets." % (meta["started"], meta["finished"], meta["minutes"], meta["mode"], meta["rounds"],
+        "" if meta.get("rounds_planned", meta["rounds"]) == meta["rounds"]
+        else " of %d planned (written after each round)" % meta["rounds_planned"]))
+    add("- Machine: %d cores (`nproc`), %s, %.1f GiB RAM, Linux %s." % (
+        meta["nproc"], meta["cpu"], meta["ram_gib"], meta["kernel"]))
+    add("- Load: 1-minute load average %s at the start, %s at the end; %s.%s" % (
+        meta["loadavg_start"][0], meta["loadavg_end"][0], load_note,
+        " **Other builds were running on the machine during this run, so absolute figures are lower "
+        "and noisier than on an idle machine.**" if busy else ""))
+    add("- Java 17: `%s`; Java 25: `%s`; %s; %s; Python %s." % (
+        meta["java17"][-1] if meta["java17"] else "?", meta["java25"][-1] if meta["java25"] else "?",
+        meta["go"][0] if meta["go"] else "?", meta["wrk"][0] if meta["wrk"] else "?", meta["python"]))
+    add("- Warm-up: `wrk -t2 -c64 -d%ds` on `/sequence/last`, then the measured `wrk -t2 -c64 -d%ds "
+        "--latency`; the JVMs need about 20 s of load to reach steady state, so the throughput rows are "
+        "steady state and the warm-up rate is beside them. wrk shares the %d cores with the server." % (
+            meta["warmup_s"], meta["duration_s"], meta["nproc"]))
+    add("- Recommended flags (the `gs-17-lean` variant): `%s`; the `gs-17-tuned` variant (load only) adds "
+        "`%s`." % (meta["lean_flags"], meta.get("tuned_args", "")))
+    add("")
+    add("## Headline ratios and the targets of issue 7")
+    add("")
+    add("Ratios are graceful-sequence / peer, of the medians. For throughput higher is better; for "
+        "everything else lower is better.")
+    add("")
+    add("| figure | graceful-sequence | spring-plain | go-seed | gs / spring-plain | target | | gs / go-seed "
+        "| target | |")
+    add("|---|---|---|---|---|---|---|---|---|---|")
+    for r in table:
+        add("| %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["title"], r["unit"], r["gs"], r["sp"], r["go"],
+            ("%.2fx" % r["r_sp"]) if r["r_sp"] is not None else "n/a", r["t_sp"], r["m_sp"],
+            ("%.2fx" % r["r_go"]) if r["r_go"] is not None else "n/a", r["t_go"], r["m_go"]))
+    add("")
+    add("Launch rows on Java 25 compare with spring-plain on Java 25 with its own AOT cache; go-seed is the "
+        "same binary in every row. The `spring-plain` column of the recommended-flags rows is spring-plain "
+        "with its defaults, which is what the target compares with.")
+    add("")
+    if chart_ok:
+        add("![graceful-sequence / peer ratios](%s)" % os.path.basename(chart))
+        add("")
+    add("## Fan-out (issue 4): `/sequence/stream` of graceful-sequence")
+    add("")
+    add("Java 17, `--sequence.period=500ms`; the client (`bench/streams.py`, Python asyncio) opens N streams, "
+        "waits until every one has had its first event, then reads for %d s; lag is the receipt time minus "
+        "`emittedAt` of each value event emitted in that window (it includes the state-file fsync that comes "
+        "before the publish, the client's own scheduling on the same %d cores, and the millisecond "
+        "truncation of `emittedAt`). RSS per subscriber is (RSS with N streams open - RSS idle) / N, both "
+        "of the same process. Then SIGTERM with every stream open." % (meta["fanout_seconds"], meta["nproc"]))
+    add("")
+    add("| streams | lag p50 (ms) | lag p99 (ms) | lag max (ms) | RSS per stream (KiB) | threads idle -> "
+        "with streams | SIGTERM to exit (ms) | vs idle exit | saw `shutdown` / opened (worst round) |")
+    add("|---|---|---|---|---|---|---|---|---|")
+    md.extend(fanout_rows(data))
+    add("")
+    add("## graceful-sequence shutdown steps (from its log)")
+    add("")
+    md.extend(steps_rows(data))
+    add("")
+    add("## wrk runs")
+    add("")
+    add("| variant | warm-up req/s | measured req/s | p99 (ms) | non-2xx | socket errors |")
+    add("|---|---|---|---|---|---|")
+    for w in data["extra"]["wrk"]:
+        add("| %s | %s | %s | %s | %d | %s |" % (
+            w["variant"], fmt(w["warmup"]["rps"], "req/s"), fmt(w["measured"]["rps"], "req/s"),
+            fmt(w["measured"]["p99_ms"]), w["measured"]["non_2xx"], w["measured"]["socket_errors"] or "none"))
+    add("")
+    add("## Where the time from SIGTERM to exit goes")
+    add("")
+    add("Milliseconds after SIGTERM (the harness's wall clock against the millisecond timestamps of the "
+        "service's log lines, so +-1 ms): the first shutdown line (graceful-sequence: `Shutdown step 1`; "
+        "spring-plain: Tomcat's `Commencing graceful shutdown`), the last step (graceful-sequence: "
+        "`Graceful shutdown completed in`; spring-plain: Tomcat's `Graceful shutdown complete`), "
+        "`I'm leaving, bye!` (both log it), and the exit seen by `waitpid`.")
+    add("")
+    md.extend(timeline_rows(data))
+    add("")
+    add("## Drain samples")
+    add("")
+    add("A request is sent, SIGTERM follows 1 s later, and the request completes about 1 s after that: "
+        "`/slow?ms=2000` for the peers; for graceful-sequence (which has no `/slow`) a "
+        "`/sequence/next?timeout=30s` sent right after a value, so that the next value (period 2 s) answers "
+        "it about 1 s after SIGTERM, while the producer keeps running during the drain (step 5 comes after "
+        "step 4). Overshoot is process exit minus the moment the client had the whole response. This runs "
+        "right after the load, on the same process.")
+    add("")
+    add("| variant | request | status | completed after SIGTERM (ms) | exit after completion (ms) | "
+        "`Connection` header |")
+    add("|---|---|---|---|---|---|")
+    for d in data["extra"]["drain"]:
+        add("| %s | `%s` | %s | %.0f | %.1f | %s |" % (
+            d["variant"], d["path"], d["status"] or d["error"], d["completed_after_sigterm_ms"],
+            d["overshoot_ms"], d["connection"] or "-"))
+    add("")
+    add("## How each figure is measured")
+    add("")
+    add("- Launch to first 200: from just before the process is spawned to the first `HTTP/1.1 200` status "
+        "line of `GET /sequence/last`, polled every 10 ms with a fresh connection.")
+    add("- SIGTERM to exit: `kill(pid, SIGTERM)` to `waitpid` returning, measured with `time.monotonic()`, "
+        "5 s after ready with no traffic. graceful-sequence runs all six shutdown steps (state-file write "
+        "with fsync included).")
+    add("- RSS: `VmRSS` from `/proc/<pid>/status`, 5 s after ready (idle) and right after the measured wrk run.")
+    add("- Throughput and p99: wrk's `Requests/sec` and the 99% line of `--latency` (the measured run, after "
+        "the warm-up); graceful-sequence answers with its `ETag`, wrk sends no `If-None-Match`, so every "
+        "answer is a 200 with the body.")
+    add("- Every process is started by the harness with its working directory under `bench/out/runs/` (the "
+        "state files and logs land there), and ended by its PID.")
+    add("")
+    add("## Exact commands")
+    add("")
+    add("`$PORT` is a free port picked for each run.")
+    add("")
+    for variant, command in meta["commands"].items():
+        add("- `%s`: `%s`" % (variant, command))
+    add("- load: `wrk -t2 -c64 -d%ds http://127.0.0.1:$PORT/sequence/last` then "
+        "`wrk -t2 -c64 -d%ds --latency http://127.0.0.1:$PORT/sequence/last`" % (meta["warmup_s"],
+                                                                               meta["duration_s"]))
+    add("- fan-out: the `gs-17` command with `--sequence.period=500ms`, and "
+        "`python3 bench/streams.py --port $PORT --streams N --seconds %d`" % meta["fanout_seconds"])
+    add("- AOT caches (Spring Boot's documented layout): `java -Djarmode=tools -jar x.jar extract --destination "
+        "bench/out/aot/NAME/app`, then a training run `java -XX:AOTCacheOutput=bench/out/aot/NAME/app.aot "
+        "-Dspring.context.exit=onRefresh -jar bench/out/aot/NAME/app/x.jar`, both with Java 25.")
+    add("")
+    with open(doc, "w") as f:
+        f.write("\n".join(md))
+    print("wrote %s%s" % (doc, (" and " + chart) if chart_ok else ""))
+
+
+CHART_ROWS = [
+    ("Throughput (J17)", "rps", "gs-17"),
+    ("p99 latency (J17)", "p99_ms", "gs-17"),
+    ("Launch, J17 java -jar", "launch_ms", "gs-17"),
+    ("Launch, J25 + AOT cache", "launch_ms", "gs-25-aot"),
+    ("SIGTERM to exit, idle", "idle_exit_ms", "gs-17"),
+    ("Drain overshoot", "drain_overshoot_ms", "gs-17"),
+    ("RSS idle, defaults", "rss_idle_mib", "gs-17"),
+    ("RSS idle, recommended flags", "rss_idle_mib", "gs-17-lean"),
+    ("Throughput, threads capped", "rps", "gs-17-tuned"),
+]
+
+
+def chart_data(table):
+    found = []
+    for label, key, gv in CHART_ROWS:
+        for r in table:
+            if r["key"] == key and r["gv"] == gv:
+                target = None
+                if r["target_sp"] and r["target_sp"][0] != "abs<":
+                    target = r["target_sp"][1]
+                found.append((label + (" (higher is better)" if r["better"] == "higher" else ""),
+                              r["r_sp"], r["r_go"], target, r["m_sp"]))
+                break
+    return found
+
+
+def draw(table, path):
+    data = chart_data(table)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        matplotlib.rcParams["svg.fonttype"] = "none"
+        matplotlib.rcParams["svg.hashsalt"] = "graceful-sequence"
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return draw_svg(data, path)
+    labels = [d[0] for d in data]
+    y = list(range(len(data)))
+    fig, ax = plt.subplots(figsize=(10, 0.6 * len(data) + 1.8))
+    sp = [d[1] or 0 for d in data]
+    go = [d[2] or 0 for d in data]
+    colors = ["#2e7d32" if d[4] == "met" else ("#c62828" if "not met" in (d[4] or "") else "#1565c0")
+              for d in data]
+    ax.barh([v - 0.18 for v in y], sp, height=0.36, color=colors)
+    ax.barh([v + 0.18 for v in y], go, height=0.36, color="#9e9e9e")
+    for i, d in enumerate(data):
+        if d[3] is not None:
+            ax.plot([d[3], d[3]], [i - 0.42, i + 0.06], color="black", linewidth=2)
+        if d[1]:
+            ax.text(d[1] * 1.06, i - 0.18, "%.2fx vs spring-plain" % d[1], va="center", fontsize=8)
+        if d[2]:
+            ax.text(d[2] * 1.06, i + 0.18, "%.2fx vs go-seed" % d[2], va="center", fontsize=8, color="#616161")
+    ax.axvline(1.0, color="#424242", linewidth=0.8, linestyle="--")
+    ax.set_xscale("log")
+    ax.set_xlim(right=max([v for v in sp + go if v] + [10.0]) * 12)
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("graceful-sequence / peer, log scale")
+    ax.set_title("graceful-sequence / peer (medians of one run)\n"
+                 "upper bar: vs spring-plain (green: issue 7 target met, red: not met, blue: no target; "
+                 "black tick: the target)\nlower grey bar: vs go-seed", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None} if path.endswith(".svg") else None)
+    plt.close(fig)
+    return True
+
+
+def draw_svg(data, path):
+    """Hand-written SVG when matplotlib is not there: ratios vs spring-plain on a log scale."""
+    import math
+    width, row, left = 760, 34, 250
+    height = row * len(data) + 60
+    lo, hi = 0.01, 100.0
+
+    def x(v):
+        v = min(max(v, lo), hi)
+        return left + (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * (width - left - 60)
+
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" '
+             'font-size="12">' % (width, height),
+             '<text x="10" y="20" font-size="14">graceful-sequence / spring-plain (log scale; '
+             'black tick: target)</text>']
+    for i, (label, r_sp, r_go, target, met) in enumerate(data):
+        top = 35 + i * row
+        color = "#2e7d32" if met == "met" else ("#c62828" if "not met" in (met or "") else "#1565c0")
+        parts.append('<text x="10" y="%d">%s</text>' % (top + 17, label))
+        if r_sp:
+            parts.append('<rect x="%.1f" y="%d" width="%.1f" height="20" fill="%s"/>' % (
+                x(lo), top + 4, x(r_sp) - x(lo), color))
+            parts.append('<text x="%.1f" y="%d">%.2fx</text>' % (x(r_sp) + 4, top + 18, r_sp))
+        if target:
+            parts.append('<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="black" stroke-width="2"/>' % (
+                x(target), x(target), top, top + 28))
+    parts.append('<line x1="%.1f" x2="%.1f" y1="30" y2="%d" stroke="#424242" stroke-dasharray="4"/>' % (
+        x(1), x(1), height - 10))
+    parts.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(parts))
+    return True
