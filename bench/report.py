@@ -71,6 +71,22 @@ def ratio(a, b):
     return a / b
 
 
+def paired(a, b):
+    """Ratios round by round (the i-th sample of each variant comes from round i)."""
+    if not a or not b or len(a) != len(b) or len(a) < 2:
+        return None
+    ratios = [x / y for x, y in zip(a, b) if x is not None and y]
+    return (min(ratios), max(ratios)) if ratios else None
+
+
+def ratio_cell(r, pair):
+    if r is None:
+        return "n/a"
+    if pair is None:
+        return "%.2fx" % r
+    return "%.2fx (%.2f-%.2f)" % (r, pair[0], pair[1])
+
+
 def judge(target, gs_value, r):
     if target is None:
         return "", ""
@@ -91,13 +107,15 @@ def rows(data):
         figure = samples.get(key, {})
         g, s, o = med(figure.get(gv, [])), med(figure.get(sv, [])), med(figure.get(ov, []))
         r_sp, r_go = ratio(g, s), ratio(g, o)
+        paired_sp = paired(figure.get(gv), figure.get(sv))
+        paired_go = paired(figure.get(gv), figure.get(ov))
         t_sp, m_sp = judge(target_sp, g, r_sp)
         t_go, m_go = judge(target_go, g, r_go)
         out.append({
             "key": key, "title": title, "unit": unit, "better": better, "gv": gv, "sv": sv,
             "gs": cell(figure.get(gv), unit), "sp": cell(figure.get(sv), unit), "go": cell(figure.get(ov), unit),
             "gs_med": g, "r_sp": r_sp, "r_go": r_go, "t_sp": t_sp, "m_sp": m_sp, "t_go": t_go, "m_go": m_go,
-            "target_sp": target_sp, "target_go": target_go,
+            "target_sp": target_sp, "target_go": target_go, "paired_sp": paired_sp, "paired_go": paired_go,
         })
     return out
 
@@ -212,8 +230,10 @@ def write(results, doc, chart):
     add("")
     add("## Headline ratios and the targets of issue 7")
     add("")
-    add("Ratios are graceful-sequence / peer, of the medians. For throughput higher is better; for "
-        "everything else lower is better.")
+    add("Ratios are graceful-sequence / peer, of the medians, with the range of the round-by-round ratios "
+        "in brackets (each round measures every variant once, close together in time, so a round's ratio is "
+        "less affected by the other load on the machine than the absolute figures). For throughput higher is "
+        "better; for everything else lower is better.")
     add("")
     add("| figure | graceful-sequence | spring-plain | go-seed | gs / spring-plain | target | | gs / go-seed "
         "| target | |")
@@ -221,8 +241,8 @@ def write(results, doc, chart):
     for r in table:
         add("| %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["title"], r["unit"], r["gs"], r["sp"], r["go"],
-            ("%.2fx" % r["r_sp"]) if r["r_sp"] is not None else "n/a", r["t_sp"], r["m_sp"],
-            ("%.2fx" % r["r_go"]) if r["r_go"] is not None else "n/a", r["t_go"], r["m_go"]))
+            ratio_cell(r["r_sp"], r["paired_sp"]), r["t_sp"], r["m_sp"],
+            ratio_cell(r["r_go"], r["paired_go"]), r["t_go"], r["m_go"]))
     add("")
     add("Launch rows on Java 25 compare with spring-plain on Java 25 with its own AOT cache; go-seed is the "
         "same binary in every row. The `spring-plain` column of the recommended-flags rows is spring-plain "
@@ -314,6 +334,11 @@ def write(results, doc, chart):
         "bench/out/aot/NAME/app`, then a training run `java -XX:AOTCacheOutput=bench/out/aot/NAME/app.aot "
         "-Dspring.context.exit=onRefresh -jar bench/out/aot/NAME/app/x.jar`, both with Java 25.")
     add("")
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            md.append(f.read().rstrip("\n"))
+        add("")
     with open(doc, "w") as f:
         f.write("\n".join(md))
     print("wrote %s%s" % (doc, (" and " + chart) if chart_ok else ""))
