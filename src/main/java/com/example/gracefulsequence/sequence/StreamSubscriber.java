@@ -108,10 +108,6 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 		drain();
 	}
 
-	boolean isEnded() {
-		return this.ended.get();
-	}
-
 	private void enqueue(byte[] event) {
 		this.pendingCount.incrementAndGet();
 		this.pending.add(event);
