@@ -64,7 +64,7 @@ java25="${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}"
 jar="${root}/target/graceful-sequence.jar"
 if [[ ! -f "${jar}" ]]; then
 	echo "Building ${jar}"
-	(cd "${root}" && ./mvnw -B -q -DskipTests package)
+	(cd "${root}" && ./mvnw -B -q -DskipTests -Djacoco.skip=true package)
 fi
 
 # The peers, built into bench/out (shared/ is read-only)

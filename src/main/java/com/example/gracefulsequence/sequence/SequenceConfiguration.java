@@ -8,6 +8,7 @@ import com.example.gracefulsequence.shutdown.ShutdownTimeline;
 import com.example.gracefulsequence.state.StateFile;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -34,6 +35,15 @@ class SequenceConfiguration {
 	StateFile stateFile(SequenceProperties properties, Clock clock, ShutdownTimeline timeline,
 			MeterRegistry meterRegistry) {
 		return new StateFile(properties.stateFile(), clock, timeline, meterRegistry);
+	}
+
+	@Bean
+	FilterRegistrationBean<LatestValueFilter> latestValueFilter(SequenceHub hub, MeterRegistry meterRegistry) {
+		FilterRegistrationBean<LatestValueFilter> registration = new FilterRegistrationBean<>(
+				new LatestValueFilter(hub, meterRegistry));
+		registration.addUrlPatterns(LatestValueFilter.PATH);
+		registration.setOrder(LatestValueFilter.ORDER);
+		return registration;
 	}
 
 }

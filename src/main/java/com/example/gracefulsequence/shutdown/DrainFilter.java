@@ -1,7 +1,8 @@
 package com.example.gracefulsequence.shutdown;
 
 import java.io.IOException;
-import java.util.concurrent.atomic.LongAdder;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -22,7 +23,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
 /**
  * Marks every response {@code Connection: close} while the service refuses traffic, so
  * that keep-alive clients move to a new connection before the port closes, and counts the
- * requests in flight so that a cut drain can say how many it cut.
+ * requests in flight, so that the drain ends the moment the last one completes (Spring
+ * Boot's own wait looks every 50 ms) and a cut drain can say how many it cut.
  *
  * @author graceful-sequence contributors
  */
@@ -30,7 +32,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
 @Order(Ordered.HIGHEST_PRECEDENCE)
 final class DrainFilter extends OncePerRequestFilter {
 
-	private final LongAdder inFlight = new LongAdder();
+	private final AtomicLong inFlight = new AtomicLong();
+
+	private final Object idle = new Object();
 
 	private final AsyncListener countCompletion = new CountCompletion();
 
@@ -42,7 +46,35 @@ final class DrainFilter extends OncePerRequestFilter {
 	}
 
 	long inFlight() {
-		return this.inFlight.sum();
+		return this.inFlight.get();
+	}
+
+	/**
+	 * Wait until no request is in flight.
+	 * @param timeout how long to wait at most
+	 * @return whether no request is in flight
+	 * @throws InterruptedException if interrupted while waiting
+	 */
+	boolean awaitIdle(Duration timeout) throws InterruptedException {
+		long deadline = System.nanoTime() + timeout.toNanos();
+		synchronized (this.idle) {
+			while (this.inFlight.get() > 0) {
+				long left = deadline - System.nanoTime();
+				if (left <= 0) {
+					return false;
+				}
+				this.idle.wait(Math.max(1, left / 1_000_000));
+			}
+		}
+		return true;
+	}
+
+	private void completed() {
+		if (this.inFlight.decrementAndGet() == 0 && this.closing) {
+			synchronized (this.idle) {
+				this.idle.notifyAll();
+			}
+		}
 	}
 
 	@Override
@@ -63,7 +95,7 @@ final class DrainFilter extends OncePerRequestFilter {
 			chain.doFilter(request, response);
 			return;
 		}
-		this.inFlight.increment();
+		this.inFlight.incrementAndGet();
 		try {
 			chain.doFilter(request, response);
 		}
@@ -72,7 +104,7 @@ final class DrainFilter extends OncePerRequestFilter {
 				request.getAsyncContext().addListener(this.countCompletion);
 			}
 			else {
-				this.inFlight.decrement();
+				completed();
 			}
 		}
 	}
@@ -94,7 +126,7 @@ final class DrainFilter extends OncePerRequestFilter {
 
 		@Override
 		public void onComplete(AsyncEvent event) {
-			DrainFilter.this.inFlight.decrement();
+			completed();
 		}
 
 		@Override

@@ -1,0 +1,94 @@
+package com.example.gracefulsequence.sequence;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+
+import com.example.gracefulsequence.sequence.SequenceHub.Latest;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.springframework.core.Ordered;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+
+/**
+ * The hot path: answers the plain {@code GET /sequence/last} with the body and entity tag
+ * that were rendered once, when the value came, without Spring MVC's dispatch and without
+ * the request observation, which together cost several times the rest of the request. Any
+ * other request on that path (another method, a query, a conditional request, an
+ * {@code Accept} other than exactly JSON or anything, no value yet) goes on to
+ * {@link SequenceController}, which gives the same answer, or the problem that the
+ * request deserves, the slower way.
+ * <p>
+ * It runs right after {@code DrainFilter} (so the response says {@code Connection: close}
+ * while the service drains, and the request counts as in flight) and before the request
+ * observation, whose filter has the same {@link #ORDER} but is auto-configured, so comes
+ * later. What it answers it records in the same {@code http.server.requests} timer that
+ * the observation uses for this path, so the metric counts every request either way.
+ *
+ * @author graceful-sequence contributors
+ */
+final class LatestValueFilter implements Filter {
+
+	static final String PATH = "/sequence/last";
+
+	/**
+	 * After {@code DrainFilter}, at {@link Ordered#HIGHEST_PRECEDENCE}; the same as
+	 * Spring Boot's {@code ServerHttpObservationFilter}, which is registered after this
+	 * one.
+	 */
+	static final int ORDER = Ordered.HIGHEST_PRECEDENCE + 1;
+
+	private static final String JSON = MediaType.APPLICATION_JSON_VALUE;
+
+	private final SequenceHub hub;
+
+	private final Timer requests;
+
+	LatestValueFilter(SequenceHub hub, MeterRegistry meterRegistry) {
+		this.hub = hub;
+		// The meter that the observation of a successful GET on this path records to
+		this.requests = Timer.builder("http.server.requests")
+			.tag("error", "none")
+			.tag("exception", "none")
+			.tag("method", "GET")
+			.tag("outcome", "SUCCESS")
+			.tag("status", "200")
+			.tag("uri", PATH)
+			.register(meterRegistry);
+	}
+
+	@Override
+	public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+			throws IOException, ServletException {
+		long started = System.nanoTime();
+		Latest latest = this.hub.latest();
+		if (latest == null || !isPlainGet((HttpServletRequest) request)) {
+			chain.doFilter(request, response);
+			return;
+		}
+		HttpServletResponse http = (HttpServletResponse) response;
+		http.setHeader(HttpHeaders.ETAG, latest.etag());
+		http.setContentType(JSON);
+		http.setContentLength(latest.json().length);
+		http.getOutputStream().write(latest.json());
+		this.requests.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+	}
+
+	private static boolean isPlainGet(HttpServletRequest request) {
+		if (!"GET".equals(request.getMethod()) || request.getQueryString() != null
+				|| request.getHeader(HttpHeaders.IF_NONE_MATCH) != null) {
+			return false;
+		}
+		String accept = request.getHeader(HttpHeaders.ACCEPT);
+		return accept == null || accept.equals(MediaType.ALL_VALUE) || accept.equals(JSON);
+	}
+
+}

@@ -1,0 +1,165 @@
+package com.example.gracefulsequence.sequence;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.apache.catalina.Context;
+import org.apache.tomcat.util.descriptor.web.FilterMap;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.tomcat.TomcatWebServer;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The hot path of {@code GET /sequence/last} on a real Tomcat: it answers what Spring MVC
+ * answers, it is counted in {@code http.server.requests}, and it sits between the drain
+ * filter and the request observation. The period is an hour, so the value does not change
+ * during a test.
+ *
+ * @author graceful-sequence contributors
+ */
+@DirtiesContext
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "sequence.period=1h")
+class LatestValueFilterTests {
+
+	@TempDir
+	static Path directory;
+
+	private final HttpClient client = HttpClient.newHttpClient();
+
+	@LocalServerPort
+	private int port;
+
+	@Autowired
+	private MeterRegistry meterRegistry;
+
+	@Autowired
+	private WebServerApplicationContext context;
+
+	@DynamicPropertySource
+	static void stateFile(DynamicPropertyRegistry registry) {
+		registry.add("sequence.state-file", () -> directory.resolve("last.txt").toString());
+	}
+
+	@BeforeEach
+	void firstValue() {
+		await().atMost(Duration.ofSeconds(10)).until(() -> get("/sequence/last").statusCode() == 200);
+	}
+
+	@Test
+	void thePlainRequestGetsWhatSpringMvcAnswers() {
+		// The first is answered by the filter; the others, not exactly JSON or anything,
+		// go on to Spring MVC's content negotiation
+		HttpResponse<String> fast = get("/sequence/last");
+		for (String accept : List.of("application/json;q=0.9", "application/*", "text/html, application/json")) {
+			HttpResponse<String> mvc = get("/sequence/last", "Accept", accept);
+			assertThat(mvc.statusCode()).isEqualTo(200);
+			assertThat(mvc.body()).isEqualTo(fast.body());
+			assertThat(headers(mvc)).isEqualTo(headers(fast));
+		}
+		assertThat(fast.body()).startsWith("{\"value\":").contains("\"source\":\"live\"");
+		assertThat(fast.headers().firstValue("Content-Length")).hasValue(Integer.toString(fast.body().length()));
+	}
+
+	@Test
+	void everyOtherRequestGetsItsOwnAnswer() {
+		String etag = get("/sequence/last").headers().firstValue("ETag").orElseThrow();
+		assertThat(get("/sequence/last", "If-None-Match", etag).statusCode()).isEqualTo(304);
+		assertThat(get("/sequence/last", "If-None-Match", "\"other\"").statusCode()).isEqualTo(200);
+		HttpResponse<String> html = get("/sequence/last", "Accept", "text/html");
+		assertThat(html.statusCode()).isEqualTo(406);
+		assertThat(html.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+		HttpResponse<String> post = send(
+				HttpRequest.newBuilder(uri("/sequence/last")).POST(HttpRequest.BodyPublishers.noBody()).build());
+		assertThat(post.statusCode()).isEqualTo(405);
+		assertThat(post.headers().firstValue("Allow")).hasValue("GET");
+		HttpResponse<String> head = send(HttpRequest.newBuilder(uri("/sequence/last"))
+			.method("HEAD", HttpRequest.BodyPublishers.noBody())
+			.build());
+		assertThat(head.statusCode()).isEqualTo(200);
+		assertThat(head.headers().firstValue("ETag")).hasValue(etag);
+	}
+
+	@Test
+	void thePlainRequestIsCountedOnceInTheRequestMetric() {
+		Timer timer = this.meterRegistry.get("http.server.requests")
+			.tags("uri", "/sequence/last", "status", "200", "method", "GET")
+			.timer();
+		long before = timer.count();
+		for (int i = 0; i < 3; i++) {
+			assertThat(get("/sequence/last").statusCode()).isEqualTo(200);
+		}
+		// Recorded before the filter returns, so before the client has the whole answer
+		assertThat(timer.count()).isEqualTo(before + 3);
+		// A request that goes on to Spring MVC is recorded by the observation, in the
+		// same
+		// meter, when it ends
+		assertThat(get("/sequence/last", "Accept", "application/*").statusCode()).isEqualTo(200);
+		await().atMost(Duration.ofSeconds(5)).until(() -> timer.count() == before + 4);
+	}
+
+	@Test
+	void theFilterRunsAfterTheDrainFilterAndBeforeTheRequestObservation() {
+		Context tomcatContext = (Context) ((TomcatWebServer) this.context.getWebServer()).getTomcat()
+			.getHost()
+			.findChildren()[0];
+		List<String> names = Arrays.stream(tomcatContext.findFilterMaps()).map(FilterMap::getFilterName).toList();
+		assertThat(names).containsSubsequence("drainFilter", "latestValueFilter", "webMvcObservationFilter");
+	}
+
+	private Map<String, List<String>> headers(HttpResponse<String> response) {
+		Map<String, List<String>> headers = new TreeMap<>(response.headers().map());
+		headers.remove("date");
+		return headers;
+	}
+
+	private HttpResponse<String> get(String path, String... header) {
+		HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).GET();
+		if (header.length > 0) {
+			request.header(header[0], header[1]);
+		}
+		return send(request.build());
+	}
+
+	private HttpResponse<String> send(HttpRequest request) {
+		try {
+			return this.client.send(request, BodyHandlers.ofString());
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	private URI uri(String path) {
+		return URI.create("http://127.0.0.1:" + this.port + path);
+	}
+
+}
