@@ -52,6 +52,7 @@ VARIANTS = {
     "gs-17-tuned": (GS, "graceful-sequence, Java 17, java -jar with Tomcat's worker threads capped"),
     "sp-17": (SP, "spring-plain, Java 17, java -jar"),
     "gs-25-aot": (GS, "graceful-sequence, Java 25, extracted jar + AOT cache"),
+    "gs-25-aot-c1": (GS, "graceful-sequence, Java 25, extracted jar + AOT cache, C1 only (-XX:TieredStopAtLevel=1)"),
     "sp-25-aot": (SP, "spring-plain, Java 25, extracted jar + AOT cache"),
     "go": (GO, "go-seed"),
 }
@@ -164,12 +165,13 @@ class Runner:
         elif variant == "sp-17":
             argv = [a.java17, "-jar", a.plain_jar, address]
             env["PORT"] = str(port)
-        elif variant in ("gs-25-aot", "sp-25-aot"):
+        elif variant in ("gs-25-aot", "gs-25-aot-c1", "sp-25-aot"):
             name = GS if variant.startswith("gs") else SP
             source = a.jar if name == GS else a.plain_jar
             base = os.path.join(OUT, "aot", name)
-            argv = [a.java25, "-XX:AOTCache=" + os.path.join(base, "app.aot"), "-jar",
-                    os.path.join(base, "app", os.path.basename(source))]
+            argv = [a.java25] + (["-XX:TieredStopAtLevel=1"] if variant.endswith("-c1") else [])
+            argv += ["-XX:AOTCache=" + os.path.join(base, "app.aot"), "-jar",
+                     os.path.join(base, "app", os.path.basename(source))]
             argv += gs_args if name == GS else [address]
             if name == SP:
                 env["PORT"] = str(port)
@@ -460,8 +462,8 @@ class Runner:
     def run(self):
         started = datetime.datetime.now(datetime.timezone.utc)
         load_start = open("/proc/loadavg").read().split()[:3]
-        launch_order = ["gs-17", "sp-17", "go", "gs-25-aot", "sp-25-aot", "gs-17-lean"]
-        load_order = ["gs-17", "sp-17", "go", "gs-17-lean", "gs-17-tuned"]
+        launch_order = ["gs-17", "sp-17", "go", "gs-25-aot", "sp-25-aot", "gs-17-lean", "gs-25-aot-c1"]
+        load_order = ["gs-17", "sp-17", "go", "gs-17-lean", "gs-17-tuned", "gs-25-aot"]
         for r in range(self.rounds):
             log("round %d of %d (load average %.2f)" % (r + 1, self.rounds, loadavg()))
             # Interleaved: every variant once per round, starting one further each round

@@ -38,6 +38,8 @@ class GracefulShutdownIT {
 			throws Exception {
 		try (ServiceProcess service = ServiceProcess.start(directory, "--sequence.period=200ms")) {
 			service.awaitReady();
+			// The packaged jar starts from the bean definitions generated at build time
+			assertThat(service.messages()).anyMatch((message) -> message.startsWith("Starting AOT-processed"));
 			service.awaitReceived(3, Duration.ofSeconds(10));
 			service.sigterm();
 			assertThat(service.awaitExit(EXIT_TIMEOUT)).isEqualTo(143);
