@@ -280,7 +280,9 @@ class Runner:
             zone = "+00:00" if match.group(2) == "Z" else match.group(2)
             return datetime.datetime.fromisoformat(match.group(1) + zone).timestamp()
 
-        marks = {"first shutdown log line": stamp(r"Shutdown step 1 |Commencing graceful shutdown"),
+        # graceful-sequence logs Boot's "Commencing graceful shutdown" too, but only in step 4
+        first = r"Shutdown step 1 " if VARIANTS[variant][0] == GS else r"Commencing graceful shutdown"
+        marks = {"first shutdown log line": stamp(first),
                  "last shutdown step logged": stamp(r"Graceful shutdown completed in|Graceful shutdown complete"),
                  "bye logged": stamp(r"I'm leaving, bye!")}
         timeline = {name: (None if t is None else round(1000.0 * (t - proc.sigterm_wall), 1))

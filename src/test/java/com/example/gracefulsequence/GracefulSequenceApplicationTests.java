@@ -21,6 +21,8 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
+import org.springframework.test.web.servlet.client.RestTestClient.BodyContentSpec;
+import org.springframework.test.web.servlet.client.RestTestClient.RequestHeadersSpec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -92,19 +94,7 @@ class GracefulSequenceApplicationTests {
 
 	@Test
 	void unknownPathsAnswerAProblemNotAnHtmlPageOrLegacyJson() {
-		this.client.get()
-			.uri("/does/not/exist")
-			.accept(MediaType.TEXT_HTML)
-			.exchange()
-			.expectStatus()
-			.isNotFound()
-			.expectHeader()
-			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
-			.expectBody()
-			.jsonPath("$.type")
-			.isEqualTo("about:blank")
-			.jsonPath("$.status")
-			.isEqualTo(404)
+		expectProblem(this.client.get().uri("/does/not/exist").accept(MediaType.TEXT_HTML), HttpStatus.NOT_FOUND)
 			.jsonPath("$.title")
 			.isEqualTo("Not Found")
 			.jsonPath("$.detail")
@@ -130,43 +120,27 @@ class GracefulSequenceApplicationTests {
 
 	@Test
 	void theErrorPathItselfAnswersAProblem() {
-		this.client.get()
-			.uri("/error")
-			.exchange()
+		expectProblem(this.client.get().uri("/error"), HttpStatus.INTERNAL_SERVER_ERROR);
+	}
+
+	@Test
+	void wrongMethodAndUnacceptableTypeAnswerProblems() {
+		expectProblem(this.client.delete().uri("/sequence/next"), HttpStatus.METHOD_NOT_ALLOWED);
+		expectProblem(this.client.get().uri("/sequence/stream").accept(MediaType.APPLICATION_XML),
+				HttpStatus.NOT_ACCEPTABLE);
+	}
+
+	private static BodyContentSpec expectProblem(RequestHeadersSpec<?> request, HttpStatus status) {
+		return request.exchange()
 			.expectStatus()
-			.isEqualTo(HttpStatus.INTERNAL_SERVER_ERROR)
+			.isEqualTo(status)
 			.expectHeader()
 			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
 			.expectBody()
 			.jsonPath("$.type")
 			.isEqualTo("about:blank")
 			.jsonPath("$.status")
-			.isEqualTo(500);
-	}
-
-	@Test
-	void wrongMethodAndUnacceptableTypeAnswerProblems() {
-		this.client.delete()
-			.uri("/sequence/next")
-			.exchange()
-			.expectStatus()
-			.isEqualTo(HttpStatus.METHOD_NOT_ALLOWED)
-			.expectHeader()
-			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
-			.expectBody()
-			.jsonPath("$.status")
-			.isEqualTo(405);
-		this.client.get()
-			.uri("/sequence/stream")
-			.accept(MediaType.APPLICATION_XML)
-			.exchange()
-			.expectStatus()
-			.isEqualTo(HttpStatus.NOT_ACCEPTABLE)
-			.expectHeader()
-			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
-			.expectBody()
-			.jsonPath("$.status")
-			.isEqualTo(406);
+			.isEqualTo(status.value());
 	}
 
 	@Test
