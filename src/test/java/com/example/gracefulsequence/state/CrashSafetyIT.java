@@ -44,7 +44,7 @@ class CrashSafetyIT {
 				boolean duringStartup = round % 3 == 1;
 				if (duringStartup) {
 					service.awaitMessage("the application is starting",
-							(message) -> message.startsWith("Starting GracefulSequenceApplication"),
+							(message) -> message.startsWith("Starting AOT-processed GracefulSequenceApplication"),
 							ServiceProcess.STARTUP_TIMEOUT);
 					killAfter(service, random.nextInt(2500));
 				}
