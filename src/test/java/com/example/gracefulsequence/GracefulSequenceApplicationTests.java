@@ -4,11 +4,9 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
@@ -18,8 +16,6 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import org.springframework.test.web.servlet.client.RestTestClient.BodyContentSpec;
 import org.springframework.test.web.servlet.client.RestTestClient.RequestHeadersSpec;
@@ -33,23 +29,16 @@ import static org.awaitility.Awaitility.await;
  * @author graceful-sequence contributors
  */
 @DirtiesContext
+@TemporaryStateFile
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "sequence.period=300ms")
 @AutoConfigureRestTestClient
 class GracefulSequenceApplicationTests {
-
-	@TempDir
-	static Path directory;
 
 	@Autowired
 	private RestTestClient client;
 
 	@LocalServerPort
 	private int port;
-
-	@DynamicPropertySource
-	static void stateFile(DynamicPropertyRegistry registry) {
-		registry.add("sequence.state-file", () -> directory.resolve("last.txt").toString());
-	}
 
 	@Test
 	void lastAnswersALiveValue() {

@@ -6,20 +6,19 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import com.example.gracefulsequence.TemporaryStateFile;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.apache.catalina.Context;
 import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -28,8 +27,6 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.tomcat.TomcatWebServer;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -43,11 +40,9 @@ import static org.awaitility.Awaitility.await;
  * @author graceful-sequence contributors
  */
 @DirtiesContext
+@TemporaryStateFile
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "sequence.period=1h")
 class LatestValueFilterTests {
-
-	@TempDir
-	static Path directory;
 
 	private final HttpClient client = HttpClient.newHttpClient();
 
@@ -59,11 +54,6 @@ class LatestValueFilterTests {
 
 	@Autowired
 	private WebServerApplicationContext context;
-
-	@DynamicPropertySource
-	static void stateFile(DynamicPropertyRegistry registry) {
-		registry.add("sequence.state-file", () -> directory.resolve("last.txt").toString());
-	}
 
 	@BeforeEach
 	void firstValue() {

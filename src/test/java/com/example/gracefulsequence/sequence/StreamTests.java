@@ -7,18 +7,17 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import com.example.gracefulsequence.TemporaryStateFile;
 import com.example.gracefulsequence.sequence.EventStream.Event;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -30,8 +29,6 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -43,12 +40,10 @@ import static org.awaitility.Awaitility.await;
  * @author graceful-sequence contributors
  */
 @DirtiesContext
+@TemporaryStateFile
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "sequence.period=10ms")
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StreamTests {
-
-	@TempDir
-	static Path directory;
 
 	private final HttpClient client = HttpClient.newHttpClient();
 
@@ -62,11 +57,6 @@ class StreamTests {
 
 	@Autowired
 	private JsonMapper jsonMapper;
-
-	@DynamicPropertySource
-	static void stateFile(DynamicPropertyRegistry registry) {
-		registry.add("sequence.state-file", () -> directory.resolve("last.txt").toString());
-	}
 
 	@AfterEach
 	void closeStreams() {

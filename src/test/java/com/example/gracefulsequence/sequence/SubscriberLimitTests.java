@@ -5,23 +5,20 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import com.example.gracefulsequence.TemporaryStateFile;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -32,24 +29,17 @@ import static org.awaitility.Awaitility.await;
  * @author graceful-sequence contributors
  */
 @DirtiesContext
+@TemporaryStateFile
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "sequence.period=1h", "sequence.max-subscribers=2" })
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SubscriberLimitTests {
-
-	@TempDir
-	static Path directory;
 
 	@LocalServerPort
 	private int port;
 
 	@Autowired
 	private MeterRegistry meterRegistry;
-
-	@DynamicPropertySource
-	static void stateFile(DynamicPropertyRegistry registry) {
-		registry.add("sequence.state-file", () -> directory.resolve("last.txt").toString());
-	}
 
 	private HttpRequest get(String path) {
 		return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
