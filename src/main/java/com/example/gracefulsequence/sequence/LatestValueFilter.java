@@ -68,12 +68,12 @@ final class LatestValueFilter implements Filter {
 	@Override
 	public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
 			throws IOException, ServletException {
-		long started = System.nanoTime();
 		Latest latest = this.hub.latest();
 		if (latest == null || !isPlainGet((HttpServletRequest) request)) {
 			chain.doFilter(request, response);
 			return;
 		}
+		long started = System.nanoTime();
 		HttpServletResponse http = (HttpServletResponse) response;
 		http.setHeader(HttpHeaders.ETAG, latest.etag());
 		http.setContentType(JSON);

@@ -5,12 +5,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.catalina.Container;
 import org.apache.catalina.connector.Connector;
-import org.apache.catalina.core.StandardContext;
-import org.apache.catalina.core.StandardWrapper;
-import org.apache.catalina.startup.Tomcat;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,8 +40,6 @@ final class DrainDelayLifecycle extends ShutdownStepLifecycle {
 	static final int PHASE = WebServerApplicationContext.GRACEFUL_SHUTDOWN_PHASE + 1;
 
 	private static final Duration MAX_SERVER_DRAIN_TIMEOUT = Duration.ofSeconds(1);
-
-	private static final Duration RECHECK_INTERVAL = Duration.ofMillis(50);
 
 	private static final Logger logger = LoggerFactory.getLogger(DrainDelayLifecycle.class);
 
@@ -97,16 +90,8 @@ final class DrainDelayLifecycle extends ShutdownStepLifecycle {
 	private void drain(Runnable callback) {
 		this.timeline.begin(ShutdownStep.HTTP_DRAIN);
 		try {
-			Tomcat tomcat = tomcat();
-			closePort(tomcat);
-			long deadline = System.nanoTime() + this.drainTimeout.toNanos();
-			// Tomcat's own view, as Boot's graceful shutdown checks it, is the fallback
-			// for a
-			// request whose completion the filter never heard of (a client reset that
-			// Tomcat cleans up without telling the async listeners)
-			while (!this.drainFilter.awaitIdle(recheck(deadline)) && System.nanoTime() < deadline && isActive(tomcat)) {
-				// Wait again
-			}
+			closePort();
+			this.drainFilter.awaitIdle(this.drainTimeout);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -116,55 +101,17 @@ final class DrainDelayLifecycle extends ShutdownStepLifecycle {
 		}
 	}
 
-	private @Nullable Tomcat tomcat() {
-		if (this.context instanceof WebServerApplicationContext web
-				&& web.getWebServer() instanceof TomcatWebServer server) {
-			return server.getTomcat();
-		}
-		return null;
-	}
-
-	private static Duration recheck(long deadline) {
-		Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-		return (left.compareTo(RECHECK_INTERVAL) < 0) ? left : RECHECK_INTERVAL;
-	}
-
 	/**
 	 * Stop accepting connections, as Spring Boot's graceful shutdown does first.
-	 * @param tomcat the server, if the application runs on Tomcat
 	 */
-	private static void closePort(@Nullable Tomcat tomcat) {
-		if (tomcat != null) {
-			for (Connector connector : tomcat.getService().findConnectors()) {
+	private void closePort() {
+		if (this.context instanceof WebServerApplicationContext web
+				&& web.getWebServer() instanceof TomcatWebServer tomcat) {
+			for (Connector connector : tomcat.getTomcat().getService().findConnectors()) {
 				connector.pause();
 				connector.getProtocolHandler().closeServerSocketGraceful();
 			}
 		}
-	}
-
-	/**
-	 * Whether Tomcat has requests in a servlet or in asynchronous processing, the test of
-	 * Spring Boot's graceful shutdown.
-	 * @param tomcat the server, if the application runs on Tomcat
-	 * @return whether a request is active
-	 */
-	private static boolean isActive(@Nullable Tomcat tomcat) {
-		if (tomcat == null) {
-			return false;
-		}
-		for (Container host : tomcat.getEngine().findChildren()) {
-			for (Container context : host.findChildren()) {
-				if (context instanceof StandardContext standard && standard.getInProgressAsyncCount() > 0) {
-					return true;
-				}
-				for (Container wrapper : context.findChildren()) {
-					if (wrapper instanceof StandardWrapper servlet && servlet.getCountAllocated() > 0) {
-						return true;
-					}
-				}
-			}
-		}
-		return false;
 	}
 
 }
