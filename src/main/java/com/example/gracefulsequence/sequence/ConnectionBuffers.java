@@ -2,7 +2,9 @@ package com.example.gracefulsequence.sequence;
 
 import org.apache.catalina.connector.Connector;
 
-import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.core.Ordered;
 import org.springframework.stereotype.Component;
 
 /**
@@ -15,7 +17,7 @@ import org.springframework.stereotype.Component;
  * @author graceful-sequence contributors
  */
 @Component
-final class ConnectionBuffers implements TomcatConnectorCustomizer {
+final class ConnectionBuffers implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, Ordered {
 
 	private final SubscriberCapacity capacity;
 
@@ -36,7 +38,20 @@ final class ConnectionBuffers implements TomcatConnectorCustomizer {
 	static final int APPLICATION_BUFFER = 2 * 1024;
 
 	@Override
-	public void customize(Connector connector) {
+	public void customize(TomcatServletWebServerFactory factory) {
+		factory.addConnectorCustomizers(this::customize);
+	}
+
+	/**
+	 * After Spring Boot's own Tomcat customizer, whose connector customizer sets the
+	 * maximum number of connections from {@code server.tomcat.max-connections}.
+	 */
+	@Override
+	public int getOrder() {
+		return Ordered.LOWEST_PRECEDENCE;
+	}
+
+	private void customize(Connector connector) {
 		connector.setProperty("socket.txBufSize", Integer.toString(SEND_BUFFER));
 		connector.setProperty("socket.appReadBufSize", Integer.toString(APPLICATION_BUFFER));
 		connector.setProperty("socket.appWriteBufSize", Integer.toString(APPLICATION_BUFFER));

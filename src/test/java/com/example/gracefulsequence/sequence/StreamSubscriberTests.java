@@ -1,0 +1,96 @@
+package com.example.gracefulsequence.sequence;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletOutputStream;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.BDDMockito.given;
+import static org.mockito.BDDMockito.then;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+
+/**
+ * Tests of {@link StreamSubscriber} on its own, with the container's side stubbed and
+ * time in the test's hands.
+ *
+ * @author graceful-sequence contributors
+ */
+class StreamSubscriberTests {
+
+	private final AsyncContext async = mock(AsyncContext.class);
+
+	private final ServletOutputStream out = mock(ServletOutputStream.class);
+
+	private final AtomicLong nanoTime = new AtomicLong(1);
+
+	private final List<StreamSubscriber> ended = new ArrayList<>();
+
+	private final StreamSubscriber subscriber = new StreamSubscriber(this.async, this.out, Long.MAX_VALUE,
+			this.ended::add, this.nanoTime::get);
+
+	private static byte[] event(long id) {
+		return ("event: value\nid: " + id + "\n\n").getBytes(StandardCharsets.UTF_8);
+	}
+
+	@Test
+	void aStreamWhoseConnectionTakesNoByteForTheStallTimeoutIsDroppedThoughItsQueueIsNotFull() throws IOException {
+		// The kernel's send buffer is full: the container says not ready
+		given(this.out.isReady()).willReturn(false);
+		this.subscriber.onWritePossible();
+		this.subscriber.sendValue(1, event(1));
+		this.nanoTime.addAndGet(StreamSubscriber.STALL_TIMEOUT.toNanos());
+		this.subscriber.sendValue(2, event(2));
+		assertThat(this.ended).isEmpty();
+		this.nanoTime.addAndGet(Duration.ofMillis(1).toNanos());
+		this.subscriber.sendValue(3, event(3));
+		assertThat(this.ended).containsExactly(this.subscriber);
+		then(this.async).should().complete();
+	}
+
+	@Test
+	void aStreamWhoseConnectionTakesBytesAgainIsNotStalled() throws IOException {
+		given(this.out.isReady()).willReturn(false);
+		this.subscriber.onWritePossible();
+		this.subscriber.sendValue(1, event(1));
+		this.nanoTime.addAndGet(StreamSubscriber.STALL_TIMEOUT.toNanos());
+		// The client read: the container says ready again and calls back
+		given(this.out.isReady()).willReturn(true, false);
+		this.subscriber.onWritePossible();
+		this.nanoTime.addAndGet(Duration.ofSeconds(1).toNanos());
+		this.subscriber.sendValue(2, event(2));
+		assertThat(this.ended).isEmpty();
+		then(this.async).should(never()).complete();
+	}
+
+	@Test
+	void aStreamWhoseQueueIsFullIsDroppedAtOnce() {
+		given(this.out.isReady()).willReturn(false);
+		for (long id = 1; id <= StreamSubscriber.MAX_PENDING_EVENTS; id++) {
+			this.subscriber.sendValue(id, event(id));
+		}
+		assertThat(this.ended).isEmpty();
+		this.subscriber.sendValue(StreamSubscriber.MAX_PENDING_EVENTS + 1,
+				event(StreamSubscriber.MAX_PENDING_EVENTS + 1));
+		assertThat(this.ended).containsExactly(this.subscriber);
+	}
+
+	@Test
+	void missedValuesAreQueuedOnTopOfTheBound() {
+		given(this.out.isReady()).willReturn(false);
+		int missed = StreamSubscriber.MAX_PENDING_EVENTS * 4;
+		for (long id = 1; id <= missed; id++) {
+			this.subscriber.sendMissed(id, event(id));
+		}
+		this.subscriber.sendValue(missed + 1, event(missed + 1));
+		assertThat(this.ended).isEmpty();
+	}
+
+}
