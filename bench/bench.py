@@ -206,8 +206,12 @@ class Runner:
         proc.log_path = os.path.join(cwd, "out.log")
         return proc, started
 
-    def wait_ready(self, proc, port, started, limit=180.0):
+    def wait_ready(self, proc, port, started, limit=180.0, any_answer=False):
+        """Seconds from start until GET /sequence/last answers 200, or, with any_answer,
+        answers at all: graceful-sequence, like the Go original's ticker, has its first
+        value one period after start and answers 404 until then (without a state file)."""
         request = b"GET /sequence/last HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        expected = (b"HTTP/1.",) if any_answer else (b"HTTP/1.1 200", b"HTTP/1.0 200")
         while True:
             if proc.poll() is not None:
                 raise RuntimeError("process %d exited with %s before it was ready; see %s"
@@ -216,7 +220,7 @@ class Runner:
                 with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
                     s.sendall(request)
                     data = s.recv(16)
-                    if data.startswith(b"HTTP/1.1 200") or data.startswith(b"HTTP/1.0 200"):
+                    if data.startswith(expected):
                         return time.monotonic() - started
             except OSError:
                 pass
@@ -296,7 +300,7 @@ class Runner:
         self.wait_for_quiet(variant)
         port = free_port()
         proc, started = self.spawn(variant, port)
-        ready = self.wait_ready(proc, port, started)
+        ready = self.wait_ready(proc, port, started, any_answer=True)
         self.add("launch_ms", variant, 1000.0 * ready)
         time.sleep(5.0)
         self.add("rss_idle_mib", variant, proc_status(proc.pid, "VmRSS") / 1024.0)

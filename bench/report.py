@@ -19,13 +19,13 @@ FIGURES = [
     ("p99_ms", "p99 latency, recommended flags", "ms", "gs-17-lean", "sp-17", "go", "lower", None, None),
     ("rps", "Throughput, Tomcat threads capped", "req/s", "gs-17-tuned", "sp-17", "go", "higher", None, None),
     ("p99_ms", "p99 latency, Tomcat threads capped", "ms", "gs-17-tuned", "sp-17", "go", "lower", None, None),
-    ("launch_ms", "Launch to first 200, Java 17 `java -jar`", "ms", "gs-17", "sp-17", "go", "lower",
+    ("launch_ms", "Launch to first answer, Java 17 `java -jar`", "ms", "gs-17", "sp-17", "go", "lower",
      ("<=", 1.0), None),
-    ("launch_ms", "Launch to first 200, Java 25 + AOT cache", "ms", "gs-25-aot", "sp-25-aot", "go", "lower",
+    ("launch_ms", "Launch to first answer, Java 25 + AOT cache", "ms", "gs-25-aot", "sp-25-aot", "go", "lower",
      ("<=", 0.5), None),
-    ("launch_ms", "Launch to first 200, Java 25 + AOT cache, C1 only", "ms", "gs-25-aot-c1", "sp-25-aot", "go",
+    ("launch_ms", "Launch to first answer, Java 25 + AOT cache, C1 only", "ms", "gs-25-aot-c1", "sp-25-aot", "go",
      "lower", ("<=", 0.5), None),
-    ("launch_ms", "Launch to first 200, Java 17, recommended flags", "ms", "gs-17-lean", "sp-17", "go", "lower",
+    ("launch_ms", "Launch to first answer, Java 17, recommended flags", "ms", "gs-17-lean", "sp-17", "go", "lower",
      None, None),
     ("idle_exit_ms", "SIGTERM to exit, idle, Java 17", "ms", "gs-17", "sp-17", "go", "lower", ("<=", 1.5), None),
     ("idle_exit_ms", "SIGTERM to exit, idle, Java 25 + AOT cache", "ms", "gs-25-aot", "sp-25-aot", "go", "lower",
@@ -313,8 +313,9 @@ def write(results, doc, chart):
     add("")
     add("## How each figure is measured")
     add("")
-    add("- Launch to first 200: from just before the process is spawned to the first `HTTP/1.1 200` status "
-        "line of `GET /sequence/last`, polled every 10 ms with a fresh connection.")
+    add("- Launch to first answer: from just before the process is spawned to the first HTTP status line "
+        "of `GET /sequence/last` (graceful-sequence answers 404 until its first value, one period after start, "
+        "as the Go original's ticker does), polled every 10 ms with a fresh connection.")
     add("- SIGTERM to exit: `kill(pid, SIGTERM)` to `waitpid` returning, measured with `time.monotonic()`, "
         "5 s after ready with no traffic. graceful-sequence runs all six shutdown steps (state-file write "
         "with fsync included).")
