@@ -699,7 +699,7 @@ class Scenario:
         self.directory = os.path.join(OUT, stamp)
         os.makedirs(self.directory, exist_ok=True)
         self.stopping = threading.Event()
-        with open(CONFIG) as f:
+        with open(args.config) as f:
             self.config_text = f.read()
         self.server_names = server_names(self.config_text)
         self.instances = [Instance(name, free_port(), os.path.join(self.directory, name), args)
@@ -795,7 +795,10 @@ class Scenario:
         last = instance.last_line()
         old = self.process(old_label)
         old.update({"exit_status": proc.returncode, "bye_last": last.endswith(BYE)})
+        # Marked DOWN before the exit if the checks fit the drain delay, after it if they do not
         down = self.monitor.first_change(instance.name, "DOWN", signalled)
+        if down is None and self.monitor.wait_for(instance.name, "DOWN", 30):
+            down = self.monitor.first_change(instance.name, "DOWN", signalled)
         step = {"server": instance.name, "old": old_label, "old_pid": proc.pid,
                 "down_after_s": None if down is None else round(down - signalled, 2),
                 "exit_after_s": round(exited - signalled, 2), "exit_status": proc.returncode,
@@ -1238,6 +1241,7 @@ def main():
     parser.add_argument("--haproxy", default=shutil.which("haproxy") or "/usr/sbin/haproxy")
     parser.add_argument("--chromedriver", default=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--config", default=CONFIG, help="the HAProxy configuration to render (ports replaced)")
     parser.add_argument("--drain-delay", default="5s")
     parser.add_argument("--period", default="500ms", help="sequence.period of the instances")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
