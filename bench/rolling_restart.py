@@ -461,6 +461,7 @@ class EventStream(threading.Thread):
                 conn.close()
             if not self.follow or self.stopping.is_set():
                 break
+            record["then_waited_ms"] = self.retry_ms
             self.stopping.wait(self.retry_ms / 1000.0)
 
     def read_events(self, response, connection):
@@ -859,7 +860,9 @@ class Scenario:
             "gave_up": self.sse.gave_up,
             "non_200": sum(1 for c in self.sse.connections if c.get("status") not in (None, 200)),
             "connection_errors": [c["error"] for c in self.sse.connections if "error" in c],
-            "last_event_id_sent": sum(1 for c in self.sse.connections if c["last_event_id_sent"])})
+            "last_event_id_sent": sum(1 for c in self.sse.connections if c["last_event_id_sent"]),
+            "waited_ms": [c["then_waited_ms"] for c in self.sse.connections if "then_waited_ms" in c],
+            "seconds_without_values": gaps([(e["t"], e["type"]) for e in self.sse.events])})
         if self.browser is not None:
             results["browser"] = self.browser_summary(record, origin)
         results["haproxy"] = self.haproxy_summary()
@@ -959,6 +962,7 @@ class Scenario:
             "page_states": page.get("states"), "closed": page.get("closed"),
             "event_sources": len(sources),
             "observed_states": [s.get("states") for s in sources],
+            "seconds_without_values": gaps([(e["t"] / 1000.0, e["type"]) for e in events]),
             "observed_errors": sum(1 for e in events if e.get("type") == "error"),
             "observed_opens": sum(1 for e in events if e.get("type") == "open")})
         return summary
@@ -995,6 +999,18 @@ class Scenario:
         if self.haproxy.poll() is None:
             os.kill(self.haproxy.pid, signal.SIGTERM)
             wait_exit(self.haproxy, 10)
+
+
+def gaps(events):
+    """Seconds from each shutdown event to the next value: how long a client went without values."""
+    found, since = [], None
+    for at, kind in events:
+        if kind == "shutdown" and since is None:
+            since = at
+        elif kind == "value" and since is not None:
+            found.append(round(at - since, 1))
+            since = None
+    return found
 
 
 def instant(text):
@@ -1193,6 +1209,10 @@ def write_doc(results, checks, supporting, scenario, command):
         add("")
         add("The browser's EventSource went through readyState %s (0 connecting, 1 open, 2 closed); "
             "its page counted events %s." % (b["page_states"], b["page_events"]))
+    add("")
+    add("From each `shutdown` event to the next value: SSE client %s s (it waited the `retry:` it was sent: %s ms)%s."
+        % (sse["seconds_without_values"], sse["waited_ms"],
+           "; browser %s s" % b["seconds_without_values"] if b else ""))
     ids = results["ids_per_server"]
     add("")
     add("Ids across the restarts of one instance (from the direct streams): %s."
