@@ -827,8 +827,8 @@ class Scenario:
         with open(self.haproxy_log, errors="replace") as f:
             self.haproxy_log_lines = [line.rstrip("\n") for line in f if line.strip()]
         results["wrk"] = self.wrk.stop()
-        results["wrk"]["argv"] = " ".join(os.path.relpath(w, ROOT) if w == self.wrk.script else w
-                                          for w in self.wrk.argv)
+        results["wrk"]["argv"] = " ".join("statuses.lua" if w == self.wrk.script else w
+                                          for w in self.wrk.argv).replace(":%d/" % self.front_port, ":$HAPROXY/")
         results["load_seconds"] = round(time.monotonic() - self.load_started, 1)
         if self.browser is not None:
             record = self.browser.record()
@@ -1040,8 +1040,9 @@ def verdict(results, scenario):
     checks = [
         ("0 non-2xx responses (wrk)", wrk["non_2xx_3xx"] == 0
          and all(200 <= code < 300 for code in wrk["statuses"]),
-         "%d non-2xx; statuses %s" % (sum(n for c, n in wrk["statuses"].items() if not 200 <= c < 300)
-                                      if wrk["statuses"] else wrk["non_2xx_3xx"], wrk["statuses"])),
+         "%s non-2xx of %s requests" % (thousands(sum(n for c, n in wrk["statuses"].items() if not 200 <= c < 300)
+                                                  if wrk["statuses"] else wrk["non_2xx_3xx"]),
+                                         thousands(wrk["requests"]))),
         ("0 socket errors (wrk)", sum(wrk["socket_errors"].values()) == 0,
          ", ".join("%s %d" % kv for kv in wrk["socket_errors"].items())),
     ]
@@ -1049,24 +1050,27 @@ def verdict(results, scenario):
         saw = browser["values_by_process"]
         checks.append(("the browser never gives up (closed false)", browser["closed"] is False
                        and not any(2 in (s or []) for s in browser["observed_states"]),
-                       "closed %s, readyState changes %s" % (browser["closed"], browser["page_states"])))
+                       "`closed` %s; readyState %s" % (str(browser["closed"]).lower(),
+                                                        " ".join(str(x) for x in browser["page_states"] or []))))
         checks.append(("the browser sees values from both new instances (%s)" % ", ".join(new_labels.values()),
                         all(saw.get(label, 0) > 0 for label in new_labels.values()),
-                        ", ".join("%s %d" % kv for kv in sorted(saw.items()))))
+                        by_process(saw)))
     else:
         checks.append(("the browser never gives up and sees both new instances", False, "not run (--no-browser)"))
     polls = results["long_polls"]
     sse = results["sse_client"]
     supporting = [
         ("every SIGTERM ends with status 143 and the bye as last line",
-         all(s["exit_status"] == SIGTERM_STATUS and s["bye_last"] for s in results["restarts"]), ""),
+         all(s["exit_status"] == SIGTERM_STATUS and s["bye_last"] for s in results["restarts"]),
+         ", ".join("%s %d" % (s["old"], s["exit_status"]) for s in results["restarts"])),
         ("HAProxy marks a leaving instance DOWN before its drain delay ends",
          all(s["down_after_s"] is not None and s["down_after_s"] < scenario.drain_seconds
-             for s in results["restarts"]), ", ".join(str(s["down_after_s"]) for s in results["restarts"])),
+             for s in results["restarts"]),
+         ", ".join("%s s" % fmt(s["down_after_s"]) for s in results["restarts"]) + " after SIGTERM"),
         ("long-polls: only 200 or 204, no error",
          not polls["errors"] and all(k in ("200", "204") for k in polls["statuses"]),
-         "%s, %d errors" % (polls["statuses"], len(polls["errors"]))),
-        ("the SSE client never gives up", sse["gave_up"] is None, str(sse["gave_up"])),
+         "%s; %d errors" % (counts(polls["statuses"]), len(polls["errors"]))),
+        ("the SSE client never gives up", sse["gave_up"] is None, sse["gave_up"] or ""),
     ]
     return checks, supporting
 
@@ -1133,9 +1137,10 @@ def write_doc(results, checks, supporting, scenario, command):
     add("")
     add("- Date: %s" % date)
     add("- Machine: %s CPUs (`nproc`), %s, Linux %s; shared with other builds" % (m["nproc"], m["cpu"], m["kernel"]))
-    add("- Software: %s; %s; %s; Chromium %s; %s"
-        % (version([a.haproxy, "-v"]), version(["wrk", "--version"]), version([a.java, "-version"]),
-           (results.get("browser") or {}).get("version", "not run"), "Python " + platform.python_version()))
+    add("- Software: %s; %s; %s; Chromium %s and its chromedriver; Python %s"
+        % (" ".join(version([a.haproxy, "-v"]).split()[:3]), " ".join(version(["wrk", "--version"]).split()[:2]),
+           version([a.java, "-version"]), (results.get("browser") or {}).get("version", "not run"),
+           platform.python_version()))
     add("- Command: `%s`" % command)
     add("- Instances: `%s`" % " ".join(scenario.instances[0].argv()).replace(ROOT + "/", "")
         .replace("--server.port=%d" % scenario.instances[0].port, "--server.port=$PORT"))
@@ -1155,11 +1160,11 @@ def write_doc(results, checks, supporting, scenario, command):
     add("")
     add("| figure | value |")
     add("|---|---|")
-    add("| wrk | `%s` (stopped with SIGINT after %.1f s) |" % (w["argv"].replace("-d%ds" % a.budget, "-d%ds" % a.budget),
-                                                            w["seconds"]))
-    add("| requests | %d (%.0f req/s) |" % (w["requests"], w["rps"]))
-    add("| statuses | %s |" % ", ".join("%d: %d" % kv for kv in sorted(w["statuses"].items())))
-    add("| non-2xx | %d |" % w["non_2xx_3xx"])
+    add("| wrk | `%s`, stopped with SIGINT after %.1f s (`statuses.lua` counts every status) |"
+        % (w["argv"], w["seconds"]))
+    add("| requests | %s (%s a second) |" % (thousands(w["requests"]), thousands(round(w["rps"]))))
+    add("| statuses | %s |" % ", ".join("%d: %s" % (c, thousands(n)) for c, n in sorted(w["statuses"].items())))
+    add("| non-2xx (wrk's count) | %d |" % w["non_2xx_3xx"])
     add("| socket errors | connect %(connect)d, read %(read)d, write %(write)d, timeout %(timeout)d |"
         % w["socket_errors"])
     add("| latency p50 / p90 / p99 / max | %s / %s / %s / %s ms |"
@@ -1167,17 +1172,18 @@ def write_doc(results, checks, supporting, scenario, command):
                                   w["latency_max_ms"]]))
     p = results["long_polls"]
     add("| long-polls (`/sequence/next?timeout=60s`, %d clients, back to back) | statuses %s; errors %d; longest wait %s s |"
-        % (p["clients"], ", ".join("%s: %d" % kv for kv in p["statuses"].items()), len(p["errors"]), p["longest_s"]))
+        % (p["clients"], counts(p["statuses"]), len(p["errors"]), p["longest_s"]))
     h = results["haproxy"]
     be = h["servers"]["BACKEND"]
-    add("| HAProxy backend | %d sessions; 5xx %d; connection errors %d; response errors %d; retries %d; redispatches %d |"
-        % (be["stot"], be["hrsp_5xx"], be["econ"], be["eresp"], be["wretr"], be["wredis"]))
+    add("| HAProxy backend | %s sessions; 5xx %d; connection errors %d; response errors %d; retries %d; redispatches %d |"
+        % (thousands(be["stot"]), be["hrsp_5xx"], be["econ"], be["eresp"], be["wretr"], be["wredis"]))
     add("| HAProxy log lines for failed requests (`option dontlog-normal`) | %d |" % h["abnormal_log_lines"])
     add("")
     add("## The restarts")
     add("")
-    add("Times in seconds. DOWN: HAProxy's checks (`inter 1s fastinter 500ms fall 2`) marked the instance down, "
-        "counted from SIGTERM; the port closed at the end of the drain delay (%s)." % a.drain_delay)
+    add("Times in seconds. DOWN and UP are what HAProxy's checks concluded (from its stats, polled every 100 ms); "
+        "the port of a leaving instance closed at the end of its drain delay (%s); out of rotation is DOWN to UP."
+        % a.drain_delay)
     add("")
     add("| instance | SIGTERM to DOWN | SIGTERM to exit | exit status, last line | new process | start to /readyz 200 | ready to UP | out of rotation |")
     add("|---|---|---|---|---|---|---|---|")
@@ -1208,16 +1214,16 @@ def write_doc(results, checks, supporting, scenario, command):
                b["ids"]["duplicates"]))
         add("")
         add("The browser's EventSource went through readyState %s (0 connecting, 1 open, 2 closed); "
-            "its page counted events %s." % (b["page_states"], b["page_events"]))
+            "its page counted %s." % (" ".join(str(x) for x in b["page_states"] or []), counts(b["page_events"])))
     add("")
     add("From each `shutdown` event to the next value: SSE client %s s (it waited the `retry:` it was sent: %s ms)%s."
-        % (sse["seconds_without_values"], sse["waited_ms"],
-           "; browser %s s" % b["seconds_without_values"] if b else ""))
+        % (", ".join(fmt(x) for x in sse["seconds_without_values"]), ", ".join(str(x) for x in sse["waited_ms"]),
+           "; browser %s s" % ", ".join(fmt(x) for x in b["seconds_without_values"]) if b else ""))
     ids = results["ids_per_server"]
     add("")
-    add("Ids across the restarts of one instance (from the direct streams): %s."
-        % "; ".join("%s %s, %s" % (name, v["id_ranges"], "increasing" if v["increasing_across_restarts"]
-                                   else "**not increasing**") for name, v in ids.items()))
+    add("Ids across the restarts of one instance, from the direct streams: %s."
+        % "; ".join("%s (%d processes) %s" % (name, len(v["id_ranges"]), "increasing" if v["increasing_across_restarts"]
+                                               else "**not increasing**") for name, v in ids.items()))
     add("")
     add("## Processes")
     add("")
@@ -1236,8 +1242,20 @@ def write_doc(results, checks, supporting, scenario, command):
     log("wrote %s" % os.path.relpath(DOC, ROOT))
 
 
-def by_process(counts):
-    return ", ".join("%s %d" % kv for kv in sorted(counts.items())) or "none"
+def by_process(found):
+    """In the order the processes started: a1, b1, a2, b2, a3."""
+    def order(label):
+        digits = label.lstrip("abcdefghijklmnopqrstuvwxyz")
+        return (int(digits) if digits.isdigit() else 1 << 30, label)
+    return ", ".join("%s %d" % (k, found[k]) for k in sorted(found, key=order)) or "none"
+
+
+def counts(found):
+    return ", ".join("%s: %s" % (k, thousands(v)) for k, v in sorted(found.items())) or "none"
+
+
+def thousands(n):
+    return "{:,}".format(n)
 
 
 def fmt(x):
