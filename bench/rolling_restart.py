@@ -1227,10 +1227,10 @@ def write_doc(results, checks, supporting, scenario, command):
     add("")
     add("## Processes")
     add("")
-    add("| process | pid | port | ready after | exit status |")
+    add("| process | pid | instance | ready after | exit status |")
     add("|---|---|---|---|---|")
     for p in results["processes"]:
-        add("| %s | %d | %s | %s s | %s |" % (p["label"], p["pid"], "instance " + p["server"], fmt(p.get("ready_s")),
+        add("| %s | %d | %s | %s s | %s |" % (p["label"], p["pid"], p["server"], fmt(p.get("ready_s")),
                                              p.get("exit_status", "ended at the end of the run")))
     add("")
     if scenario.args.notes and os.path.exists(scenario.args.notes):
