@@ -996,6 +996,8 @@ class Scenario:
         for instance in self.instances:
             if instance.proc is not None:
                 wait_exit(instance.proc, 90)
+                self.process(instance.label).update({"exit_status": instance.proc.returncode,
+                                                     "bye_last": instance.last_line().endswith(BYE)})
         if self.haproxy.poll() is None:
             os.kill(self.haproxy.pid, signal.SIGTERM)
             wait_exit(self.haproxy, 10)
@@ -1231,7 +1233,8 @@ def write_doc(results, checks, supporting, scenario, command):
     add("|---|---|---|---|---|")
     for p in results["processes"]:
         add("| %s | %d | %s | %s s | %s |" % (p["label"], p["pid"], p["server"], fmt(p.get("ready_s")),
-                                             p.get("exit_status", "ended at the end of the run")))
+                                             "%s%s" % (p.get("exit_status", "-"), "" if p.get("bye_last") else
+                                                       ", **not the bye last**")))
     add("")
     if scenario.args.notes and os.path.exists(scenario.args.notes):
         with open(scenario.args.notes) as f:
