@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Rolling restart behind HAProxy: two instances of graceful-sequence, restarted one after the
+# other under keep-alive load, long-polls, an SSE client and a headless browser; writes
+# docs/rolling-restart.md. See bench/README.md.
+#
+#   bench/rolling-restart.sh                 the run (under 3 minutes on 2 cores)
+#   bench/rolling-restart.sh --no-doc        the same, leaving docs/rolling-restart.md alone
+#   bench/rolling-restart.sh --help          every option of bench/rolling_restart.py
+#
+# Installs what is missing with apt (root, Debian): haproxy (.ci/install-haproxy.sh), wrk,
+# chromium and chromium-driver. Builds target/graceful-sequence.jar unless it is there
+# (delete it to run a newer build).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "${here}/.." && pwd)"
+
+apt_updated=""
+apt_install() {
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "Missing $*; run this script as root to install it with apt-get, or install it yourself" >&2
+		exit 1
+	fi
+	if [[ -z "${apt_updated}" ]]; then
+		apt-get update -qq >/dev/null
+		apt_updated=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+"${root}/.ci/install-haproxy.sh" >/dev/null
+command -v wrk >/dev/null 2>&1 || { echo "Installing wrk"; apt_install wrk; }
+[[ -x /usr/bin/chromium ]] || { echo "Installing chromium"; apt_install chromium; }
+[[ -x /usr/bin/chromedriver ]] || { echo "Installing chromium-driver"; apt_install chromium-driver; }
+
+jar="${root}/target/graceful-sequence.jar"
+if [[ ! -f "${jar}" ]]; then
+	echo "Building ${jar}"
+	(cd "${root}" && ./mvnw -B -q -DskipTests -Djacoco.skip=true package)
+fi
+
+ROLLING_RESTART_COMMAND="bench/rolling-restart.sh${*:+ $*}" PATH="${PATH}:/usr/sbin" \
+	python3 "${here}/rolling_restart.py" "$@" &
+scenario_pid=$!
+# The Python script ends every process it starts by PID; if this script is stopped, stop it
+trap 'kill -TERM "${scenario_pid}" 2>/dev/null || true; wait "${scenario_pid}" 2>/dev/null || true' INT TERM
+wait "${scenario_pid}"
