@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Assumptions;
@@ -17,6 +19,7 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.chromium.ChromiumDriver;
 
 import static org.assertj.core.api.Assertions.fail;
 
@@ -42,6 +45,10 @@ public final class Browser implements AutoCloseable {
 	private static final List<String> ARGUMENTS = List.of("--headless=new", "--no-sandbox", "--disable-gpu",
 			"--disable-dev-shm-usage", "--disable-quic", "--no-first-run", "--disable-background-networking",
 			"--disable-component-update", "--disable-sync", "--window-size=1000,1100");
+
+	// This driver uses no DevTools protocol, so that no CDP version matches Chromium's is
+	// no news; held here so that the level stays set
+	private static final Logger cdpWarnings = quiet(Logger.getLogger(ChromiumDriver.class.getName()));
 
 	private final ChromeDriver driver;
 
@@ -131,6 +138,11 @@ public final class Browser implements AutoCloseable {
 		finally {
 			delete(this.profile);
 		}
+	}
+
+	private static Logger quiet(Logger logger) {
+		logger.setLevel(Level.SEVERE);
+		return logger;
 	}
 
 	private static void delete(Path directory) {

@@ -157,7 +157,7 @@ class LivePageBrowserIT {
 	private static Page awaitPage(Browser browser, String description, Predicate<Page> condition) {
 		await(description).atMost(PAGE_TIMEOUT)
 			.pollInterval(Duration.ofMillis(100))
-			.untilAsserted(() -> assertThat(page(browser)).as(description).isNotNull().matches(condition));
+			.untilAsserted(() -> assertThat(page(browser)).isNotNull().matches(condition, description));
 		try {
 			return page(browser);
 		}
