@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -50,6 +51,8 @@ public final class Browser implements AutoCloseable {
 	// no news; held here so that the level stays set
 	private static final Logger cdpWarnings = quiet(Logger.getLogger(ChromiumDriver.class.getName()));
 
+	private static final AtomicBoolean skipAnnounced = new AtomicBoolean();
+
 	private final ChromeDriver driver;
 
 	private final Path profile;
@@ -67,10 +70,15 @@ public final class Browser implements AutoCloseable {
 		if (Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER)) {
 			return;
 		}
-		String missing = "Browser tests need " + CHROMIUM + " and " + CHROMEDRIVER
-				+ ": run .ci/install-browser.sh as root (Debian packages chromium and chromium-driver)";
+		String missing = CHROMIUM + " or " + CHROMEDRIVER
+				+ " is missing; install them with .ci/install-browser.sh (as root)";
 		if (System.getenv("CI") != null) {
-			fail(missing + "; CI is set, so they fail instead of being skipped");
+			fail("Browser tests cannot run: " + missing + ". CI is set, so they fail instead of being skipped");
+		}
+		// Said once on the console as well: the build's summary counts skipped tests but
+		// does not say why
+		if (skipAnnounced.compareAndSet(false, true)) {
+			System.err.println("Browser tests skipped: " + missing);
 		}
 		Assumptions.abort(missing);
 	}

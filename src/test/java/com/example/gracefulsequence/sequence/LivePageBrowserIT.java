@@ -19,7 +19,7 @@ import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.sequence.EventStream.Event;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,8 +51,8 @@ class LivePageBrowserIT {
 
 	private static final JsonMapper json = JsonMapper.builder().build();
 
-	@BeforeAll
-	static void browserInstalled() {
+	@BeforeEach
+	void browserInstalled() {
 		Browser.assumeInstalled();
 	}
 
