@@ -31,7 +31,11 @@ class ConfigurationValidationTests {
 			assertThat(sequence.bound()).isEqualTo(120);
 			assertThat(sequence.seed()).isNull();
 			assertThat(sequence.stateFile()).hasToString("last-num-from-seq.txt");
-			assertThat(sequence.maxSubscribers()).isEqualTo(10000);
+			// Unset: what the heap holds, at most 10000 (SubscriberCapacity)
+			assertThat(sequence.maxSubscribers()).isNull();
+			assertThat(sequence.stream().reconnectDelay()).hasSeconds(3);
+			assertThat(sequence.stream().replay()).isEqualTo(64);
+			assertThat(sequence.cors().allowedOrigins()).isEmpty();
 			ShutdownProperties shutdown = context.getBean(ShutdownProperties.class);
 			assertThat(shutdown.drainDelay()).isZero();
 			assertThat(shutdown.deadline()).hasSeconds(60);
@@ -43,7 +47,11 @@ class ConfigurationValidationTests {
 		Map<String, String> expectations = Map.of("sequence.period=0s",
 				"sequence.period must be greater than 0, for example 2s", "sequence.period=-1s",
 				"sequence.period must be greater than 0", "sequence.bound=0", "sequence.bound must be at least 1",
-				"sequence.max-subscribers=-1", "sequence.max-subscribers must be 0 or more", "shutdown.drain-delay=-5s",
+				"sequence.max-subscribers=-1", "sequence.max-subscribers must be 0 or more",
+				"sequence.stream.reconnect-delay=0s", "sequence.stream.reconnect-delay must be greater than 0",
+				"sequence.stream.reconnect-delay=2h",
+				"sequence.stream.reconnect-delay must be greater than 0 and at most 1h", "sequence.stream.replay=-1",
+				"sequence.stream.replay must be from 0 to 100000", "shutdown.drain-delay=-5s",
 				"shutdown.drain-delay must be 0s or more", "shutdown.deadline=0s",
 				"shutdown.deadline must be greater than 0");
 		expectations.forEach((property, message) -> this.runner.withPropertyValues(property)
@@ -56,6 +64,8 @@ class ConfigurationValidationTests {
 			.run((context) -> assertThat(context).getFailure().cause().hasMessageContaining("sequence.period"));
 		this.runner.withPropertyValues("sequence.seed=abc")
 			.run((context) -> assertThat(context).getFailure().cause().hasMessageContaining("sequence.seed"));
+		this.runner.withPropertyValues("sequence.stream.replay=many")
+			.run((context) -> assertThat(context).getFailure().cause().hasMessageContaining("sequence.stream.replay"));
 	}
 
 	@Test

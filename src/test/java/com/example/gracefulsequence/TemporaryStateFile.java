@@ -20,7 +20,9 @@ import org.springframework.test.context.ContextConfiguration;
 
 /**
  * Gives a full-application test a state file of its own, in a temporary directory that is
- * deleted when the test JVM exits.
+ * deleted when the test JVM exits. With the property {@value #RESTORED}, the file holds
+ * that value at startup, so that the service has a value from the start: the first new
+ * one comes a period later.
  *
  * @author graceful-sequence contributors
  */
@@ -29,6 +31,11 @@ import org.springframework.test.context.ContextConfiguration;
 @Documented
 @ContextConfiguration(initializers = TemporaryStateFile.Initializer.class)
 public @interface TemporaryStateFile {
+
+	/**
+	 * The property that names a value for the state file to hold at startup.
+	 */
+	String RESTORED = "test.state-file.restored";
 
 	/**
 	 * Points {@code sequence.state-file} into a new temporary directory.
@@ -44,10 +51,20 @@ public @interface TemporaryStateFile {
 			catch (IOException ex) {
 				throw new UncheckedIOException(ex);
 			}
+			Path stateFile = directory.resolve("last.txt");
+			String restored = context.getEnvironment().getProperty(TemporaryStateFile.RESTORED);
+			if (restored != null) {
+				try {
+					Files.writeString(stateFile, "Last number from random sequence: " + restored + "\n");
+				}
+				catch (IOException ex) {
+					throw new UncheckedIOException(ex);
+				}
+			}
 			context.getEnvironment()
 				.getPropertySources()
 				.addFirst(new MapPropertySource("temporaryStateFile",
-						Map.of("sequence.state-file", directory.resolve("last.txt").toString())));
+						Map.of("sequence.state-file", stateFile.toString())));
 			// Deleted when the test JVM exits: the state file is written until the
 			// context has
 			// closed, and the context may be cached until then

@@ -22,10 +22,10 @@ import org.springframework.http.MediaType;
  * The hot path: answers the plain {@code GET /sequence/last} with the body and entity tag
  * that were rendered once, when the value came, without Spring MVC's dispatch and without
  * the request observation, which together cost several times the rest of the request. Any
- * other request on that path (another method, a query, a conditional request, an
- * {@code Accept} other than exactly JSON or anything, no value yet) goes on to
- * {@link SequenceController}, which gives the same answer, or the problem that the
- * request deserves, the slower way.
+ * other request on that path (another method, a query, a conditional request, a
+ * cross-origin request, an {@code Accept} other than exactly JSON or anything, no value
+ * yet) goes on to {@link SequenceController}, which gives the same answer, or the problem
+ * that the request deserves, the slower way.
  * <p>
  * It runs right after {@code DrainFilter} (so the response says {@code Connection: close}
  * while the service drains, and the request counts as in flight) and before the request
@@ -84,7 +84,8 @@ final class LatestValueFilter implements Filter {
 
 	private static boolean isPlainGet(HttpServletRequest request) {
 		if (!"GET".equals(request.getMethod()) || request.getQueryString() != null
-				|| request.getHeader(HttpHeaders.IF_NONE_MATCH) != null) {
+				|| request.getHeader(HttpHeaders.IF_NONE_MATCH) != null
+				|| request.getHeader(HttpHeaders.ORIGIN) != null) {
 			return false;
 		}
 		String accept = request.getHeader(HttpHeaders.ACCEPT);

@@ -1,12 +1,14 @@
 package com.example.gracefulsequence.sequence;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.random.RandomGenerator;
 
+import com.example.gracefulsequence.sequence.SequenceHub.Latest;
 import com.example.gracefulsequence.sequence.SequenceValue.Source;
 import com.example.gracefulsequence.shutdown.ShutdownStep;
 import com.example.gracefulsequence.shutdown.ShutdownTimeline;
@@ -24,7 +26,10 @@ import org.springframework.stereotype.Component;
 /**
  * Produces a uniform random value in {@code [0, bound)} every period on its own thread,
  * saves it to the state file and hands it to the {@link SequenceHub}. The first value
- * comes as soon as it starts.
+ * comes one period after it starts, as from Go's {@code time.NewTicker}, so that a value
+ * restored from the state file is served until then. Each value is emitted at least a
+ * millisecond after the one before, the restored one included, since its emission time is
+ * its event id.
  * <p>
  * Stopping wakes the thread at once, and the callback runs when the thread has ended.
  *
@@ -59,6 +64,8 @@ final class RandomSequenceProducer implements SmartLifecycle {
 
 	private long index;
 
+	private @Nullable Instant lastEmittedAt;
+
 	RandomSequenceProducer(SequenceProperties properties, RandomGenerator random, Clock clock, SequenceHub hub,
 			StateFile stateFile, ShutdownTimeline timeline, MeterRegistry meterRegistry) {
 		this.periodNanos = properties.period().toNanos();
@@ -75,6 +82,8 @@ final class RandomSequenceProducer implements SmartLifecycle {
 
 	@Override
 	public void start() {
+		Latest restored = this.hub.latest();
+		this.lastEmittedAt = (restored != null) ? restored.value().emittedAt() : null;
 		Thread producer = new Thread(this::produce, "sequence-producer");
 		this.thread = producer;
 		producer.start();
@@ -104,7 +113,7 @@ final class RandomSequenceProducer implements SmartLifecycle {
 	}
 
 	private void produce() {
-		long next = System.nanoTime();
+		long next = System.nanoTime() + this.periodNanos;
 		try {
 			while (!this.stopRequested.await(next - System.nanoTime(), TimeUnit.NANOSECONDS)) {
 				emit();
@@ -123,16 +132,23 @@ final class RandomSequenceProducer implements SmartLifecycle {
 	private void emit() {
 		try {
 			int value = this.random.nextInt(this.bound);
-			SequenceValue next = new SequenceValue(value, ++this.index,
-					this.clock.instant().truncatedTo(ChronoUnit.MILLIS), Source.LIVE);
+			SequenceValue next = new SequenceValue(value, ++this.index, emittedAt(), Source.LIVE);
 			logger.info("Received: {}", value);
-			this.stateFile.checkpoint(value);
+			this.stateFile.checkpoint(value, next.emittedAt());
 			this.hub.publish(next);
 			this.values.increment();
 		}
 		catch (RuntimeException ex) {
 			logger.error("Could not emit value {} of the sequence; going on with the next", this.index, ex);
 		}
+	}
+
+	private Instant emittedAt() {
+		Instant now = this.clock.instant().truncatedTo(ChronoUnit.MILLIS);
+		Instant last = this.lastEmittedAt;
+		Instant emittedAt = (last != null && !now.isAfter(last)) ? last.plusMillis(1) : now;
+		this.lastEmittedAt = emittedAt;
+		return emittedAt;
 	}
 
 	private void runStopCallback() {

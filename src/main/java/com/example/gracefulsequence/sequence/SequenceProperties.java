@@ -2,6 +2,7 @@ package com.example.gracefulsequence.sequence;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
@@ -15,13 +16,20 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param bound exclusive upper bound of each value; at least 1
  * @param seed fixed seed for the random generator: the same seed gives the same sequence
  * @param stateFile where the last value is kept, relative to the working directory
- * @param maxSubscribers open streams plus waiting long-polls; past it new ones get 503
+ * @param maxSubscribers open streams plus waiting long-polls; past it new ones are turned
+ * away; unset: as many as the maximum heap holds, at most 10000
+ * @param stream how event streams resume and come back
+ * @param cors which other origins may read the API
  * @author graceful-sequence contributors
  */
 @ConfigurationProperties("sequence")
 public record SequenceProperties(@DefaultValue("2s") Duration period, @DefaultValue("120") int bound,
-		@Nullable Long seed, @DefaultValue("last-num-from-seq.txt") Path stateFile,
-		@DefaultValue("10000") int maxSubscribers) {
+		@Nullable Long seed, @DefaultValue("last-num-from-seq.txt") Path stateFile, @Nullable Integer maxSubscribers,
+		@DefaultValue Stream stream, @DefaultValue Cors cors) {
+
+	static final Duration MAX_RECONNECT_DELAY = Duration.ofHours(1);
+
+	static final int MAX_REPLAY = 100_000;
 
 	// Validation lives here rather than in Bean Validation annotations: it keeps a
 	// validator implementation (and its start-up cost) off the classpath, and Boot's
@@ -34,12 +42,46 @@ public record SequenceProperties(@DefaultValue("2s") Duration period, @DefaultVa
 		if (bound < 1) {
 			throw new IllegalArgumentException("sequence.bound must be at least 1, but was " + bound);
 		}
-		if (maxSubscribers < 0) {
+		if (maxSubscribers != null && maxSubscribers < 0) {
 			throw new IllegalArgumentException("sequence.max-subscribers must be 0 or more, but was " + maxSubscribers);
 		}
 		if (stateFile.toString().isBlank()) {
 			throw new IllegalArgumentException("sequence.state-file must name a file, but was empty");
 		}
+	}
+
+	/**
+	 * How event streams resume and come back, bound from {@code sequence.stream.*}.
+	 *
+	 * @param reconnectDelay base of the {@code retry} sent to stream clients that are
+	 * told to go or turned away; each gets a random delay from it to twice it
+	 * @param replay how many of the latest values are kept for clients that resume with
+	 * {@code Last-Event-ID}; 0 or more
+	 */
+	public record Stream(@DefaultValue("3s") Duration reconnectDelay, @DefaultValue("64") int replay) {
+
+		public Stream {
+			if (reconnectDelay.isNegative() || reconnectDelay.isZero()
+					|| reconnectDelay.compareTo(MAX_RECONNECT_DELAY) > 0) {
+				throw new IllegalArgumentException("sequence.stream.reconnect-delay must be greater than 0 and at most "
+						+ MAX_RECONNECT_DELAY.toHours() + "h, for example 3s, but was " + reconnectDelay);
+			}
+			if (replay < 0 || replay > MAX_REPLAY) {
+				throw new IllegalArgumentException(
+						"sequence.stream.replay must be from 0 to " + MAX_REPLAY + ", but was " + replay);
+			}
+		}
+
+	}
+
+	/**
+	 * Cross-origin access to {@code /sequence/**}, bound from {@code sequence.cors.*}.
+	 *
+	 * @param allowedOrigins origins whose pages may read the API, such as
+	 * {@code https://example.com}; empty: same origin only
+	 */
+	public record Cors(@DefaultValue List<String> allowedOrigins) {
+
 	}
 
 }

@@ -1,11 +1,15 @@
 package com.example.gracefulsequence.sequence;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
@@ -15,19 +19,26 @@ import jakarta.servlet.WriteListener;
 
 /**
  * One open event stream, written with non-blocking Servlet I/O so that no thread waits on
- * a client. Events queue per subscriber up to a bound; a subscriber whose queue is full
- * is not reading and is dropped.
+ * a client. Events queue per subscriber up to a bound; a subscriber is not reading, and
+ * is dropped, when its queue is full or when its connection has taken no byte for
+ * {@link #STALL_TIMEOUT} (the kernel's send buffer may hold many events before the queue
+ * fills).
  * <p>
- * Every call into the container's output stream happens inside {@link #drain()}, which
- * one thread at a time runs (the work-in-progress counter hands the loop to whichever
- * thread is already in it), so the producer's fan-out thread and the container's
- * {@link #onWritePossible()} never write at the same time.
+ * Every call into the container's output stream and async context happens inside
+ * {@link #drain()}, which one thread at a time runs (the work-in-progress counter hands
+ * the loop to whichever thread is already in it), so the producer's fan-out thread and
+ * the container's callbacks never write at the same time, and nothing is written after
+ * the container has been told the stream is complete and may recycle the response.
  *
  * @author graceful-sequence contributors
  */
 final class StreamSubscriber implements WriteListener, AsyncListener {
 
 	static final int MAX_PENDING_EVENTS = 16;
+
+	static final Duration STALL_TIMEOUT = Duration.ofSeconds(10);
+
+	private static final Duration ERROR_HANDLING_TIMEOUT = Duration.ofSeconds(1);
 
 	private final AsyncContext async;
 
@@ -51,32 +62,46 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 
 	private volatile boolean abort;
 
-	// Only the fan-out thread touches these two
+	private volatile boolean errored;
+
+	private final CountDownLatch errorHandled = new CountDownLatch(1);
+
+	private final LongSupplier nanoTime;
+
+	// When a write was last left waiting for the connection, 0 while it takes bytes
+	private volatile long stalledSince;
+
+	// Only the fan-out thread touches these three
 	private long remaining;
 
-	private long lastIndex = -1;
+	private int maxPending = MAX_PENDING_EVENTS;
+
+	private long lastId = -1;
 
 	// Only the thread in drain() touches this
 	private boolean unflushed = true;
 
-	StreamSubscriber(AsyncContext async, ServletOutputStream out, long count, Consumer<StreamSubscriber> onEnd) {
+	StreamSubscriber(AsyncContext async, ServletOutputStream out, long count, Consumer<StreamSubscriber> onEnd,
+			LongSupplier nanoTime) {
 		this.async = async;
+		this.nanoTime = nanoTime;
 		this.out = out;
 		this.remaining = count;
 		this.onEnd = onEnd;
 	}
 
 	/**
-	 * Queue a value event. Called on the fan-out thread only.
-	 * @param index the index of the value, to skip one already sent
+	 * Queue a value event, unless one with the same or a later id was queued already.
+	 * Called on the fan-out thread only.
+	 * @param id the event id of the value
 	 * @param event the encoded event
 	 */
-	void sendValue(long index, byte[] event) {
-		if (index <= this.lastIndex || this.remaining == 0 || this.ended.get()) {
+	void sendValue(long id, byte[] event) {
+		if (id <= this.lastId || this.remaining == 0 || this.ended.get()) {
 			return;
 		}
-		this.lastIndex = index;
-		if (this.pendingCount.get() >= MAX_PENDING_EVENTS) {
+		this.lastId = id;
+		if (this.pendingCount.get() >= this.maxPending || isStalled()) {
 			abort();
 			return;
 		}
@@ -85,6 +110,22 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 			this.completeWhenDrained = true;
 		}
 		drain();
+	}
+
+	/**
+	 * Queue a value event that the client missed, on top of the bound for a client that
+	 * stops reading. Called on the fan-out thread only.
+	 * @param id the event id of the value
+	 * @param event the encoded event
+	 */
+	void sendMissed(long id, byte[] event) {
+		this.maxPending++;
+		sendValue(id, event);
+	}
+
+	private boolean isStalled() {
+		long since = this.stalledSince;
+		return since != 0 && this.nanoTime.getAsLong() - since > STALL_TIMEOUT.toNanos();
 	}
 
 	/**
@@ -106,6 +147,10 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	void abort() {
 		this.abort = true;
 		drain();
+	}
+
+	boolean isEnded() {
+		return this.ended.get();
 	}
 
 	private void enqueue(byte[] event) {
@@ -131,6 +176,10 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	}
 
 	private void writeWhileReady() throws IOException {
+		if (this.errored) {
+			completeAfterError();
+			return;
+		}
 		if (this.ended.get()) {
 			return;
 		}
@@ -141,7 +190,14 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 		if (!this.writable) {
 			return;
 		}
-		while (this.out.isReady()) {
+		while (true) {
+			if (!this.out.isReady()) {
+				if (this.stalledSince == 0) {
+					this.stalledSince = this.nanoTime.getAsLong();
+				}
+				return;
+			}
+			this.stalledSince = 0;
 			byte[] event = this.pending.poll();
 			if (event != null) {
 				this.pendingCount.decrementAndGet();
@@ -177,6 +233,26 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 		end();
 		this.completed.set(true);
 		completeAsync();
+		this.errorHandled.countDown();
+	}
+
+	/**
+	 * The container reported an error: complete from inside {@link #drain()}, so that no
+	 * other thread is writing when the container recycles the response for another
+	 * request, and wait (briefly) for it, as the error callback must complete.
+	 */
+	private void failed() {
+		this.errored = true;
+		drain();
+		try {
+			if (!this.errorHandled.await(ERROR_HANDLING_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
+				completeAfterError();
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			completeAfterError();
+		}
 	}
 
 	private void completeAsync() {
@@ -202,7 +278,7 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 
 	@Override
 	public void onError(Throwable ex) {
-		completeAfterError();
+		failed();
 	}
 
 	@Override
@@ -212,12 +288,12 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 
 	@Override
 	public void onTimeout(AsyncEvent event) {
-		completeAfterError();
+		failed();
 	}
 
 	@Override
 	public void onError(AsyncEvent event) {
-		completeAfterError();
+		failed();
 	}
 
 	@Override

@@ -41,6 +41,9 @@ final class DrainDelayLifecycle extends ShutdownStepLifecycle {
 
 	private static final Duration MAX_SERVER_DRAIN_TIMEOUT = Duration.ofSeconds(1);
 
+	// Time for the 503s to waiting requests to be written when the drain has run out
+	private static final Duration ANSWER_TIMEOUT = Duration.ofMillis(500);
+
 	private static final Logger logger = LoggerFactory.getLogger(DrainDelayLifecycle.class);
 
 	private final Duration drainDelay;
@@ -91,7 +94,9 @@ final class DrainDelayLifecycle extends ShutdownStepLifecycle {
 		this.timeline.begin(ShutdownStep.HTTP_DRAIN);
 		try {
 			closePort();
-			this.drainFilter.awaitIdle(this.drainTimeout);
+			if (!this.drainFilter.awaitIdle(this.drainTimeout)) {
+				answerWhatIsLeft();
+			}
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -99,6 +104,20 @@ final class DrainDelayLifecycle extends ShutdownStepLifecycle {
 		finally {
 			callback.run();
 		}
+	}
+
+	/**
+	 * Out of time: have the requests that wait (long-polls) answered with a 503 rather
+	 * than cut, and say how many were left.
+	 * @throws InterruptedException if interrupted while the answers are written
+	 */
+	private void answerWhatIsLeft() throws InterruptedException {
+		long inFlight = this.drainFilter.inFlight();
+		this.context.publishEvent(new HttpDrainTimedOutEvent(this));
+		this.drainFilter.awaitIdle(ANSWER_TIMEOUT);
+		long cut = this.drainFilter.inFlight();
+		logger.warn("HTTP drain timed out after {} ms with {} request(s) in flight; answered {} with 503, cut {}",
+				this.drainTimeout.toMillis(), inFlight, Math.max(0, inFlight - cut), cut);
 	}
 
 	/**

@@ -47,8 +47,6 @@ public final class ShutdownTimeline {
 
 	private final Map<ShutdownStep, Timer> timers;
 
-	private final DrainFilter drainFilter;
-
 	private final Runnable halt;
 
 	private final CountDownLatch finished = new CountDownLatch(1);
@@ -60,14 +58,13 @@ public final class ShutdownTimeline {
 	private long stepStartNanos;
 
 	@Autowired
-	ShutdownTimeline(ShutdownProperties properties, LifecycleProperties lifecycle, MeterRegistry meterRegistry,
-			DrainFilter drainFilter) {
-		this(properties, lifecycle.getTimeoutPerShutdownPhase(), meterRegistry, drainFilter,
+	ShutdownTimeline(ShutdownProperties properties, LifecycleProperties lifecycle, MeterRegistry meterRegistry) {
+		this(properties, lifecycle.getTimeoutPerShutdownPhase(), meterRegistry,
 				() -> Runtime.getRuntime().halt(HALT_STATUS));
 	}
 
 	ShutdownTimeline(ShutdownProperties properties, Duration timeoutPerPhase, MeterRegistry meterRegistry,
-			DrainFilter drainFilter, Runnable halt) {
+			Runnable halt) {
 		Duration minimum = properties.drainDelay().plus(timeoutPerPhase);
 		if (properties.deadline().compareTo(minimum) <= 0) {
 			throw new InvalidConfigurationPropertyValueException("shutdown.deadline", properties.deadline(),
@@ -76,7 +73,6 @@ public final class ShutdownTimeline {
 		}
 		this.deadline = properties.deadline();
 		this.timers = timers(meterRegistry);
-		this.drainFilter = drainFilter;
 		this.halt = halt;
 	}
 
@@ -153,12 +149,6 @@ public final class ShutdownTimeline {
 
 	private void end(ShutdownStep ended, long now) {
 		long nanos = now - this.stepStartNanos;
-		if (ended == ShutdownStep.HTTP_DRAIN) {
-			long cut = this.drainFilter.inFlight();
-			if (cut > 0) {
-				logger.warn("HTTP drain timed out with {} request(s) still in flight; they are cut", cut);
-			}
-		}
 		this.timers.get(ended).record(nanos, TimeUnit.NANOSECONDS);
 		logger.info("Shutdown step {} ({}) completed in {} ms", ended.number(), ended.tag(), millis(nanos));
 	}

@@ -3,10 +3,10 @@ package com.example.gracefulsequence.state;
 import java.time.Instant;
 
 /**
- * A value read back from the state file.
+ * A value kept in the state file.
  *
  * @param value the last value of the sequence
- * @param savedAt when the file was written
+ * @param savedAt when it was saved: when it was emitted, the file's modification time
  * @author graceful-sequence contributors
  */
 public record SavedValue(int value, Instant savedAt) {

@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,7 +36,9 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 /**
  * The file that keeps the last value of the sequence: one line,
  * {@code Last number from random sequence: N}, replaced atomically on every write so that
- * a crash at any instant leaves either the previous or the new complete file.
+ * a crash at any instant leaves either the previous or the new complete file. Its
+ * modification time is when the value was emitted, so that a restored value keeps the
+ * emission time, and so the event id, it had before the restart.
  * <p>
  * A failed write never throws: it is logged, counted in {@code sequence.state.writes} and
  * reported by this health indicator until a write succeeds again.
@@ -69,7 +72,7 @@ public final class StateFile implements HealthIndicator {
 
 	private final Counter failures;
 
-	private @Nullable Integer latest;
+	private @Nullable SavedValue latest;
 
 	private long consecutiveFailures;
 
@@ -156,7 +159,7 @@ public final class StateFile implements HealthIndicator {
 			return moveAside("it does not hold one line '" + PREFIX + "N'");
 		}
 		synchronized (this) {
-			this.latest = value;
+			this.latest = new SavedValue(value, savedAt);
 		}
 		logger.info("Restored value {} from state file {} saved at {}", value, this.path, savedAt);
 		return Optional.of(new SavedValue(value, savedAt));
@@ -193,11 +196,12 @@ public final class StateFile implements HealthIndicator {
 	/**
 	 * Save a value. Never throws: a failure is logged, counted and reported as health.
 	 * @param value the value to save
+	 * @param emittedAt when it was emitted, which becomes the file's modification time
 	 */
-	public synchronized void checkpoint(int value) {
-		this.latest = value;
+	public synchronized void checkpoint(int value, Instant emittedAt) {
+		this.latest = new SavedValue(value, emittedAt);
 		try {
-			write(value);
+			write(value, emittedAt);
 			this.successes.increment();
 			if (this.consecutiveFailures > 0) {
 				logger.info("State file {} is written again after {} failed write(s)", this.path,
@@ -222,13 +226,14 @@ public final class StateFile implements HealthIndicator {
 		}
 	}
 
-	private void write(int value) throws IOException {
+	private void write(int value, Instant emittedAt) throws IOException {
 		ByteBuffer line = ByteBuffer.wrap((PREFIX + value + "\n").getBytes(StandardCharsets.UTF_8));
 		try (FileChannel channel = FileChannel.open(this.temporary, StandardOpenOption.CREATE,
 				StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
 			while (line.hasRemaining()) {
 				channel.write(line);
 			}
+			Files.setLastModifiedTime(this.temporary, FileTime.from(emittedAt));
 			channel.force(true);
 		}
 		try {
@@ -253,9 +258,9 @@ public final class StateFile implements HealthIndicator {
 			logger.info("No value to save to state file {}", this.path);
 			return;
 		}
-		checkpoint(this.latest);
+		checkpoint(this.latest.value(), this.latest.savedAt());
 		if (this.consecutiveFailures == 0) {
-			logger.info("Saved last value {} to state file {}", this.latest, this.path);
+			logger.info("Saved last value {} to state file {}", this.latest.value(), this.path);
 		}
 	}
 

@@ -41,12 +41,30 @@ public final class EventStream implements AutoCloseable {
 	 * @throws InterruptedException if interrupted while connecting
 	 */
 	public static EventStream open(HttpClient client, int port, String query) throws IOException, InterruptedException {
-		HttpRequest request = HttpRequest
+		return open(client, port, query, null);
+	}
+
+	/**
+	 * Open a stream that resumes after an event id, as an {@code EventSource} does when
+	 * it reconnects.
+	 * @param client the HTTP client
+	 * @param port the port of the service
+	 * @param query the query string, or an empty string
+	 * @param lastEventId the {@code Last-Event-ID} to send, or {@code null} for none
+	 * @return the open stream
+	 * @throws IOException if the request fails
+	 * @throws InterruptedException if interrupted while connecting
+	 */
+	public static EventStream open(HttpClient client, int port, String query, @Nullable String lastEventId)
+			throws IOException, InterruptedException {
+		HttpRequest.Builder request = HttpRequest
 			.newBuilder(URI.create("http://127.0.0.1:" + port + "/sequence/stream" + query))
 			.timeout(Duration.ofSeconds(10))
-			.header("Accept", "text/event-stream")
-			.build();
-		return new EventStream(client.send(request, BodyHandlers.ofLines()));
+			.header("Accept", "text/event-stream");
+		if (lastEventId != null) {
+			request.header("Last-Event-ID", lastEventId);
+		}
+		return new EventStream(client.send(request.build(), BodyHandlers.ofLines()));
 	}
 
 	/**
@@ -87,13 +105,15 @@ public final class EventStream implements AutoCloseable {
 	 *
 	 * @param name the event name
 	 * @param id the event id, or {@code null}
+	 * @param retry the reconnection time in milliseconds, or {@code null}
 	 * @param data the data
 	 */
-	public record Event(@Nullable String name, @Nullable String id, String data) {
+	public record Event(@Nullable String name, @Nullable String id, @Nullable Long retry, String data) {
 
 		static Event of(List<String> fields) {
 			String name = null;
 			String id = null;
+			Long retry = null;
 			StringBuilder data = new StringBuilder();
 			for (String field : fields) {
 				if (field.startsWith("event:")) {
@@ -102,11 +122,14 @@ public final class EventStream implements AutoCloseable {
 				else if (field.startsWith("id:")) {
 					id = field.substring(3).strip();
 				}
+				else if (field.startsWith("retry:")) {
+					retry = Long.valueOf(field.substring(6).strip());
+				}
 				else if (field.startsWith("data:")) {
 					data.append(field.substring(5).strip());
 				}
 			}
-			return new Event(name, id, data.toString());
+			return new Event(name, id, retry, data.toString());
 		}
 
 	}

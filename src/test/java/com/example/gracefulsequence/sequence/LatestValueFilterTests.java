@@ -41,7 +41,8 @@ import static org.awaitility.Awaitility.await;
  */
 @DirtiesContext
 @TemporaryStateFile
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "sequence.period=1h")
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "sequence.period=1h", TemporaryStateFile.RESTORED + "=42" })
 class LatestValueFilterTests {
 
 	private final HttpClient client = HttpClient.newHttpClient();
@@ -71,7 +72,7 @@ class LatestValueFilterTests {
 			assertThat(mvc.body()).isEqualTo(fast.body());
 			assertThat(headers(mvc)).isEqualTo(headers(fast));
 		}
-		assertThat(fast.body()).startsWith("{\"value\":").contains("\"source\":\"live\"");
+		assertThat(fast.body()).startsWith("{\"value\":").contains("\"source\":\"restored\"");
 		assertThat(fast.headers().firstValue("Content-Length")).hasValue(Integer.toString(fast.body().length()));
 	}
 

@@ -1,10 +1,14 @@
 package com.example.gracefulsequence.sequence;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -15,6 +19,7 @@ import com.example.gracefulsequence.shutdown.ShutdownTimeline;
 import com.example.gracefulsequence.shutdown.ShutdownTimelineFactory;
 import com.example.gracefulsequence.state.StateFile;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -57,13 +62,22 @@ class RandomSequenceProducerTests {
 		}
 	}
 
+	private SequenceProperties properties(Duration period, @Nullable Long seed) {
+		return new SequenceProperties(period, 120, seed, this.directory.resolve("last.txt"), 10,
+				new SequenceProperties.Stream(Duration.ofSeconds(3), 64), new SequenceProperties.Cors(List.of()));
+	}
+
+	private SequenceHub hub(SequenceProperties properties, StateFile stateFile) {
+		return new SequenceHub(properties, new SubscriberCapacity(10, Runtime.getRuntime().maxMemory()),
+				new ReconnectDelay(Duration.ofSeconds(3), new SplittableRandom(1)), stateFile,
+				JsonMapper.builder().findAndAddModules().build(), this.meterRegistry);
+	}
+
 	private RandomSequenceProducer start(Duration period, long seed) {
-		SequenceProperties properties = new SequenceProperties(period, 120, seed, this.directory.resolve("last.txt"),
-				10);
+		SequenceProperties properties = properties(period, seed);
 		ShutdownTimeline timeline = ShutdownTimelineFactory.timeline(this.meterRegistry);
 		this.stateFile = new StateFile(properties.stateFile(), Clock.systemUTC(), timeline, this.meterRegistry);
-		this.hub = new SequenceHub(properties, this.stateFile, JsonMapper.builder().findAndAddModules().build(),
-				this.meterRegistry);
+		this.hub = hub(properties, this.stateFile);
 		RandomSequenceProducer producer = new RandomSequenceProducer(properties, new SplittableRandom(seed),
 				Clock.fixed(NOW, ZoneOffset.UTC), this.hub, this.stateFile, timeline, this.meterRegistry);
 		producer.start();
@@ -88,9 +102,12 @@ class RandomSequenceProducerTests {
 	}
 
 	@Test
-	void theFirstValueComesAtOnceWithIndexOneAndTheClocksTimeInMillis(CapturedOutput output) {
-		start(Duration.ofHours(1), 7);
+	void theFirstValueComesOnePeriodAfterStartWithIndexOneAndTheClocksTimeInMillis(CapturedOutput output) {
+		long started = System.nanoTime();
+		start(Duration.ofMillis(300), 7);
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.hub.latest() != null);
+		// As from Go's time.NewTicker: not at once
+		assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
 		SequenceValue value = this.hub.latest().value();
 		assertThat(value.index()).isEqualTo(1);
 		assertThat(value.value()).isEqualTo(new SplittableRandom(7).nextInt(120));
@@ -103,9 +120,24 @@ class RandomSequenceProducerTests {
 	}
 
 	@Test
+	void aRestoredValueIsServedUntilTheFirstTickAndTheValuesAfterItAreEmittedLater() throws IOException {
+		Path file = this.directory.resolve("last.txt");
+		Files.writeString(file, "Last number from random sequence: 7\n");
+		// Saved at the very instant of the fixed clock: the new values must still come
+		// later, since the emission time is the event id
+		Files.setLastModifiedTime(file, FileTime.from(NOW));
+		start(Duration.ofMillis(200), 3);
+		SequenceValue restored = this.hub.latest().value();
+		Instant savedAt = NOW.truncatedTo(ChronoUnit.MILLIS);
+		assertThat(restored).isEqualTo(SequenceValue.restored(7, savedAt));
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.hub.latest().value().index() >= 3);
+		SequenceValue latest = this.hub.latest().value();
+		assertThat(latest.emittedAt()).isEqualTo(savedAt.plusMillis(latest.index()));
+	}
+
+	@Test
 	void stopWakesTheThreadAtOnceAndCallsBackWhenItHasEnded(CapturedOutput output) throws InterruptedException {
 		RandomSequenceProducer producer = start(Duration.ofHours(1), 1);
-		await().atMost(Duration.ofSeconds(10)).until(() -> this.hub.latest() != null);
 		assertThat(producer.isRunning()).isTrue();
 		Thread thread = Thread.getAllStackTraces()
 			.keySet()
@@ -131,11 +163,10 @@ class RandomSequenceProducerTests {
 
 	@Test
 	void stoppingAProducerThatNeverStartedCallsBackAtOnce() throws InterruptedException {
-		SequenceProperties properties = new SequenceProperties(Duration.ofSeconds(1), 120, null,
-				this.directory.resolve("last.txt"), 10);
+		SequenceProperties properties = properties(Duration.ofSeconds(1), null);
 		ShutdownTimeline timeline = ShutdownTimelineFactory.timeline(this.meterRegistry);
 		StateFile stateFile = new StateFile(properties.stateFile(), Clock.systemUTC(), timeline, this.meterRegistry);
-		SequenceHub hub = new SequenceHub(properties, stateFile, JsonMapper.builder().build(), this.meterRegistry);
+		SequenceHub hub = hub(properties, stateFile);
 		RandomSequenceProducer producer = new RandomSequenceProducer(properties, new SplittableRandom(),
 				Clock.systemUTC(), hub, stateFile, timeline, this.meterRegistry);
 		CountDownLatch stopped = new CountDownLatch(1);

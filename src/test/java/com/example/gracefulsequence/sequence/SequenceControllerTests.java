@@ -45,7 +45,8 @@ class SequenceControllerTests {
 	private SequenceHub hub;
 
 	private SequenceHub.Latest latest(SequenceValue value) {
-		return new SequenceHub.Latest(value, this.jsonMapper.writeValueAsBytes(value), new byte[0], "\"etag-17\"");
+		return new SequenceHub.Latest(value, value.emittedAt().toEpochMilli(), this.jsonMapper.writeValueAsBytes(value),
+				new byte[0], "\"etag-17\"");
 	}
 
 	@Test

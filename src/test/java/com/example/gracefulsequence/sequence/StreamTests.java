@@ -74,26 +74,129 @@ class StreamTests {
 	}
 
 	@Test
-	void aStreamStartsWithTheCurrentValueThenSendsEachNewValueWithItsIndexAsId() throws Exception {
+	void aStreamStartsWithTheCurrentValueThenSendsEachNewValueWithAnIdThatIncreases() throws Exception {
 		EventStream stream = open("");
 		assertThat(stream.response().statusCode()).isEqualTo(200);
 		assertThat(stream.response().headers().firstValue("Content-Type"))
 			.hasValueSatisfying((type) -> assertThat(type).startsWith("text/event-stream"));
-		long previous = -1;
+		long previousIndex = -1;
+		long previousId = -1;
 		for (int i = 0; i < 10; i++) {
 			Event event = stream.next();
 			assertThat(event).isNotNull();
 			assertThat(event.name()).isEqualTo("value");
 			JsonNode data = this.jsonMapper.readTree(event.data());
-			assertThat(event.id()).isEqualTo(data.get("index").asString());
 			assertThat(data.get("value").asInt()).isBetween(0, 119);
 			assertThat(data.get("source").asString()).isEqualTo("live");
+			assertThat(event.id()).matches("[0-9]+");
+			long id = Long.parseLong(event.id());
 			long index = data.get("index").asLong();
-			if (previous >= 0) {
-				assertThat(index).isEqualTo(previous + 1);
+			if (previousIndex >= 0) {
+				assertThat(index).isEqualTo(previousIndex + 1);
+				assertThat(id).isGreaterThan(previousId);
 			}
-			previous = index;
+			previousIndex = index;
+			previousId = id;
 		}
+	}
+
+	@Test
+	void aStreamThatResumesWithLastEventIdGetsEveryValueAfterItThenTheLiveOnes() throws Exception {
+		List<Event> seen = new ArrayList<>();
+		EventStream first = open("?count=5");
+		for (Event event = first.next(); event != null; event = first.next()) {
+			seen.add(event);
+		}
+		long indexAfter = index(seen.get(4)) + 10;
+		await().atMost(Duration.ofSeconds(10)).until(() -> currentIndex() > indexAfter);
+		EventStream resumed = EventStream.open(this.client, this.port, "", seen.get(2).id());
+		this.streams.add(resumed);
+		assertThat(resumed.next()).isEqualTo(seen.get(3));
+		assertThat(resumed.next()).isEqualTo(seen.get(4));
+		long previous = index(seen.get(4));
+		for (int i = 0; i < 15; i++) {
+			Event event = resumed.next();
+			assertThat(event).isNotNull();
+			assertThat(index(event)).as("%s after %s", event, seen).isEqualTo(previous + 1);
+			previous = index(event);
+		}
+	}
+
+	@Test
+	void aClientThatClosesItsStreamWhileItIsWrittenLeavesTheStreamsThatComeAfterItIntact() throws Exception {
+		// Tomcat recycles a response for the next request once the container has
+		// completed it: nothing may be written to it after that
+		for (int round = 0; round < 5; round++) {
+			Event from = open("?count=1").next();
+			assertThat(from).isNotNull();
+			long behind = index(from) + 20;
+			await().atMost(Duration.ofSeconds(10)).until(() -> currentIndex() > behind);
+			// Closed with a backlog of missed values still being written
+			EventStream stream = EventStream.open(this.client, this.port, "", from.id());
+			assertThat(stream.next()).isNotNull();
+			stream.close();
+			for (int i = 0; i < 10; i++) {
+				EventStream probe = EventStream.open(HttpClient.newHttpClient(), this.port, "?count=2");
+				assertThat(probe.next()).as("round %d, probe %d", round, i).isNotNull();
+				assertThat(probe.next()).as("round %d, probe %d", round, i).isNotNull();
+				assertThat(probe.next()).isNull();
+			}
+		}
+	}
+
+	@Test
+	void anUnknownTooOldOrGarbageLastEventIdStartsWithTheCurrentValue() throws Exception {
+		EventStream first = open("?count=1");
+		Event old = first.next();
+		assertThat(old).isNotNull();
+		// sequence.stream.replay is 64: gone from what the service holds
+		long gone = index(old) + 70;
+		await().atMost(Duration.ofSeconds(10)).until(() -> currentIndex() > gone);
+		List<byte[]> ids = List.of(old.id().getBytes(StandardCharsets.US_ASCII),
+				"0".getBytes(StandardCharsets.US_ASCII), "-1".getBytes(StandardCharsets.US_ASCII),
+				"99999999999999999999999999".getBytes(StandardCharsets.US_ASCII),
+				"abc".getBytes(StandardCharsets.US_ASCII), "x".repeat(4000).getBytes(StandardCharsets.US_ASCII),
+				new byte[] { (byte) 0xc3, (byte) 0xa9, (byte) 0xff, (byte) 0x80, '1' }, new byte[0]);
+		for (byte[] id : ids) {
+			long current = currentIndex();
+			try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port)) {
+				socket.setSoTimeout(10_000);
+				socket.getOutputStream()
+					.write(request().replace("\r\n\r\n", "\r\n").getBytes(StandardCharsets.US_ASCII));
+				socket.getOutputStream().write("Last-Event-ID: ".getBytes(StandardCharsets.US_ASCII));
+				socket.getOutputStream().write(id);
+				socket.getOutputStream().write("\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+				String head = readHeaders(socket.getInputStream());
+				assertThat(head).as("Last-Event-ID of %d bytes", id.length).startsWith("HTTP/1.1 200");
+				JsonNode data = this.jsonMapper.readTree(readData(socket.getInputStream()));
+				assertThat(data.get("index").asLong()).as("the first event's index").isGreaterThanOrEqualTo(current);
+			}
+		}
+	}
+
+	private long index(Event event) {
+		return this.jsonMapper.readTree(event.data()).get("index").asLong();
+	}
+
+	private long currentIndex() {
+		return (long) this.meterRegistry.get("sequence.values").counter().count();
+	}
+
+	private static String readData(InputStream in) throws IOException {
+		StringBuilder line = new StringBuilder();
+		int read;
+		while ((read = in.read()) != -1) {
+			if (read != '\n') {
+				line.append((char) read);
+			}
+			else if (line.toString().startsWith("data: ")) {
+				return line.substring(6);
+			}
+			else {
+				line.setLength(0);
+			}
+		}
+		throw new IOException("The stream ended before its first data line");
 	}
 
 	@Test
@@ -155,7 +258,7 @@ class StreamTests {
 			while (openStreams() == 2) {
 				Event event = reader.next();
 				assertThat(event).isNotNull();
-				long index = Long.parseLong(event.id());
+				long index = index(event);
 				if (previous >= 0) {
 					assertThat(index).isEqualTo(previous + 1);
 				}
@@ -167,7 +270,7 @@ class StreamTests {
 			assertThat(this.meterRegistry.get("sequence.values").counter().count()).isGreaterThan(valuesBefore);
 			Event after = reader.next();
 			assertThat(after).isNotNull();
-			assertThat(Long.parseLong(after.id())).isEqualTo(previous + 1);
+			assertThat(index(after)).isEqualTo(previous + 1);
 		}
 	}
 
@@ -176,14 +279,17 @@ class StreamTests {
 				+ "\r\nAccept: text/event-stream\r\n\r\n";
 	}
 
-	private static void readHeaders(InputStream in) throws IOException {
+	private static String readHeaders(InputStream in) throws IOException {
+		StringBuilder head = new StringBuilder();
 		int matched = 0;
 		byte[] end = "\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 		while (matched < end.length) {
 			int read = in.read();
 			assertThat(read).isNotNegative();
+			head.append((char) read);
 			matched = (read == end[matched]) ? matched + 1 : ((read == end[0]) ? 1 : 0);
 		}
+		return head.toString();
 	}
 
 	/**

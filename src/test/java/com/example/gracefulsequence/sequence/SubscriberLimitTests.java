@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import com.example.gracefulsequence.TemporaryStateFile;
+import com.example.gracefulsequence.sequence.EventStream.Event;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,7 +32,7 @@ import static org.awaitility.Awaitility.await;
 @DirtiesContext
 @TemporaryStateFile
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = { "sequence.period=1h", "sequence.max-subscribers=2" })
+		properties = { "sequence.period=1h", "sequence.max-subscribers=2", TemporaryStateFile.RESTORED + "=42" })
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SubscriberLimitTests {
 
@@ -52,7 +53,7 @@ class SubscriberLimitTests {
 	}
 
 	@Test
-	void pastTheLimitStreamsAndLongPollsGetA503ProblemWithRetryAfter() throws Exception {
+	void pastTheLimitPlainRequestsGetA503ProblemAndAnEventSourceIsToldWhenToComeBack() throws Exception {
 		HttpClient client = HttpClient.newHttpClient();
 		try (EventStream stream = EventStream.open(client, this.port, "")) {
 			assertThat(stream.next()).isNotNull();
@@ -68,6 +69,19 @@ class SubscriberLimitTests {
 					.contains("\"type\":\"about:blank\"")
 					.contains("sequence.max-subscribers is 2");
 			}
+			// An EventSource gives up for good on any answer but a 200
+			try (EventStream refused = EventStream.open(client, this.port, "")) {
+				assertThat(refused.response().statusCode()).isEqualTo(200);
+				Event busy = refused.next();
+				assertThat(busy).isNotNull();
+				assertThat(busy.name()).isEqualTo("busy");
+				assertThat(busy.retry()).isBetween(3000L, 6000L);
+				assertThat(busy.data()).contains("\"type\":\"about:blank\"")
+					.contains("\"status\":503")
+					.contains("sequence.max-subscribers is 2");
+				assertThat(refused.next()).isNull();
+			}
+			assertThat(subscribers("stream")).isEqualTo(1);
 			assertThat(poll.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(204);
 		}
 	}

@@ -1,6 +1,7 @@
 package com.example.gracefulsequence.shutdown;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -138,7 +139,11 @@ class GracefulShutdownTests {
 			for (Event event = stream.next(); event != null; event = stream.next()) {
 				last = event;
 			}
-			assertThat(last).isEqualTo(new Event("shutdown", null, "{\"reason\":\"shutting down\"}"));
+			assertThat(last).isNotNull();
+			assertThat(last.name()).isEqualTo("shutdown");
+			assertThat(last.data()).isEqualTo("{\"reason\":\"shutting down\"}");
+			// Told when to come back: sequence.stream.reconnect-delay (3s) to twice that
+			assertThat(last.retry()).isBetween(3000L, 6000L);
 			stream.close();
 		}
 	}
@@ -155,25 +160,47 @@ class GracefulShutdownTests {
 		assertThat(stream.statusCode()).isEqualTo(503);
 		assertThat(stream.headers().firstValue("Retry-After")).isPresent();
 		assertThat(stream.body()).contains("shutting down");
+		// An EventSource gives up for good on a 503: it is told to come back instead
+		try (EventStream eventSource = EventStream.open(this.client, this.port, "")) {
+			assertThat(eventSource.response().statusCode()).isEqualTo(200);
+			Event told = eventSource.next();
+			assertThat(told).isNotNull();
+			assertThat(told.name()).isEqualTo("shutdown");
+			assertThat(told.retry()).isBetween(3000L, 6000L);
+			assertThat(eventSource.next()).isNull();
+		}
 		closer.join(TimeUnit.SECONDS.toMillis(30));
 		assertThat(closer.isAlive()).isFalse();
 		assertThat(this.context.isActive()).isFalse();
 	}
 
 	@Test
-	void whenTheHttpDrainTimesOutThenAWarningSaysHowManyRequestsWereCut(CapturedOutput output) throws Exception {
+	void whenTheHttpDrainTimesOutThenWaitingLongPollsAreAnswered503AndAWarningCountsThem(CapturedOutput output)
+			throws Exception {
+		Files.writeString(this.directory.resolve("last.txt"), "Last number from random sequence: 42\n");
 		start("--sequence.period=1h", "--spring.lifecycle.timeout-per-shutdown-phase=1s");
-		CompletableFuture<HttpResponse<String>> next = this.client.sendAsync(request("/sequence/next?timeout=60s"),
-				BodyHandlers.ofString());
+		CompletableFuture<String> next = CompletableFuture.supplyAsync(() -> {
+			try {
+				return rawGet("/sequence/next?timeout=60s");
+			}
+			catch (IOException ex) {
+				throw new UncheckedIOException(ex);
+			}
+		});
 		await().atMost(Duration.ofSeconds(10)).until(() -> subscribers("poll") == 1);
 		long started = System.nanoTime();
 		this.context.close();
 		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
-		assertThat(output).contains("HTTP drain timed out with 1 request(s) still in flight; they are cut");
+		// Answered, not cut, and told not to reuse the connection
+		assertThat(next.get(10, TimeUnit.SECONDS)).startsWith("HTTP/1.1 503")
+			.containsIgnoringCase("Retry-After: ")
+			.containsIgnoringCase("Connection: close")
+			.containsIgnoringCase("Content-Type: application/problem+json");
+		assertThat(output).containsPattern(
+				"HTTP drain timed out after \\d+ ms with 1 request\\(s\\) in flight; answered 1 with 503, cut 0");
 		assertInOrder(output.toString(), "Shutdown step 4 (http-drain) completed in", "Closing sequence");
 		assertThat(output.toString().indexOf("HTTP drain timed out"))
 			.isLessThan(output.toString().indexOf("Shutdown step 4 (http-drain) completed in"));
-		next.cancel(true);
 	}
 
 	private String rawGet(String path) throws IOException {

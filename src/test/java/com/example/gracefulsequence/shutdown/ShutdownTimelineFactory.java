@@ -22,7 +22,7 @@ public final class ShutdownTimelineFactory {
 	 */
 	public static ShutdownTimeline timeline(MeterRegistry meterRegistry) {
 		return new ShutdownTimeline(new ShutdownProperties(Duration.ZERO, Duration.ofSeconds(60)),
-				Duration.ofSeconds(30), meterRegistry, new DrainFilter(), () -> {
+				Duration.ofSeconds(30), meterRegistry, () -> {
 				});
 	}
 

@@ -31,7 +31,7 @@ class ShutdownTimelineTests {
 
 	private ShutdownTimeline timeline(Duration drainDelay, Duration deadline) {
 		return new ShutdownTimeline(new ShutdownProperties(drainDelay, deadline), Duration.ofSeconds(30),
-				this.meterRegistry, new DrainFilter(), this.halted::countDown);
+				this.meterRegistry, this.halted::countDown);
 	}
 
 	@Test
@@ -87,7 +87,7 @@ class ShutdownTimelineTests {
 	@Test
 	void aShutdownPastTheDeadlineLogsTheStuckStepAndHalts(CapturedOutput output) throws InterruptedException {
 		ShutdownTimeline timeline = new ShutdownTimeline(new ShutdownProperties(Duration.ZERO, Duration.ofMillis(300)),
-				Duration.ofMillis(100), this.meterRegistry, new DrainFilter(), this.halted::countDown);
+				Duration.ofMillis(100), this.meterRegistry, this.halted::countDown);
 		timeline.begin(ShutdownStep.READINESS);
 		timeline.begin(ShutdownStep.HTTP_DRAIN);
 		assertThat(this.halted.await(10, TimeUnit.SECONDS)).isTrue();
@@ -99,7 +99,7 @@ class ShutdownTimelineTests {
 	@Test
 	void aShutdownWithinTheDeadlineDoesNotHalt(CapturedOutput output) throws InterruptedException {
 		ShutdownTimeline timeline = new ShutdownTimeline(new ShutdownProperties(Duration.ZERO, Duration.ofMillis(500)),
-				Duration.ofMillis(100), this.meterRegistry, new DrainFilter(), this.halted::countDown);
+				Duration.ofMillis(100), this.meterRegistry, this.halted::countDown);
 		timeline.begin(ShutdownStep.READINESS);
 		timeline.finish();
 		assertThat(this.halted.await(1, TimeUnit.SECONDS)).isFalse();

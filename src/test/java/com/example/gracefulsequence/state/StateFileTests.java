@@ -48,7 +48,7 @@ class StateFileTests {
 	@Test
 	void checkpointWritesExactlyOneLineInTheContractFormat() throws IOException {
 		Path path = this.directory.resolve("last.txt");
-		stateFile(path).checkpoint(42);
+		stateFile(path).checkpoint(42, NOW);
 		assertThat(Files.readString(path)).isEqualTo("Last number from random sequence: 42\n");
 	}
 
@@ -56,14 +56,25 @@ class StateFileTests {
 	void checkpointReplacesTheFileAndLeavesNoTemporaryFileBehind() throws IOException {
 		Path path = this.directory.resolve("last.txt");
 		StateFile stateFile = stateFile(path);
-		stateFile.checkpoint(1);
-		stateFile.checkpoint(119);
+		stateFile.checkpoint(1, NOW);
+		stateFile.checkpoint(119, NOW);
 		assertThat(Files.readString(path)).isEqualTo("Last number from random sequence: 119\n");
 		try (Stream<Path> files = Files.list(this.directory)) {
 			assertThat(files).containsExactly(path);
 		}
 		assertThat(this.meterRegistry.get("sequence.state.writes").tag("outcome", "success").counter().count())
 			.isEqualTo(2);
+	}
+
+	@Test
+	void theModificationTimeIsTheEmissionTimeSoThatARestoredValueKeepsIt() throws IOException {
+		Path path = this.directory.resolve("last.txt");
+		StateFile stateFile = stateFile(path);
+		stateFile.checkpoint(42, NOW);
+		assertThat(Files.getLastModifiedTime(path).toInstant()).isEqualTo(NOW);
+		stateFile.saveOnShutdown();
+		assertThat(Files.getLastModifiedTime(path).toInstant()).isEqualTo(NOW);
+		assertThat(stateFile(path).restore()).contains(new SavedValue(42, NOW));
 	}
 
 	@Test
@@ -138,7 +149,7 @@ class StateFileTests {
 	@Test
 	void aMissingDirectoryIsCreated() {
 		Path path = this.directory.resolve("a/b/last.txt");
-		stateFile(path).checkpoint(3);
+		stateFile(path).checkpoint(3, NOW);
 		assertThat(path).hasContent("Last number from random sequence: 3");
 	}
 
@@ -148,13 +159,13 @@ class StateFileTests {
 		Path state = Files.createDirectory(this.directory.resolve("state"));
 		Path path = state.resolve("last.txt");
 		StateFile stateFile = stateFile(path);
-		stateFile.checkpoint(1);
+		stateFile.checkpoint(1, NOW);
 		Files.delete(path);
 		Files.delete(state);
 		Files.writeString(state, "now a file");
-		stateFile.checkpoint(2);
-		stateFile.checkpoint(3);
-		stateFile.checkpoint(4);
+		stateFile.checkpoint(2, NOW);
+		stateFile.checkpoint(3, NOW);
+		stateFile.checkpoint(4, NOW);
 		assertThat(this.meterRegistry.get("sequence.state.writes").tag("outcome", "failure").counter().count())
 			.isEqualTo(3);
 		assertThat(output.toString().lines().filter((line) -> line.contains("Could not write state file"))).hasSize(1);
@@ -163,7 +174,7 @@ class StateFileTests {
 			.containsEntry("path", path.toString());
 		Files.delete(state);
 		Files.createDirectory(state);
-		stateFile.checkpoint(5);
+		stateFile.checkpoint(5, NOW);
 		assertThat(stateFile.health().getStatus()).isEqualTo(Status.UP);
 		assertThat(path).hasContent("Last number from random sequence: 5");
 		assertThat(output).contains("State file " + path + " is written again after 3 failed write(s)");
@@ -173,7 +184,7 @@ class StateFileTests {
 	void saveOnShutdownWritesTheLatestValueAgain(CapturedOutput output) throws IOException {
 		Path path = this.directory.resolve("last.txt");
 		StateFile stateFile = stateFile(path);
-		stateFile.checkpoint(9);
+		stateFile.checkpoint(9, NOW);
 		Files.delete(path);
 		stateFile.saveOnShutdown();
 		assertThat(Files.readString(path, StandardCharsets.UTF_8)).isEqualTo("Last number from random sequence: 9\n");

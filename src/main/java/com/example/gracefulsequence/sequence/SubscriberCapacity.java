@@ -1,0 +1,82 @@
+package com.example.gracefulsequence.sequence;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.stereotype.Component;
+
+/**
+ * How many open streams and waiting long-polls the service takes: what the maximum heap
+ * holds, at most {@value #MAX}, unless {@code sequence.max-subscribers} says fewer. A cap
+ * that the heap cannot hold is refused at startup, since a burst of subscribers up to it
+ * would run the JVM out of memory.
+ *
+ * @author graceful-sequence contributors
+ */
+@Component
+final class SubscriberCapacity {
+
+	private static final Logger logger = LoggerFactory.getLogger(SubscriberCapacity.class);
+
+	static final int MAX = 10_000;
+
+	/**
+	 * Heap that one open stream takes at most, Tomcat's connection included, measured by
+	 * {@code bench/streams.py} (see docs/benchmarks.md) with some headroom.
+	 */
+	static final long HEAP_PER_SUBSCRIBER = 32 * 1024;
+
+	/**
+	 * Heap that the service needs besides its subscribers, under load.
+	 */
+	static final long HEAP_RESERVED = 48 * 1024 * 1024;
+
+	private final int maxSubscribers;
+
+	@Autowired
+	SubscriberCapacity(SequenceProperties properties) {
+		this(properties.maxSubscribers(), Runtime.getRuntime().maxMemory());
+	}
+
+	SubscriberCapacity(@Nullable Integer configured, long maxHeap) {
+		int heapHolds = heapHolds(maxHeap);
+		if (configured == null) {
+			this.maxSubscribers = heapHolds;
+			logger.info(
+					"Taking up to {} open streams and waiting long-polls, {} with a maximum heap of {} MiB "
+							+ "(sequence.max-subscribers)",
+					heapHolds, (heapHolds < MAX) ? "what fits" : "the most", mebibytes(maxHeap));
+		}
+		else if (configured > heapHolds) {
+			throw new InvalidConfigurationPropertyValueException("sequence.max-subscribers", configured,
+					"A maximum heap of " + mebibytes(maxHeap) + " MiB holds " + heapHolds + " open streams (about "
+							+ HEAP_PER_SUBSCRIBER / 1024 + " KiB each, " + mebibytes(HEAP_RESERVED)
+							+ " MiB kept for the rest); set it to " + heapHolds
+							+ " or less, leave it unset, or give the JVM a larger heap (-Xmx).");
+		}
+		else {
+			this.maxSubscribers = configured;
+		}
+	}
+
+	/**
+	 * How many subscribers a heap holds.
+	 * @param maxHeap the maximum heap, in bytes
+	 * @return the number of subscribers, from 0 to {@value #MAX}
+	 */
+	static int heapHolds(long maxHeap) {
+		return (int) Math.max(0, Math.min(MAX, (maxHeap - HEAP_RESERVED) / HEAP_PER_SUBSCRIBER));
+	}
+
+	int maxSubscribers() {
+		return this.maxSubscribers;
+	}
+
+	private static long mebibytes(long bytes) {
+		return bytes / (1024 * 1024);
+	}
+
+}
