@@ -9,12 +9,19 @@ import org.springframework.stereotype.Component;
  * Sizes what Tomcat keeps per connection for this service's small requests and events,
  * since an open stream keeps its connection for as long as it lasts: the buffers between
  * the socket and the application, and the kernel's send buffer, which would otherwise
- * grow to megabytes for a client that stops reading.
+ * grow to megabytes for a client that stops reading. Also bounds the connections to what
+ * the {@link SubscriberCapacity} holds, plus room for other requests.
  *
  * @author graceful-sequence contributors
  */
 @Component
 final class ConnectionBuffers implements TomcatConnectorCustomizer {
+
+	private final SubscriberCapacity capacity;
+
+	ConnectionBuffers(SubscriberCapacity capacity) {
+		this.capacity = capacity;
+	}
 
 	/**
 	 * The socket's send buffer ({@code SO_SNDBUF}); Linux doubles it for its own
@@ -33,6 +40,7 @@ final class ConnectionBuffers implements TomcatConnectorCustomizer {
 		connector.setProperty("socket.txBufSize", Integer.toString(SEND_BUFFER));
 		connector.setProperty("socket.appReadBufSize", Integer.toString(APPLICATION_BUFFER));
 		connector.setProperty("socket.appWriteBufSize", Integer.toString(APPLICATION_BUFFER));
+		connector.setProperty("maxConnections", Integer.toString(this.capacity.maxConnections()));
 	}
 
 }

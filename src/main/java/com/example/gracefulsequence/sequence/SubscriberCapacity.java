@@ -1,5 +1,9 @@
 package com.example.gracefulsequence.sequence;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,10 +13,10 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
 import org.springframework.stereotype.Component;
 
 /**
- * How many open streams and waiting long-polls the service takes: what the maximum heap
- * holds, at most {@value #MAX}, unless {@code sequence.max-subscribers} says fewer. A cap
- * that the heap cannot hold is refused at startup, since a burst of subscribers up to it
- * would run the JVM out of memory.
+ * How many open streams and waiting long-polls the service takes: what the old generation
+ * of the heap holds, at most {@value #MAX}, unless {@code sequence.max-subscribers} says
+ * fewer. A cap that the heap cannot hold is refused at startup, since a burst of
+ * subscribers up to it would run the JVM out of memory.
  *
  * @author graceful-sequence contributors
  */
@@ -24,21 +28,45 @@ final class SubscriberCapacity {
 	static final int MAX = 10_000;
 
 	/**
-	 * Heap that one open stream takes at most, Tomcat's connection included, measured by
-	 * {@code bench/streams.py} (see docs/benchmarks.md) with some headroom.
+	 * Heap that one open stream keeps, nearly all of it Tomcat's request and response
+	 * with their buffers (84 to 89 KiB live per stream with 3,000 to 10,000 streams open,
+	 * see docs/benchmarks.md), with some headroom.
 	 */
-	static final long HEAP_PER_SUBSCRIBER = 32 * 1024;
+	static final long HEAP_PER_SUBSCRIBER = 96 * 1024;
 
 	/**
-	 * Heap that the service needs besides its subscribers, under load.
+	 * Heap that the service needs besides its subscribers: itself, requests in flight and
+	 * the connections that are turned away while they are open.
 	 */
-	static final long HEAP_RESERVED = 48 * 1024 * 1024;
+	static final long HEAP_RESERVED = 32 * 1024 * 1024;
+
+	/**
+	 * Connections that Tomcat accepts on top of the subscribers, for everything else.
+	 */
+	static final int OTHER_CONNECTIONS = 1024;
 
 	private final int maxSubscribers;
 
 	@Autowired
 	SubscriberCapacity(SequenceProperties properties) {
-		this(properties.maxSubscribers(), Runtime.getRuntime().maxMemory());
+		this(properties.maxSubscribers(), oldGenerationMax());
+	}
+
+	/**
+	 * Where an open stream ends up: the old generation of the heap (with the serial or
+	 * parallel collector, two thirds of it by default), or the whole heap if the
+	 * collector does not say.
+	 * @return the maximum size in bytes
+	 */
+	static long oldGenerationMax() {
+		for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+			String name = pool.getName();
+			long max = pool.getUsage().getMax();
+			if (pool.getType() == MemoryType.HEAP && (name.contains("Old") || name.contains("Tenured")) && max > 0) {
+				return max;
+			}
+		}
+		return Runtime.getRuntime().maxMemory();
 	}
 
 	SubscriberCapacity(@Nullable Integer configured, long maxHeap) {
@@ -46,13 +74,13 @@ final class SubscriberCapacity {
 		if (configured == null) {
 			this.maxSubscribers = heapHolds;
 			logger.info(
-					"Taking up to {} open streams and waiting long-polls, {} with a maximum heap of {} MiB "
+					"Taking up to {} open streams and waiting long-polls, {} in {} MiB of old generation "
 							+ "(sequence.max-subscribers)",
 					heapHolds, (heapHolds < MAX) ? "what fits" : "the most", mebibytes(maxHeap));
 		}
 		else if (configured > heapHolds) {
 			throw new InvalidConfigurationPropertyValueException("sequence.max-subscribers", configured,
-					"A maximum heap of " + mebibytes(maxHeap) + " MiB holds " + heapHolds + " open streams (about "
+					"An old generation of " + mebibytes(maxHeap) + " MiB holds " + heapHolds + " open streams (about "
 							+ HEAP_PER_SUBSCRIBER / 1024 + " KiB each, " + mebibytes(HEAP_RESERVED)
 							+ " MiB kept for the rest); set it to " + heapHolds
 							+ " or less, leave it unset, or give the JVM a larger heap (-Xmx).");
@@ -64,7 +92,7 @@ final class SubscriberCapacity {
 
 	/**
 	 * How many subscribers a heap holds.
-	 * @param maxHeap the maximum heap, in bytes
+	 * @param maxHeap the maximum size of the heap's old generation, in bytes
 	 * @return the number of subscribers, from 0 to {@value #MAX}
 	 */
 	static int heapHolds(long maxHeap) {
@@ -73,6 +101,15 @@ final class SubscriberCapacity {
 
 	int maxSubscribers() {
 		return this.maxSubscribers;
+	}
+
+	/**
+	 * How many connections Tomcat should keep open at most: the subscribers and room for
+	 * other requests; past it, new connections wait in the backlog rather than take heap.
+	 * @return the maximum number of connections
+	 */
+	int maxConnections() {
+		return this.maxSubscribers + OTHER_CONNECTIONS;
 	}
 
 	private static long mebibytes(long bytes) {
