@@ -14,7 +14,6 @@ import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Assumptions;
-import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -47,9 +46,12 @@ public final class Browser implements AutoCloseable {
 			"--disable-dev-shm-usage", "--disable-quic", "--no-first-run", "--disable-background-networking",
 			"--disable-component-update", "--disable-sync", "--window-size=1000,1100");
 
-	// This driver uses no DevTools protocol, so that no CDP version matches Chromium's is
-	// no news; held here so that the level stays set
-	private static final Logger cdpWarnings = quiet(Logger.getLogger(ChromiumDriver.class.getName()));
+	// This fixture uses no DevTools protocol, so that Selenium has none matching this
+	// Chromium is no news; the loggers are held here so that their level stays set
+	private static final List<Logger> quietLoggers = Stream
+		.of(ChromiumDriver.class.getName(), "org.openqa.selenium.devtools.CdpVersionFinder")
+		.map(Browser::quiet)
+		.toList();
 
 	private static final AtomicBoolean skipAnnounced = new AtomicBoolean();
 
@@ -99,9 +101,7 @@ public final class Browser implements AutoCloseable {
 		options.addArguments(ARGUMENTS);
 		options.addArguments("--user-data-dir=" + profile);
 		try {
-			ChromeDriver driver = new ChromeDriver(service, options);
-			driver.manage().window().setSize(new Dimension(1000, 1100));
-			return new Browser(driver, profile);
+			return new Browser(new ChromeDriver(service, options), profile);
 		}
 		catch (RuntimeException ex) {
 			service.stop();
@@ -148,7 +148,8 @@ public final class Browser implements AutoCloseable {
 		}
 	}
 
-	private static Logger quiet(Logger logger) {
+	private static Logger quiet(String name) {
+		Logger logger = Logger.getLogger(name);
 		logger.setLevel(Level.SEVERE);
 		return logger;
 	}
