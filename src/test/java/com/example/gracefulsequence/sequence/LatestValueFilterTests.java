@@ -93,6 +93,11 @@ class LatestValueFilterTests {
 			.build());
 		assertThat(head.statusCode()).isEqualTo(200);
 		assertThat(head.headers().firstValue("ETag")).hasValue(etag);
+		// No sequence.cors.allowed-origins: answered, but without CORS headers, so that a
+		// browser keeps another origin's page from reading it
+		HttpResponse<String> crossOrigin = get("/sequence/last", "Origin", "http://other.example");
+		assertThat(crossOrigin.statusCode()).isEqualTo(200);
+		assertThat(crossOrigin.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
 	}
 
 	@Test
