@@ -10,12 +10,16 @@ import java.net.ServerSocket;
  *
  * @author graceful-sequence contributors
  */
-final class FreePort {
+public final class FreePort {
 
 	private FreePort() {
 	}
 
-	static int find() {
+	/**
+	 * Find a free port.
+	 * @return a port that was free a moment ago
+	 */
+	public static int find() {
 		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
 			socket.setReuseAddress(true);
 			return socket.getLocalPort();

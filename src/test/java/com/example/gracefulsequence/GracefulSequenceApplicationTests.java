@@ -93,6 +93,32 @@ class GracefulSequenceApplicationTests {
 	}
 
 	@Test
+	void theLivePageIsServedAtTheRootAndNoOtherPathServesStaticContent() {
+		this.client.get()
+			.uri("/")
+			.accept(MediaType.TEXT_HTML)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.contentType("text/html;charset=UTF-8")
+			.expectBody(String.class)
+			.value((page) -> assertThat(page).startsWith("<!doctype html>").contains("new EventSource("));
+		this.client.head()
+			.uri("/")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectHeader()
+			.contentType("text/html;charset=UTF-8")
+			.expectBody()
+			.isEmpty();
+		for (String path : new String[] { "/index.html", "/page/index.html" }) {
+			expectProblem(this.client.get().uri(path), HttpStatus.NOT_FOUND);
+		}
+	}
+
+	@Test
 	void aRequestThatTomcatRejectsBeforeTheApplicationAnswersAProblem() throws IOException {
 		try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port)) {
 			socket.setSoTimeout(10_000);

@@ -78,7 +78,19 @@ public final class ServiceProcess implements AutoCloseable {
 	 * @throws IOException if the process cannot be started
 	 */
 	public static ServiceProcess start(Path directory, String... arguments) throws IOException {
-		int port = FreePort.find();
+		return start(directory, FreePort.find(), arguments);
+	}
+
+	/**
+	 * Start the service in the given working directory on a given port, such as the port
+	 * of an instance that has just stopped, as a restart does.
+	 * @param directory the working directory, where the state file lands by default
+	 * @param port the port to listen on, on loopback
+	 * @param arguments more command-line arguments, such as {@code --sequence.period=1s}
+	 * @return the running process
+	 * @throws IOException if the process cannot be started
+	 */
+	public static ServiceProcess start(Path directory, int port, String... arguments) throws IOException {
 		int launch = launches.incrementAndGet();
 		Path log = directory.resolve("service-" + launch + ".log");
 		List<String> command = new ArrayList<>();
