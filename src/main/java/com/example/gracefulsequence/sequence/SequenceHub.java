@@ -211,8 +211,8 @@ final class SequenceHub {
 		for (DeferredResult<ResponseEntity<byte[]>> poll : this.polls) {
 			if (forget(poll)) {
 				ErrorResponseException unavailable = unavailable(
-						"The service is shutting down and stopped waiting for the next value; ask again "
-								+ "another instance or after a restart");
+						"The service is shutting down and stopped waiting for the next value; ask another instance, "
+								+ "or again after a restart");
 				unavailable.getHeaders().set(HttpHeaders.CONNECTION, "close");
 				poll.setErrorResult(unavailable);
 			}
