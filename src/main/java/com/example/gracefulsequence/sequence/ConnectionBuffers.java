@@ -12,7 +12,8 @@ import org.springframework.stereotype.Component;
  * since an open stream keeps its connection for as long as it lasts: the buffers between
  * the socket and the application, and the kernel's send buffer, which would otherwise
  * grow to megabytes for a client that stops reading. Also bounds the connections to what
- * the {@link SubscriberCapacity} holds, plus room for other requests.
+ * the {@link SubscriberCapacity} holds, plus room for other requests, and lets a stream
+ * close its connection at once ({@link CloseNowValve}).
  *
  * @author graceful-sequence contributors
  */
@@ -40,6 +41,7 @@ final class ConnectionBuffers implements WebServerFactoryCustomizer<TomcatServle
 	@Override
 	public void customize(TomcatServletWebServerFactory factory) {
 		factory.addConnectorCustomizers(this::customize);
+		factory.addContextValves(new CloseNowValve());
 	}
 
 	/**

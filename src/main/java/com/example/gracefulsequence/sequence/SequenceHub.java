@@ -251,7 +251,10 @@ final class SequenceHub {
 		AsyncContext async = request.startAsync();
 		async.setTimeout(0);
 		ServletOutputStream out = response.getOutputStream();
-		StreamSubscriber stream = new StreamSubscriber(async, out, count, this::forget, System::nanoTime);
+		Runnable closeNow = (Runnable) request.getAttribute(CloseNowValve.ATTRIBUTE);
+		StreamSubscriber stream = new StreamSubscriber(async, out, count, this::forget, System::nanoTime,
+				(closeNow != null) ? closeNow : () -> {
+				});
 		async.addListener(stream);
 		out.setWriteListener(stream);
 		// Subscribed on the fan-out thread, so that no value falls between the replay

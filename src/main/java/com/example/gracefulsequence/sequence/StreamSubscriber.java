@@ -68,6 +68,8 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 
 	private final LongSupplier nanoTime;
 
+	private final Runnable closeConnection;
+
 	// When a write was last left waiting for the connection, 0 while it takes bytes
 	private volatile long stalledSince;
 
@@ -82,8 +84,9 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	private boolean unflushed = true;
 
 	StreamSubscriber(AsyncContext async, ServletOutputStream out, long count, Consumer<StreamSubscriber> onEnd,
-			LongSupplier nanoTime) {
+			LongSupplier nanoTime, Runnable closeConnection) {
 		this.async = async;
+		this.closeConnection = closeConnection;
 		this.nanoTime = nanoTime;
 		this.out = out;
 		this.remaining = count;
@@ -184,6 +187,9 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 			return;
 		}
 		if (this.abort) {
+			// Not reading: close the connection rather than have the container wait to
+			// flush what is left
+			this.closeConnection.run();
 			complete();
 			return;
 		}

@@ -33,8 +33,10 @@ class StreamSubscriberTests {
 
 	private final List<StreamSubscriber> ended = new ArrayList<>();
 
+	private final AtomicLong closed = new AtomicLong();
+
 	private final StreamSubscriber subscriber = new StreamSubscriber(this.async, this.out, Long.MAX_VALUE,
-			this.ended::add, this.nanoTime::get);
+			this.ended::add, this.nanoTime::get, this.closed::incrementAndGet);
 
 	private static byte[] event(long id) {
 		return ("event: value\nid: " + id + "\n\n").getBytes(StandardCharsets.UTF_8);
@@ -52,6 +54,8 @@ class StreamSubscriberTests {
 		this.nanoTime.addAndGet(Duration.ofMillis(1).toNanos());
 		this.subscriber.sendValue(3, event(3));
 		assertThat(this.ended).containsExactly(this.subscriber);
+		// The connection is closed, not left to the container to flush what is queued
+		assertThat(this.closed).hasValue(1);
 		then(this.async).should().complete();
 	}
 
