@@ -17,7 +17,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.example.gracefulsequence.ServiceProcess;
+import com.example.gracefulsequence.ShutdownLog;
 import com.example.gracefulsequence.sequence.EventStream.Event;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.json.JsonMapper;
@@ -93,6 +95,30 @@ class StalledReaderIT {
 		}
 		finally {
 			readers.shutdownNow();
+		}
+	}
+
+	@Test
+	@Disabled("Fails on 61bf01d: the dropped stream's connection stays open while Tomcat waits (its 60 s write "
+			+ "timeout) to finish the response, so the drain runs out (10 s) and the exit waits 2 s more")
+	void whenAStalledReaderWasDroppedThenItHoldsNeitherTheHttpDrainNorTheExit(@TempDir Path directory)
+			throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(directory, PERIOD,
+				"--spring.lifecycle.timeout-per-shutdown-phase=10s")) {
+			service.awaitReady();
+			try (Socket stalled = stalledStream(service.port())) {
+				await("the stalled stream open").atMost(Duration.ofSeconds(10))
+					.pollInterval(Duration.ofMillis(10))
+					.until(() -> streams(service) == 1);
+				await("the stalled stream dropped").atMost(Duration.ofSeconds(30))
+					.pollInterval(Duration.ofMillis(100))
+					.until(() -> streams(service) == 0);
+				service.sigterm();
+				assertThat(service.awaitExit(Duration.ofSeconds(30))).isEqualTo(143);
+			}
+			List<String> messages = service.messages();
+			assertThat(messages).noneMatch((message) -> message.startsWith("HTTP drain timed out"));
+			assertThat(ShutdownLog.stepMillis(messages, 4)).as("the HTTP drain").isLessThan(2000);
 		}
 	}
 
