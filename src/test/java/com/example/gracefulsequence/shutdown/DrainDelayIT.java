@@ -26,8 +26,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The drain delay on the packaged jar: after SIGTERM readiness is down at once while the
- * API keeps serving with {@code Connection: close}, the port closes only after the delay,
- * and keep-alive clients that follow the announcement never see a failed request.
+ * API keeps serving with {@code Connection: close}, a new stream is turned away (an
+ * {@code EventSource} with a {@code shutdown} event that says when to come back), the
+ * port closes only after the delay, and keep-alive clients that follow the announcement
+ * never see a failed request.
  *
  * @author graceful-sequence contributors
  */

@@ -27,8 +27,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Real signals to the packaged jar: the shutdown runs its steps in contract order, lets a
- * waiting long-poll finish, saves the last value, says goodbye last and exits with the
- * JVM's status for the signal.
+ * waiting long-poll finish (or answers it 503 when the drain runs out, and goes on at
+ * once), saves the last value, says goodbye last and exits with the JVM's status for the
+ * signal.
  *
  * @author graceful-sequence contributors
  */
