@@ -91,11 +91,31 @@ public final class ServiceProcess implements AutoCloseable {
 	 * @throws IOException if the process cannot be started
 	 */
 	public static ServiceProcess start(Path directory, int port, String... arguments) throws IOException {
+		return launch(directory, port, List.of(), arguments);
+	}
+
+	/**
+	 * Start the service in the given working directory on a free port, with more JVM
+	 * options after the defaults, so that a later one wins (such as {@code -Xmx128m}).
+	 * @param directory the working directory, where the state file lands by default
+	 * @param jvmOptions the JVM options to add
+	 * @param arguments more command-line arguments, such as {@code --sequence.period=1s}
+	 * @return the running process
+	 * @throws IOException if the process cannot be started
+	 */
+	public static ServiceProcess startWithJvmOptions(Path directory, List<String> jvmOptions, String... arguments)
+			throws IOException {
+		return launch(directory, FreePort.find(), jvmOptions, arguments);
+	}
+
+	private static ServiceProcess launch(Path directory, int port, List<String> jvmOptions, String... arguments)
+			throws IOException {
 		int launch = launches.incrementAndGet();
 		Path log = directory.resolve("service-" + launch + ".log");
 		List<String> command = new ArrayList<>();
 		command.add(javaExecutable());
 		command.addAll(JVM_OPTIONS);
+		command.addAll(jvmOptions);
 		command.add("-jar");
 		command.add(jar().toString());
 		command.add("--server.port=" + port);

@@ -50,7 +50,7 @@ final class SequenceController {
 		if (latest == null) {
 			throw new ErrorResponseException(HttpStatus.NOT_FOUND,
 					ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND,
-							"No value has been produced yet; the first one comes right after start-up"),
+							"No value has been produced yet; the first one comes a period after start-up"),
 					null);
 		}
 		return latest.response();

@@ -17,6 +17,7 @@ import com.example.gracefulsequence.HttpConnection;
 import com.example.gracefulsequence.HttpConnection.Response;
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.ShutdownLog;
+import com.example.gracefulsequence.StreamConnection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,8 +26,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The drain delay on the packaged jar: after SIGTERM readiness is down at once while the
- * API keeps serving with {@code Connection: close}, the port closes only after the delay,
- * and keep-alive clients that follow the announcement never see a failed request.
+ * API keeps serving with {@code Connection: close}, a new stream is turned away (an
+ * {@code EventSource} with a {@code shutdown} event that says when to come back), the
+ * port closes only after the delay, and keep-alive clients that follow the announcement
+ * never see a failed request.
  *
  * @author graceful-sequence contributors
  */
@@ -72,6 +75,40 @@ class DrainDelayIT {
 			List<String> messages = service.messages();
 			assertThat(messages).contains("Serving for another 3000 ms before draining HTTP requests");
 			assertThat(ShutdownLog.stepMillis(messages, 3)).isGreaterThanOrEqualTo(3000);
+			GracefulShutdownIT.assertCleanShutdown(service, true);
+		}
+	}
+
+	@Test
+	void whenANewStreamComesDuringTheDrainDelayThenAnEventSourceIsToldToComeBackAndAnyOtherClientGets503(
+			@TempDir Path directory) throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(directory, "--sequence.period=500ms",
+				"--shutdown.drain-delay=3s")) {
+			service.awaitReady();
+			long signalled = System.nanoTime();
+			service.sigterm();
+			await("readiness down").atMost(Duration.ofSeconds(2))
+				.pollInterval(Duration.ofMillis(20))
+				.until(() -> service.status("/readyz") == 503);
+			try (StreamConnection eventSource = StreamConnection.open(service.port(), "/sequence/stream",
+					"Accept: text/event-stream")) {
+				assertThat(eventSource.status()).isEqualTo(200);
+				assertThat(eventSource.header("Content-Type")).startsWith("text/event-stream");
+				StreamConnection.Event event = eventSource.next();
+				assertThat(event).isNotNull();
+				assertThat(event.name()).isEqualTo("shutdown");
+				assertThat(event.retry()).as("retry").isBetween(3000L, 6000L);
+				assertThat(event.data()).isEqualTo("{\"reason\":\"shutting down\"}");
+				assertThat(eventSource.next()).as("the end of the response").isNull();
+				assertThat(eventSource.isClosedByServer()).as("the connection closed").isTrue();
+			}
+			try (StreamConnection other = StreamConnection.open(service.port(), "/sequence/stream")) {
+				assertThat(other.status()).isEqualTo(503);
+				assertThat(other.header("Content-Type")).startsWith("application/problem+json");
+				assertThat(other.header("Retry-After")).isNotBlank();
+			}
+			assertThat(elapsed(signalled)).as("all of the above within the delay").isLessThan(Duration.ofSeconds(3));
+			assertThat(service.awaitExit(EXIT_TIMEOUT)).isEqualTo(143);
 			GracefulShutdownIT.assertCleanShutdown(service, true);
 		}
 	}

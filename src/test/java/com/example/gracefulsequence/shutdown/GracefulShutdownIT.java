@@ -6,10 +6,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import com.example.gracefulsequence.HttpConnection;
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.ShutdownLog;
 import org.junit.jupiter.api.Test;
@@ -22,8 +27,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Real signals to the packaged jar: the shutdown runs its steps in contract order, lets a
- * waiting long-poll finish, saves the last value, says goodbye last and exits with the
- * JVM's status for the signal.
+ * waiting long-poll finish (or answers it 503 when the drain runs out, and goes on at
+ * once), saves the last value, says goodbye last and exits with the JVM's status for the
+ * signal.
  *
  * @author graceful-sequence contributors
  */
@@ -90,6 +96,51 @@ class GracefulShutdownIT {
 				.as("the value the long-poll got was produced after the shutdown began")
 				.isGreaterThan(indexOf(messages, "Shutdown step 1 (readiness) completed in"));
 			assertCleanShutdown(service, false);
+		}
+	}
+
+	@Test
+	void whenTheHttpDrainRunsOutWhileANextIsWaitingThenItIsAnswered503AndTheShutdownGoesOnAtOnce(
+			@TempDir Path directory) throws Exception {
+		Path stateFile = directory.resolve(ServiceProcess.STATE_FILE);
+		Files.writeString(stateFile, "Last number from random sequence: 7\n", StandardCharsets.UTF_8);
+		ExecutorService client = Executors.newSingleThreadExecutor();
+		try (ServiceProcess service = ServiceProcess.start(directory, "--sequence.period=1h",
+				"--spring.lifecycle.timeout-per-shutdown-phase=2s")) {
+			service.awaitReady();
+			Future<HttpConnection.Response> next = client
+				.submit(() -> HttpConnection.get(service.port(), "/sequence/next?timeout=60s"));
+			await("the long-poll is waiting").atMost(Duration.ofSeconds(5))
+				.pollInterval(Duration.ofMillis(20))
+				.until(() -> waitingPolls(service) == 1);
+			service.sigterm();
+			HttpConnection.Response response = next.get(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+			assertThat(response.status()).isEqualTo(503);
+			assertThat(response.header("Content-Type")).startsWith("application/problem+json");
+			assertThat(response.header("Retry-After")).isNotBlank();
+			assertThat(response.closesConnection()).as("Connection: close").isTrue();
+			assertThat(json.readTree(response.body()).at("/status").asInt()).isEqualTo(503);
+			assertThat(service.awaitExit(EXIT_TIMEOUT)).isEqualTo(143);
+			Instant exited = Instant.now();
+			List<String> lines = service.logLines();
+			assertThat(lines).filteredOn((line) -> line.contains(" WARN "))
+				.map(ServiceProcess::message)
+				.anySatisfy((message) -> assertThat(message).matches(
+						"HTTP drain timed out after \\d+ ms with 1 request\\(s\\) in flight; answered 1 with 503, cut 0"));
+			List<String> messages = service.messages();
+			assertThat(ShutdownLog.milestones(messages)).containsExactlyElementsOf(ShutdownLog.expected(false, false));
+			assertThat(ShutdownLog.stepMillis(messages, 4)).as("the HTTP drain, bounded by 2s").isBetween(1000L, 3000L);
+			Instant completed = lines.stream()
+				.filter((line) -> ServiceProcess.message(line).startsWith("Graceful shutdown completed in"))
+				.map((line) -> Instant.parse(line.substring(0, line.indexOf(' '))))
+				.findFirst()
+				.orElseThrow();
+			assertThat(Duration.between(completed, exited)).as("from the last step to the exit")
+				.isLessThan(Duration.ofSeconds(1));
+			assertThat(stateFile).hasContent("Last number from random sequence: 7");
+		}
+		finally {
+			client.shutdownNow();
 		}
 	}
 

@@ -4,7 +4,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -12,6 +14,7 @@ import java.util.stream.Stream;
 
 import com.example.gracefulsequence.HttpConnection;
 import com.example.gracefulsequence.ServiceProcess;
+import com.example.gracefulsequence.StreamConnection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -30,6 +33,9 @@ import static org.awaitility.Awaitility.await;
 class StateFileIT {
 
 	private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(30);
+
+	// When the value in a state file of a previous run was emitted
+	private static final Instant SAVED_AT = Instant.parse("2026-01-02T03:04:05.678Z");
 
 	private static final Pattern VALID = Pattern.compile("Last number from random sequence: (\\d+)\n");
 
@@ -51,17 +57,74 @@ class StateFileIT {
 		}
 		try (ServiceProcess second = ServiceProcess.start(directory, "--sequence.period=300ms")) {
 			second.awaitReady();
-			// The first new value comes right at start, so over HTTP the restored value
-			// shows only for an instant; the log shows the restore and that it came first
+			// The first new value comes a period after start, which may pass before the
+			// service is ready: the log shows the restore and that it came first (with a
+			// long period, the next test sees the restored value over HTTP)
+			second.awaitReceived(1, Duration.ofSeconds(10));
 			List<String> messages = second.messages();
 			String restored = "Restored value " + saved + " from state file " + second.stateFile() + " saved at ";
 			int restoredAt = indexOf(messages, restored);
 			int firstValueAt = indexOf(messages, "Received: ");
 			assertThat(restoredAt).as("the value is restored before the first new one").isLessThan(firstValueAt);
 			assertThat(messages).noneMatch((message) -> message.startsWith("State file "));
-			JsonNode last = json.readTree(second.get("/sequence/last").body());
-			assertThat(last.at("/source").asString()).isEqualTo("live");
-			assertThat(last.at("/index").asLong()).isPositive();
+			assertThat(awaitLiveValue(second).at("/index").asLong()).isPositive();
+		}
+	}
+
+	@Test
+	void whenAStateFileIsLeftFromAPreviousRunThenItsValueIsServedAndSavedAgainUntilTheFirstNewOne(
+			@TempDir Path directory) throws Exception {
+		Path saved = directory.resolve(ServiceProcess.STATE_FILE);
+		Files.writeString(saved, "Last number from random sequence: 42\n", StandardCharsets.UTF_8);
+		Files.setLastModifiedTime(saved, FileTime.from(SAVED_AT));
+		try (ServiceProcess service = ServiceProcess.start(directory, "--sequence.period=1h")) {
+			service.awaitReady();
+			HttpConnection.Response last = service.get("/sequence/last");
+			assertThat(last.status()).isEqualTo(200);
+			JsonNode value = json.readTree(last.body());
+			assertThat(value.at("/value").asInt()).isEqualTo(42);
+			assertThat(value.at("/index").asLong()).isZero();
+			assertThat(value.at("/source").asString()).isEqualTo("restored");
+			assertThat(Instant.parse(value.at("/emittedAt").asString())).as("emittedAt, the file's modification time")
+				.isEqualTo(SAVED_AT);
+			try (StreamConnection stream = StreamConnection.open(service.port(), "/sequence/stream",
+					"Accept: text/event-stream")) {
+				assertThat(stream.status()).isEqualTo(200);
+				StreamConnection.Event first = stream.next();
+				assertThat(first).isNotNull();
+				assertThat(first.name()).isEqualTo("value");
+				assertThat(first.id()).matches("[0-9]+");
+				assertThat(json.readTree(first.data())).as("the stream starts with the restored value")
+					.isEqualTo(value);
+				service.sigterm();
+				StreamConnection.Event next = stream.next();
+				assertThat(next).isNotNull();
+				assertThat(next.name()).as("the event after the restored value").isEqualTo("shutdown");
+			}
+			assertThat(service.awaitExit(EXIT_TIMEOUT)).isEqualTo(143);
+			assertThat(service.receivedValues()).as("values produced").isEmpty();
+			assertThat(Files.readString(saved, StandardCharsets.UTF_8))
+				.isEqualTo("Last number from random sequence: 42\n");
+			assertThat(Files.getLastModifiedTime(saved).toInstant()).as("the saved value's emission time")
+				.isEqualTo(SAVED_AT);
+			assertThat(service.messages()).contains("Saved last value 42 to state file " + service.stateFile());
+		}
+	}
+
+	@Test
+	void whenThereIsNoStateFileThenThereIsNoValueUntilTheFirstNewOne(@TempDir Path directory) throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(directory, "--sequence.period=1h")) {
+			service.awaitReady();
+			HttpConnection.Response last = service.get("/sequence/last");
+			assertThat(last.status()).isEqualTo(404);
+			assertThat(last.header("Content-Type")).startsWith("application/problem+json");
+			JsonNode problem = json.readTree(last.body());
+			assertThat(problem.at("/status").asInt()).isEqualTo(404);
+			assertThat(problem.at("/detail").asString()).contains("No value has been produced yet");
+			service.sigterm();
+			assertThat(service.awaitExit(EXIT_TIMEOUT)).isEqualTo(143);
+			assertThat(service.stateFile()).as("nothing produced, nothing saved").doesNotExist();
+			assertThat(service.messages()).contains("No value to save to state file " + service.stateFile());
 		}
 	}
 
@@ -83,9 +146,7 @@ class StateFileIT {
 					.contains("moved it to " + stateFile.resolveSibling(corrupt.get(0).getFileName()));
 			});
 			assertThat(service.messages()).noneMatch((message) -> message.startsWith("Restored value"));
-			JsonNode last = json.readTree(service.get("/sequence/last").body());
-			assertThat(last.at("/source").asString()).isEqualTo("live");
-			assertThat(last.at("/index").asLong()).isPositive();
+			assertThat(awaitLiveValue(service).at("/index").asLong()).isPositive();
 			assertThat(Files.readString(stateFile, StandardCharsets.UTF_8)).matches(VALID);
 		}
 	}
@@ -162,6 +223,23 @@ class StateFileIT {
 			List<Integer> received = service.receivedValues();
 			assertThat(valueIn(stateFile)).isEqualTo(received.get(received.size() - 1));
 		}
+	}
+
+	/**
+	 * Wait for the first value the service produces, a period after start.
+	 * @param service the service
+	 * @return the latest value, produced by the service
+	 */
+	private static JsonNode awaitLiveValue(ServiceProcess service) {
+		HttpConnection.Response last = await("a value produced").atMost(Duration.ofSeconds(10))
+			.pollInterval(Duration.ofMillis(50))
+			.until(() -> service.get("/sequence/last"),
+					(response) -> response.status() == 200 && "live".equals(source(response)));
+		return json.readTree(last.body());
+	}
+
+	private static String source(HttpConnection.Response response) {
+		return json.readTree(response.body()).at("/source").asString();
 	}
 
 	private static int valueIn(Path stateFile) throws Exception {
