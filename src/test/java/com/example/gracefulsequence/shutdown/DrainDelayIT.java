@@ -45,6 +45,8 @@ class DrainDelayIT {
 		try (ServiceProcess service = ServiceProcess.start(directory, "--sequence.period=500ms",
 				"--shutdown.drain-delay=3s")) {
 			service.awaitReady();
+			// The first value comes a period after start
+			service.awaitReceived(1, Duration.ofSeconds(10));
 			assertThat(service.get("/sequence/last").closesConnection()).isFalse();
 			long signalled = System.nanoTime();
 			service.sigterm();
