@@ -100,7 +100,8 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	 * @param event the encoded event
 	 */
 	void sendValue(long id, byte[] event) {
-		if (id <= this.lastId || this.remaining == 0 || this.ended.get()) {
+		// Nothing after the last event (the end of a count or the shutdown event)
+		if (id <= this.lastId || this.completeWhenDrained || this.ended.get()) {
 			return;
 		}
 		this.lastId = id;

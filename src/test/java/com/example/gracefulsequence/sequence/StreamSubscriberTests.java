@@ -87,6 +87,21 @@ class StreamSubscriberTests {
 	}
 
 	@Test
+	void nothingFollowsTheLastEvent() throws IOException {
+		given(this.out.isReady()).willReturn(false);
+		byte[] shutdown = "event: shutdown\n\n".getBytes(StandardCharsets.UTF_8);
+		this.subscriber.sendLast(shutdown);
+		// A value published while the goodbye waits for the connection
+		byte[] value = event(1);
+		this.subscriber.sendValue(1, value);
+		given(this.out.isReady()).willReturn(true);
+		this.subscriber.onWritePossible();
+		then(this.out).should().write(shutdown);
+		then(this.out).should(never()).write(value);
+		assertThat(this.ended).containsExactly(this.subscriber);
+	}
+
+	@Test
 	void missedValuesAreQueuedOnTopOfTheBound() {
 		given(this.out.isReady()).willReturn(false);
 		int missed = StreamSubscriber.MAX_PENDING_EVENTS * 4;
