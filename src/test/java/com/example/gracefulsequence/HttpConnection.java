@@ -163,8 +163,18 @@ public final class HttpConnection implements Closeable {
 	}
 
 	private String readLine() throws IOException {
+		return readLine(this.in);
+	}
+
+	/**
+	 * Read a line of an HTTP head or chunked body, without its CRLF.
+	 * @param in the stream to read
+	 * @return the line, or {@code null} at the end of the stream
+	 * @throws IOException if the stream cannot be read
+	 */
+	static String readLine(InputStream in) throws IOException {
 		ByteArrayOutputStream line = new ByteArrayOutputStream();
-		int next = this.in.read();
+		int next = in.read();
 		if (next == -1) {
 			return null;
 		}
@@ -172,7 +182,7 @@ public final class HttpConnection implements Closeable {
 			if (next != '\r') {
 				line.write(next);
 			}
-			next = this.in.read();
+			next = in.read();
 		}
 		return line.toString(StandardCharsets.ISO_8859_1);
 	}

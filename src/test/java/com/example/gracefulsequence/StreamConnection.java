@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import com.example.gracefulsequence.sequence.EventStream.Event;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -221,57 +222,12 @@ public final class StreamConnection implements Closeable {
 	}
 
 	private @Nullable String line() throws IOException {
-		ByteArrayOutputStream line = new ByteArrayOutputStream();
-		int next = this.in.read();
-		if (next == -1) {
-			return null;
-		}
-		while (next != -1 && next != '\n') {
-			if (next != '\r') {
-				line.write(next);
-			}
-			next = this.in.read();
-		}
-		return line.toString(StandardCharsets.ISO_8859_1);
+		return HttpConnection.readLine(this.in);
 	}
 
 	@Override
 	public void close() throws IOException {
 		this.socket.close();
-	}
-
-	/**
-	 * One server-sent event.
-	 *
-	 * @param name the event name, or {@code null}
-	 * @param id the event id, or {@code null}
-	 * @param retry the reconnection time in milliseconds, or {@code null}
-	 * @param data the data
-	 */
-	public record Event(@Nullable String name, @Nullable String id, @Nullable Long retry, String data) {
-
-		static Event of(List<String> fields) {
-			String name = null;
-			String id = null;
-			Long retry = null;
-			StringBuilder data = new StringBuilder();
-			for (String field : fields) {
-				if (field.startsWith("event:")) {
-					name = field.substring(6).strip();
-				}
-				else if (field.startsWith("id:")) {
-					id = field.substring(3).strip();
-				}
-				else if (field.startsWith("retry:")) {
-					retry = Long.valueOf(field.substring(6).strip());
-				}
-				else if (field.startsWith("data:")) {
-					data.append(field.substring(5).strip());
-				}
-			}
-			return new Event(name, id, retry, data.toString());
-		}
-
 	}
 
 }

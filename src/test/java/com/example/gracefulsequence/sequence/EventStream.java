@@ -110,7 +110,12 @@ public final class EventStream implements AutoCloseable {
 	 */
 	public record Event(@Nullable String name, @Nullable String id, @Nullable Long retry, String data) {
 
-		static Event of(List<String> fields) {
+		/**
+		 * Read an event from its fields.
+		 * @param fields the lines of the event
+		 * @return the event
+		 */
+		public static Event of(List<String> fields) {
 			String name = null;
 			String id = null;
 			Long retry = null;

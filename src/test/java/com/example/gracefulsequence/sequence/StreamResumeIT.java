@@ -8,7 +8,7 @@ import java.util.List;
 
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.StreamConnection;
-import com.example.gracefulsequence.StreamConnection.Event;
+import com.example.gracefulsequence.sequence.EventStream.Event;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.StreamConnection;
-import com.example.gracefulsequence.StreamConnection.Event;
+import com.example.gracefulsequence.sequence.EventStream.Event;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;

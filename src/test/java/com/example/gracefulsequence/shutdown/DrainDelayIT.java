@@ -18,6 +18,7 @@ import com.example.gracefulsequence.HttpConnection.Response;
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.ShutdownLog;
 import com.example.gracefulsequence.StreamConnection;
+import com.example.gracefulsequence.sequence.EventStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -96,7 +97,7 @@ class DrainDelayIT {
 					"Accept: text/event-stream")) {
 				assertThat(eventSource.status()).isEqualTo(200);
 				assertThat(eventSource.header("Content-Type")).startsWith("text/event-stream");
-				StreamConnection.Event event = eventSource.next();
+				EventStream.Event event = eventSource.next();
 				assertThat(event).isNotNull();
 				assertThat(event.name()).isEqualTo("shutdown");
 				assertThat(event.retry()).as("retry").isBetween(3000L, 6000L);

@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import com.example.gracefulsequence.HttpConnection;
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.StreamConnection;
+import com.example.gracefulsequence.sequence.EventStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -90,14 +91,14 @@ class StateFileIT {
 			try (StreamConnection stream = StreamConnection.open(service.port(), "/sequence/stream",
 					"Accept: text/event-stream")) {
 				assertThat(stream.status()).isEqualTo(200);
-				StreamConnection.Event first = stream.next();
+				EventStream.Event first = stream.next();
 				assertThat(first).isNotNull();
 				assertThat(first.name()).isEqualTo("value");
 				assertThat(first.id()).matches("[0-9]+");
 				assertThat(json.readTree(first.data())).as("the stream starts with the restored value")
 					.isEqualTo(value);
 				service.sigterm();
-				StreamConnection.Event next = stream.next();
+				EventStream.Event next = stream.next();
 				assertThat(next).isNotNull();
 				assertThat(next.name()).as("the event after the restored value").isEqualTo("shutdown");
 			}
