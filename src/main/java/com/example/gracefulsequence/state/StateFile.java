@@ -209,7 +209,6 @@ public final class StateFile implements HealthIndicator {
 			}
 			this.consecutiveFailures = 0;
 			this.lastError = null;
-			this.lastErrorLoggedAt = null;
 		}
 		catch (IOException | RuntimeException ex) {
 			this.failures.increment();

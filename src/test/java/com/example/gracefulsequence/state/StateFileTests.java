@@ -154,6 +154,26 @@ class StateFileTests {
 	}
 
 	@Test
+	void writesThatFailNowAndThenAreLoggedAtMostOnceAMinute(CapturedOutput output) throws IOException {
+		Path state = Files.createDirectory(this.directory.resolve("state"));
+		Path path = state.resolve("last.txt");
+		StateFile stateFile = stateFile(path);
+		for (int value = 1; value <= 3; value++) {
+			Files.deleteIfExists(path);
+			Files.delete(state);
+			Files.writeString(state, "now a file");
+			stateFile.checkpoint(value, NOW);
+			Files.delete(state);
+			Files.createDirectory(state);
+			stateFile.checkpoint(value, NOW);
+		}
+		assertThat(this.meterRegistry.get("sequence.state.writes").tag("outcome", "failure").counter().count())
+			.isEqualTo(3);
+		assertThat(output.toString().lines().filter((line) -> line.contains("Could not write state file"))).hasSize(1);
+		assertThat(stateFile.health().getStatus()).isEqualTo(Status.UP);
+	}
+
+	@Test
 	void failedWritesAreCountedLoggedOnceAndReportedAsHealthUntilAWriteSucceeds(CapturedOutput output)
 			throws IOException {
 		Path state = Files.createDirectory(this.directory.resolve("state"));
