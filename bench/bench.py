@@ -506,6 +506,14 @@ class Runner:
         log("raw results in " + RESULTS)
 
 
+def is_full_run(path):
+    """Whether path holds the results of a full run (a quick run's never reach the docs)."""
+    if not os.path.exists(path):
+        return False
+    with open(path) as f:
+        return json.load(f).get("meta", {}).get("mode") == "full"
+
+
 def first_line(argv):
     try:
         out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60).stdout
@@ -552,4 +560,9 @@ if __name__ == "__main__":
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         Runner(arguments).run()
-    report.write(RESULTS if os.path.exists(RESULTS) else KEPT_RESULTS, DOC, CHART)
+    if arguments.mode == "quick" and not arguments.report:
+        # Only a check of the harness: its report goes next to its raw results, not over the docs
+        quick_doc = os.path.join(os.path.dirname(RESULTS), "benchmarks-quick.md")
+        report.write(RESULTS, quick_doc, os.path.join(os.path.dirname(RESULTS), "benchmarks-quick.svg"))
+    else:
+        report.write(RESULTS if is_full_run(RESULTS) else KEPT_RESULTS, DOC, CHART)
