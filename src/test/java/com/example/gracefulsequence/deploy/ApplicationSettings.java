@@ -40,6 +40,17 @@ import org.springframework.core.io.support.PropertiesLoaderUtils;
 record ApplicationSettings(int serverPort, Duration timeoutPerShutdownPhase, ShutdownProperties shutdown,
 		SequenceProperties sequence) {
 
+	/**
+	 * The shortest {@code shutdown.drain-delay} the README recommends behind a load
+	 * balancer or on Kubernetes.
+	 */
+	static final Duration SHORTEST_RECOMMENDED_DRAIN_DELAY = Duration.ofSeconds(5);
+
+	/**
+	 * The longest {@code shutdown.drain-delay} the README recommends.
+	 */
+	static final Duration LONGEST_RECOMMENDED_DRAIN_DELAY = Duration.ofSeconds(10);
+
 	private static final String APPLICATION_PROPERTIES = "src/main/resources/application.properties";
 
 	// Spring Boot's own default, used only if application.properties stopped setting one

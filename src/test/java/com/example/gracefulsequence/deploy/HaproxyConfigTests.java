@@ -46,9 +46,6 @@ class HaproxyConfigTests {
 
 	private static final String BACKEND = "graceful-sequence";
 
-	// The shortest drain delay the README recommends behind a load balancer (5s-10s)
-	private static final Duration SHORTEST_RECOMMENDED_DRAIN_DELAY = Duration.ofSeconds(5);
-
 	// Besides the wait itself: producing the answer and carrying it through HAProxy
 	private static final Duration LONG_POLL_MARGIN = Duration.ofSeconds(5);
 
@@ -220,7 +217,7 @@ class HaproxyConfigTests {
 	private static List<Duration> drainDelays() {
 		List<Duration> delays = new ArrayList<>(
 				exampleInstances().stream().map((instance) -> instance.shutdown().drainDelay()).toList());
-		delays.add(SHORTEST_RECOMMENDED_DRAIN_DELAY);
+		delays.add(ApplicationSettings.SHORTEST_RECOMMENDED_DRAIN_DELAY);
 		return delays;
 	}
 

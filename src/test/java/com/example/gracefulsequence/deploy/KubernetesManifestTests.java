@@ -116,7 +116,8 @@ class KubernetesManifestTests {
 
 	@Test
 	void drainDelayCoversTheEndpointRemovalRace() {
-		assertThat(settings().shutdown().drainDelay()).isBetween(Duration.ofSeconds(5), Duration.ofSeconds(10));
+		assertThat(settings().shutdown().drainDelay()).isBetween(ApplicationSettings.SHORTEST_RECOMMENDED_DRAIN_DELAY,
+				ApplicationSettings.LONGEST_RECOMMENDED_DRAIN_DELAY);
 	}
 
 	@Test
