@@ -64,8 +64,6 @@ final class RandomSequenceProducer implements SmartLifecycle {
 
 	private long index;
 
-	private @Nullable Instant lastEmittedAt;
-
 	RandomSequenceProducer(SequenceProperties properties, RandomGenerator random, Clock clock, SequenceHub hub,
 			StateFile stateFile, ShutdownTimeline timeline, MeterRegistry meterRegistry) {
 		this.periodNanos = properties.period().toNanos();
@@ -82,8 +80,6 @@ final class RandomSequenceProducer implements SmartLifecycle {
 
 	@Override
 	public void start() {
-		Latest restored = this.hub.latest();
-		this.lastEmittedAt = (restored != null) ? restored.value().emittedAt() : null;
 		Thread producer = new Thread(this::produce, "sequence-producer");
 		this.thread = producer;
 		producer.start();
@@ -143,12 +139,11 @@ final class RandomSequenceProducer implements SmartLifecycle {
 		}
 	}
 
+	// After the latest value, restored or produced: its emission time is its event id
 	private Instant emittedAt() {
 		Instant now = this.clock.instant().truncatedTo(ChronoUnit.MILLIS);
-		Instant last = this.lastEmittedAt;
-		Instant emittedAt = (last != null && !now.isAfter(last)) ? last.plusMillis(1) : now;
-		this.lastEmittedAt = emittedAt;
-		return emittedAt;
+		Latest last = this.hub.latest();
+		return (last != null && !now.isAfter(last.value().emittedAt())) ? last.value().emittedAt().plusMillis(1) : now;
 	}
 
 	private void runStopCallback() {

@@ -158,11 +158,12 @@ public final class StateFile implements HealthIndicator {
 		if (value == null) {
 			return moveAside("it does not hold one line '" + PREFIX + "N'");
 		}
+		SavedValue saved = new SavedValue(value, savedAt);
 		synchronized (this) {
-			this.latest = new SavedValue(value, savedAt);
+			this.latest = saved;
 		}
 		logger.info("Restored value {} from state file {} saved at {}", value, this.path, savedAt);
-		return Optional.of(new SavedValue(value, savedAt));
+		return Optional.of(saved);
 	}
 
 	static @Nullable Integer parse(String content) {
