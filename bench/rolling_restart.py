@@ -183,6 +183,16 @@ def alive(pid):
         return False
 
 
+def kill_alive(pids):
+    """SIGKILL, by PID, those of pids that are still alive."""
+    for pid in pids:
+        if alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def cleanup():
     """Ends, by PID, everything this script started that is still alive."""
     for proc in children:
@@ -193,12 +203,7 @@ def cleanup():
                 proc.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
                 pass
-    for pid in extra_pids:
-        if alive(pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+    kill_alive(extra_pids)
 
 
 def on_signal(signum, frame):
@@ -682,12 +687,7 @@ class Browser:
                 wait_exit(self.proc, 10)
             except RuntimeError:
                 pass
-        for pid in browser_pids:
-            if alive(pid):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+        kill_alive(browser_pids)
 
 
 # -- the scenario --------------------------------------------------------------------------

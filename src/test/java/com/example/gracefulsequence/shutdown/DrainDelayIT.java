@@ -40,6 +40,20 @@ class DrainDelayIT {
 
 	private static final int CLIENTS = 4;
 
+	/**
+	 * Send SIGTERM and wait for readiness to go down, the first step of the shutdown.
+	 * @param service the service
+	 * @return when the signal was sent, from {@link System#nanoTime()}
+	 */
+	private static long sigtermAndAwaitReadinessDown(ServiceProcess service) {
+		long signalled = System.nanoTime();
+		service.sigterm();
+		await("readiness down").atMost(Duration.ofSeconds(2))
+			.pollInterval(Duration.ofMillis(20))
+			.until(() -> service.status("/readyz") == 503);
+		return signalled;
+	}
+
 	@Test
 	void whenSigtermArrivesWithADrainDelayThenReadinessIsDownWhileTheApiServesWithConnectionCloseUntilThePortCloses(
 			@TempDir Path directory) throws Exception {
@@ -49,11 +63,7 @@ class DrainDelayIT {
 			// The first value comes a period after start
 			service.awaitReceived(1, Duration.ofSeconds(10));
 			assertThat(service.get("/sequence/last").closesConnection()).isFalse();
-			long signalled = System.nanoTime();
-			service.sigterm();
-			await("readiness down").atMost(Duration.ofSeconds(2))
-				.pollInterval(Duration.ofMillis(20))
-				.until(() -> service.status("/readyz") == 503);
+			long signalled = sigtermAndAwaitReadinessDown(service);
 			Response last = service.get("/sequence/last");
 			assertThat(last.status()).isEqualTo(200);
 			assertThat(last.header("Connection")).isEqualToIgnoringCase("close");
@@ -88,11 +98,7 @@ class DrainDelayIT {
 		try (ServiceProcess service = ServiceProcess.start(directory, "--sequence.period=500ms",
 				"--shutdown.drain-delay=3s")) {
 			service.awaitReady();
-			long signalled = System.nanoTime();
-			service.sigterm();
-			await("readiness down").atMost(Duration.ofSeconds(2))
-				.pollInterval(Duration.ofMillis(20))
-				.until(() -> service.status("/readyz") == 503);
+			long signalled = sigtermAndAwaitReadinessDown(service);
 			try (StreamConnection eventSource = StreamConnection.open(service.port(), "/sequence/stream",
 					"Accept: text/event-stream")) {
 				assertThat(eventSource.status()).isEqualTo(200);
