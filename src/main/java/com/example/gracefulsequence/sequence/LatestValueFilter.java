@@ -3,7 +3,6 @@ package com.example.gracefulsequence.sequence;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
-import com.example.gracefulsequence.sequence.SequenceHub.Latest;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.servlet.Filter;
@@ -14,24 +13,18 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
-import org.springframework.core.Ordered;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 
 /**
- * The hot path: answers the plain {@code GET /sequence/last} with the body and entity tag
- * that were rendered once, when the value came, without Spring MVC's dispatch and without
- * the request observation, which together cost several times the rest of the request. Any
- * other request on that path (another method, a query, a conditional request, a
+ * The hot path: answers the plain {@code GET /sequence/last} with the rendered value,
+ * without Spring MVC's dispatch and the request observation, which together cost several
+ * times the rest of the request, and records it in the timer that the observation uses.
+ * Any other request on that path (another method, a query, a conditional request, a
  * cross-origin request, an {@code Accept} other than exactly JSON or anything, no value
  * yet) goes on to {@link SequenceController}, which gives the same answer, or the problem
- * that the request deserves, the slower way.
- * <p>
- * It runs right after {@code DrainFilter} (so the response says {@code Connection: close}
- * while the service drains, and the request counts as in flight) and before the request
- * observation, whose filter has the same {@link #ORDER} but is auto-configured, so comes
- * later. What it answers it records in the same {@code http.server.requests} timer that
- * the observation uses for this path, so the metric counts every request either way.
+ * that the request deserves. Its place among the filters is in
+ * {@link SequenceWebConfiguration}.
  *
  * @author graceful-sequence contributors
  */
@@ -39,21 +32,17 @@ final class LatestValueFilter implements Filter {
 
 	static final String PATH = "/sequence/last";
 
-	/**
-	 * After {@code DrainFilter}, at {@link Ordered#HIGHEST_PRECEDENCE}; the same as
-	 * Spring Boot's {@code ServerHttpObservationFilter}, which is registered after this
-	 * one.
-	 */
-	static final int ORDER = Ordered.HIGHEST_PRECEDENCE + 1;
-
 	private static final String JSON = MediaType.APPLICATION_JSON_VALUE;
 
 	private final SequenceHub hub;
 
+	private final ValueRenderer renderer;
+
 	private final Timer requests;
 
-	LatestValueFilter(SequenceHub hub, MeterRegistry meterRegistry) {
+	LatestValueFilter(SequenceHub hub, ValueRenderer renderer, MeterRegistry meterRegistry) {
 		this.hub = hub;
+		this.renderer = renderer;
 		// The meter that the observation of a successful GET on this path records to
 		this.requests = Timer.builder("http.server.requests")
 			.tag("error", "none")
@@ -68,12 +57,13 @@ final class LatestValueFilter implements Filter {
 	@Override
 	public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
 			throws IOException, ServletException {
-		Latest latest = this.hub.latest();
-		if (latest == null || !isPlainGet((HttpServletRequest) request)) {
+		SequenceValue value = this.hub.latest();
+		if (value == null || !isPlainGet((HttpServletRequest) request)) {
 			chain.doFilter(request, response);
 			return;
 		}
 		long started = System.nanoTime();
+		RenderedValue latest = this.renderer.render(value);
 		HttpServletResponse http = (HttpServletResponse) response;
 		http.setHeader(HttpHeaders.ETAG, latest.etag());
 		http.setContentType(JSON);

@@ -8,19 +8,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.random.RandomGenerator;
 
-import com.example.gracefulsequence.sequence.SequenceHub.Latest;
 import com.example.gracefulsequence.sequence.SequenceValue.Source;
 import com.example.gracefulsequence.shutdown.ShutdownStep;
-import com.example.gracefulsequence.shutdown.ShutdownTimeline;
-import com.example.gracefulsequence.state.StateFile;
+import com.example.gracefulsequence.shutdown.ShutdownStepLifecycle;
+import com.example.gracefulsequence.state.StateFileWriter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
@@ -31,12 +28,14 @@ import org.springframework.stereotype.Component;
  * millisecond after the one before, the restored one included, since its emission time is
  * its event id.
  * <p>
- * Stopping wakes the thread at once, and the callback runs when the thread has ended.
+ * It stops in shutdown step 5, after the HTTP drain, so that requests waiting for the
+ * next value during the drain get it: stopping wakes the thread at once, and the callback
+ * runs when the thread has ended.
  *
  * @author graceful-sequence contributors
  */
 @Component
-final class RandomSequenceProducer implements SmartLifecycle {
+final class RandomSequenceProducer extends ShutdownStepLifecycle {
 
 	private static final Logger logger = LoggerFactory.getLogger(RandomSequenceProducer.class);
 
@@ -50,9 +49,7 @@ final class RandomSequenceProducer implements SmartLifecycle {
 
 	private final SequenceHub hub;
 
-	private final StateFile stateFile;
-
-	private final ShutdownTimeline timeline;
+	private final StateFileWriter stateFile;
 
 	private final Counter values;
 
@@ -65,34 +62,28 @@ final class RandomSequenceProducer implements SmartLifecycle {
 	private long index;
 
 	RandomSequenceProducer(SequenceProperties properties, RandomGenerator random, Clock clock, SequenceHub hub,
-			StateFile stateFile, ShutdownTimeline timeline, MeterRegistry meterRegistry) {
+			StateFileWriter stateFile, MeterRegistry meterRegistry) {
+		super(ShutdownStep.PRODUCER);
 		this.periodNanos = properties.period().toNanos();
 		this.bound = properties.bound();
 		this.random = random;
 		this.clock = clock;
 		this.hub = hub;
 		this.stateFile = stateFile;
-		this.timeline = timeline;
 		this.values = Counter.builder("sequence.values")
 			.description("Values produced by the sequence")
 			.register(meterRegistry);
 	}
 
 	@Override
-	public void start() {
+	protected void onStart() {
 		Thread producer = new Thread(this::produce, "sequence-producer");
 		this.thread = producer;
 		producer.start();
 	}
 
 	@Override
-	public void stop() {
-		throw new UnsupportedOperationException("Stop must not be invoked directly");
-	}
-
-	@Override
-	public void stop(Runnable callback) {
-		this.timeline.begin(ShutdownStep.PRODUCER);
+	protected void perform(Runnable callback) {
 		logger.info("Closing sequence");
 		this.stopCallback.set(callback);
 		this.stopRequested.countDown();
@@ -100,12 +91,6 @@ final class RandomSequenceProducer implements SmartLifecycle {
 		if (producer == null || !producer.isAlive()) {
 			runStopCallback();
 		}
-	}
-
-	@Override
-	public boolean isRunning() {
-		Thread producer = this.thread;
-		return producer != null && producer.isAlive() && this.stopRequested.getCount() > 0;
 	}
 
 	private void produce() {
@@ -130,7 +115,7 @@ final class RandomSequenceProducer implements SmartLifecycle {
 			int value = this.random.nextInt(this.bound);
 			SequenceValue next = new SequenceValue(value, ++this.index, emittedAt(), Source.LIVE);
 			logger.info("Received: {}", value);
-			this.stateFile.checkpoint(value, next.emittedAt());
+			this.stateFile.write(value, next.emittedAt());
 			this.hub.publish(next);
 			this.values.increment();
 		}
@@ -142,8 +127,8 @@ final class RandomSequenceProducer implements SmartLifecycle {
 	// After the latest value, restored or produced: its emission time is its event id
 	private Instant emittedAt() {
 		Instant now = this.clock.instant().truncatedTo(ChronoUnit.MILLIS);
-		Latest last = this.hub.latest();
-		return (last != null && !now.isAfter(last.value().emittedAt())) ? last.value().emittedAt().plusMillis(1) : now;
+		SequenceValue last = this.hub.latest();
+		return (last != null && !now.isAfter(last.emittedAt())) ? last.emittedAt().plusMillis(1) : now;
 	}
 
 	private void runStopCallback() {
@@ -151,21 +136,6 @@ final class RandomSequenceProducer implements SmartLifecycle {
 		if (callback != null) {
 			callback.run();
 		}
-	}
-
-	/**
-	 * Stops after the web server has drained, which happens in
-	 * {@link WebServerApplicationContext#GRACEFUL_SHUTDOWN_PHASE}, so that the requests
-	 * that wait for the next value during the drain get it.
-	 */
-	@Override
-	public int getPhase() {
-		return WebServerApplicationContext.GRACEFUL_SHUTDOWN_PHASE - 1;
-	}
-
-	@Override
-	public boolean isPauseable() {
-		return false;
 	}
 
 }

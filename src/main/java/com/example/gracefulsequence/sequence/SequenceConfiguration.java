@@ -1,25 +1,20 @@
 package com.example.gracefulsequence.sequence;
 
 import java.time.Clock;
-import java.time.Duration;
-import java.util.List;
+import java.time.temporal.ChronoUnit;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
-import com.example.gracefulsequence.shutdown.ShutdownTimeline;
 import com.example.gracefulsequence.state.StateFile;
+import com.example.gracefulsequence.state.StateFileWriter;
 import io.micrometer.core.instrument.MeterRegistry;
-import tools.jackson.databind.json.JsonMapper;
 
-import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.web.cors.CorsConfiguration;
-import org.springframework.web.cors.UrlBasedCorsConfigurationSource;
-import org.springframework.web.filter.CorsFilter;
 
 /**
- * The collaborators of the sequence that come from outside its package.
+ * The sequence's time, randomness, state file and hub, which starts from the value in the
+ * state file.
  *
  * @author graceful-sequence contributors
  */
@@ -38,49 +33,22 @@ class SequenceConfiguration {
 	}
 
 	@Bean
-	StateFile stateFile(SequenceProperties properties, Clock clock, ShutdownTimeline timeline,
+	StateFile stateFile(SequenceProperties properties, Clock clock) {
+		return new StateFile(properties.stateFile(), clock);
+	}
+
+	@Bean
+	StateFileWriter stateFileWriter(StateFile stateFile, Clock clock, MeterRegistry meterRegistry) {
+		return new StateFileWriter(stateFile, clock, meterRegistry);
+	}
+
+	@Bean
+	SequenceHub sequenceHub(SequenceProperties properties, SubscriberCapacity capacity, StateFile stateFile,
 			MeterRegistry meterRegistry) {
-		return new StateFile(properties.stateFile(), clock, timeline, meterRegistry);
-	}
-
-	@Bean
-	FilterRegistrationBean<LatestValueFilter> latestValueFilter(SequenceHub hub, MeterRegistry meterRegistry) {
-		FilterRegistrationBean<LatestValueFilter> registration = new FilterRegistrationBean<>(
-				new LatestValueFilter(hub, meterRegistry));
-		registration.addUrlPatterns(LatestValueFilter.PATH);
-		registration.setOrder(LatestValueFilter.ORDER);
-		return registration;
-	}
-
-	/**
-	 * Spring's CORS filter on {@code /sequence/**} for the origins in
-	 * {@code sequence.cors.allowed-origins}, preflight requests included; none when it is
-	 * empty, so that browsers keep other origins out (decided at run time, not in a
-	 * condition that Spring AOT would fix at build time). After the request observation,
-	 * so that refused requests are counted.
-	 * @param properties the sequence properties
-	 * @param jsonMapper to write the problem of a refused request
-	 * @return the filter registration
-	 */
-	@Bean
-	FilterRegistrationBean<CorsFilter> sequenceCorsFilter(SequenceProperties properties, JsonMapper jsonMapper) {
-		List<String> origins = properties.cors().allowedOrigins();
-		List<String> methods = List.of("GET", "HEAD");
-		List<String> headers = List.of("Last-Event-ID", "Cache-Control");
-		CorsConfiguration configuration = new CorsConfiguration();
-		configuration.setAllowedOrigins(origins);
-		configuration.setAllowedMethods(methods);
-		configuration.setAllowedHeaders(headers);
-		configuration.setMaxAge(Duration.ofMinutes(30));
-		UrlBasedCorsConfigurationSource source = new UrlBasedCorsConfigurationSource();
-		source.registerCorsConfiguration("/sequence/**", configuration);
-		CorsFilter filter = new CorsFilter(source);
-		filter.setCorsProcessor(new CorsProblemProcessor(origins, methods, headers, jsonMapper));
-		FilterRegistrationBean<CorsFilter> registration = new FilterRegistrationBean<>(filter);
-		registration.addUrlPatterns("/sequence/*");
-		registration.setOrder(LatestValueFilter.ORDER + 1);
-		registration.setEnabled(!origins.isEmpty());
-		return registration;
+		SequenceValue restored = stateFile.restore()
+			.map((saved) -> SequenceValue.restored(saved.value(), saved.savedAt().truncatedTo(ChronoUnit.MILLIS)))
+			.orElse(null);
+		return new SequenceHub(capacity.maxSubscribers(), properties.stream().replay(), restored, meterRegistry);
 	}
 
 }

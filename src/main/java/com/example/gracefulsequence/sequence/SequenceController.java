@@ -3,7 +3,6 @@ package com.example.gracefulsequence.sequence;
 import java.io.IOException;
 import java.time.Duration;
 
-import com.example.gracefulsequence.sequence.SequenceHub.Latest;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
@@ -40,31 +39,40 @@ final class SequenceController {
 
 	private final SequenceHub hub;
 
-	SequenceController(SequenceHub hub) {
+	private final ValueRenderer renderer;
+
+	private final LongPolls longPolls;
+
+	private final EventStreams eventStreams;
+
+	SequenceController(SequenceHub hub, ValueRenderer renderer, LongPolls longPolls, EventStreams eventStreams) {
 		this.hub = hub;
+		this.renderer = renderer;
+		this.longPolls = longPolls;
+		this.eventStreams = eventStreams;
 	}
 
 	@GetMapping(path = "/last", produces = MediaType.APPLICATION_JSON_VALUE)
 	ResponseEntity<byte[]> last() {
-		Latest latest = this.hub.latest();
+		SequenceValue latest = this.hub.latest();
 		if (latest == null) {
 			throw new ErrorResponseException(HttpStatus.NOT_FOUND,
 					ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND,
 							"No value has been produced yet; the first one comes a period after start-up"),
 					null);
 		}
-		return latest.response();
+		return this.renderer.render(latest).response();
 	}
 
 	@GetMapping(path = "/next", produces = MediaType.APPLICATION_JSON_VALUE)
 	DeferredResult<ResponseEntity<byte[]>> next(@RequestParam(required = false) @Nullable String timeout) {
-		return this.hub.awaitNext(timeout(timeout));
+		return this.longPolls.awaitNext(timeout(timeout));
 	}
 
 	@GetMapping(path = "/stream", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
 	void stream(@RequestParam(required = false) @Nullable String count, HttpServletRequest request,
 			HttpServletResponse response) throws IOException {
-		this.hub.openStream(request, response, count(count));
+		this.eventStreams.open(request, response, count(count));
 	}
 
 	private static Duration timeout(@Nullable String text) {

@@ -21,6 +21,15 @@ public record SequenceValue(int value, long index, Instant emittedAt, Source sou
 	}
 
 	/**
+	 * The id of the value's event in a stream: when it was emitted, in milliseconds since
+	 * the epoch, which increases with every value and across restarts.
+	 * @return the event id
+	 */
+	long eventId() {
+		return this.emittedAt.toEpochMilli();
+	}
+
+	/**
 	 * Where a value comes from.
 	 */
 	public enum Source {

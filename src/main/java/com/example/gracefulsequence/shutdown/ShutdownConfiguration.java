@@ -1,5 +1,7 @@
 package com.example.gracefulsequence.shutdown;
 
+import java.time.Duration;
+
 import org.springframework.boot.autoconfigure.context.LifecycleProperties;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.annotation.Bean;
@@ -8,7 +10,7 @@ import org.springframework.context.support.AbstractApplicationContext;
 import org.springframework.context.support.DefaultLifecycleProcessor;
 
 /**
- * The lifecycle processor, with room for the drain delay.
+ * The time each shutdown phase may take.
  *
  * @author graceful-sequence contributors
  */
@@ -16,22 +18,22 @@ import org.springframework.context.support.DefaultLifecycleProcessor;
 class ShutdownConfiguration {
 
 	/**
-	 * Boot's lifecycle processor, except that the drain-delay phase may take the delay
-	 * plus the usual per-phase timeout (with only the per-phase timeout, a drain delay
-	 * longer than it would be cut short), as it also waits for the requests in flight;
-	 * the web server's own wait that follows gets what is left of the drain timeout.
+	 * Spring Boot's lifecycle processor, except that the drain delay may take the delay
+	 * on top of the usual per-phase timeout, and the web server's own graceful shutdown
+	 * only the tail of the drain timeout that the HTTP drain step leaves it.
 	 * @param lifecycle the lifecycle properties
 	 * @param shutdown the shutdown properties
 	 * @return the lifecycle processor
 	 */
 	@Bean(AbstractApplicationContext.LIFECYCLE_PROCESSOR_BEAN_NAME)
 	static DefaultLifecycleProcessor lifecycleProcessor(LifecycleProperties lifecycle, ShutdownProperties shutdown) {
-		long timeout = lifecycle.getTimeoutPerShutdownPhase().toMillis();
+		Duration timeout = lifecycle.getTimeoutPerShutdownPhase();
 		DefaultLifecycleProcessor processor = new DefaultLifecycleProcessor();
-		processor.setTimeoutPerShutdownPhase(timeout);
-		processor.setTimeoutForShutdownPhase(DrainDelayLifecycle.PHASE, shutdown.drainDelay().toMillis() + timeout);
+		processor.setTimeoutPerShutdownPhase(timeout.toMillis());
+		processor.setTimeoutForShutdownPhase(ShutdownStep.DRAIN_DELAY.phase(),
+				shutdown.drainDelay().plus(timeout).toMillis());
 		processor.setTimeoutForShutdownPhase(WebServerApplicationContext.GRACEFUL_SHUTDOWN_PHASE,
-				DrainDelayLifecycle.serverDrainTimeout(lifecycle.getTimeoutPerShutdownPhase()).toMillis());
+				HttpDrainLifecycle.serverDrainTimeout(timeout).toMillis());
 		return processor;
 	}
 

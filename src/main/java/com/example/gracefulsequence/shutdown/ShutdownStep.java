@@ -1,7 +1,14 @@
 package com.example.gracefulsequence.shutdown;
 
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+
 /**
- * The steps of a graceful shutdown, in the order they happen.
+ * The steps of a graceful shutdown, in the order they happen, with the lifecycle phase in
+ * which each stops. Phases are relative to Spring Boot's
+ * {@link WebServerApplicationContext#GRACEFUL_SHUTDOWN_PHASE}, in which the web server
+ * waits for what the HTTP drain step left; Spring stops higher phases first.
  *
  * @author graceful-sequence contributors
  */
@@ -9,40 +16,48 @@ public enum ShutdownStep {
 
 	/**
 	 * Readiness goes to {@code REFUSING_TRAFFIC}; every response from now on carries
-	 * {@code Connection: close}.
+	 * {@code Connection: close}. Spring Boot publishes it first thing when the context
+	 * closes, before any lifecycle phase.
 	 */
-	READINESS("readiness"),
+	READINESS("readiness", null),
 
 	/**
-	 * Every open stream is told the service is going and is completed.
+	 * Every open stream is told the service is going and is completed. First of the
+	 * phases: an open stream is a request in flight that would hold the HTTP drain.
 	 */
-	STREAMS("streams"),
+	STREAMS("streams", 3),
 
 	/**
 	 * The service keeps serving for {@code shutdown.drain-delay} so that load balancers
 	 * notice the readiness change.
 	 */
-	DRAIN_DELAY("drain-delay"),
+	DRAIN_DELAY("drain-delay", 2),
 
 	/**
-	 * The port stops accepting and in-flight requests complete.
+	 * The port stops accepting and the requests in flight complete; the web server's own
+	 * graceful shutdown, one phase later, only mops up.
 	 */
-	HTTP_DRAIN("http-drain"),
+	HTTP_DRAIN("http-drain", 1),
 
 	/**
-	 * The producer stops.
+	 * The producer stops, after the web server has drained, so that requests waiting for
+	 * the next value during the drain get it.
 	 */
-	PRODUCER("producer"),
+	PRODUCER("producer", -1),
 
 	/**
-	 * The last value is written to the state file.
+	 * The last value is written to the state file, by a {@code @PreDestroy} method, once
+	 * every phase has stopped.
 	 */
-	STATE_FILE("state-file");
+	STATE_FILE("state-file", null);
 
 	private final String tag;
 
-	ShutdownStep(String tag) {
+	private final @Nullable Integer phaseOffset;
+
+	ShutdownStep(String tag, @Nullable Integer phaseOffset) {
 		this.tag = tag;
+		this.phaseOffset = phaseOffset;
 	}
 
 	/**
@@ -54,8 +69,24 @@ public enum ShutdownStep {
 		return this.tag;
 	}
 
-	int number() {
+	/**
+	 * The number of the step in logs, from 1.
+	 * @return the number of the step
+	 */
+	public int number() {
 		return ordinal() + 1;
+	}
+
+	/**
+	 * The lifecycle phase in which the step's bean stops.
+	 * @return the phase
+	 * @throws IllegalStateException if the step is not performed by a lifecycle bean
+	 */
+	public int phase() {
+		if (this.phaseOffset == null) {
+			throw new IllegalStateException("Shutdown step " + this.tag + " is not a lifecycle phase");
+		}
+		return WebServerApplicationContext.GRACEFUL_SHUTDOWN_PHASE + this.phaseOffset;
 	}
 
 }

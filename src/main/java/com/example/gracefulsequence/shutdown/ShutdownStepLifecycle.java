@@ -1,27 +1,45 @@
 package com.example.gracefulsequence.shutdown;
 
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ApplicationEventPublisherAware;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * A shutdown step as a lifecycle bean: nothing to do on start, its work on stop, in a
- * phase relative to the web server's graceful shutdown. Shaped like Spring Boot's
- * {@code WebServerGracefulShutdownLifecycle}.
+ * A lifecycle bean that performs a shutdown step when it stops, in the step's
+ * {@link ShutdownStep#phase() phase}. Shaped like Spring Boot's
+ * {@code WebServerGracefulShutdownLifecycle}: an asynchronous stop that calls back when
+ * the step is done.
  *
  * @author graceful-sequence contributors
  */
-public abstract class ShutdownStepLifecycle implements SmartLifecycle {
+public abstract class ShutdownStepLifecycle implements SmartLifecycle, ApplicationEventPublisherAware {
 
-	private final int phase;
+	private final ShutdownStep step;
+
+	private @Nullable ApplicationEventPublisher events;
 
 	private volatile boolean running;
 
 	/**
-	 * Create a step that stops in the given phase.
-	 * @param phase the phase, relative to
-	 * {@code WebServerApplicationContext.GRACEFUL_SHUTDOWN_PHASE}
+	 * Create the bean that performs the given step.
+	 * @param step the step, which must be performed in a lifecycle phase
 	 */
-	protected ShutdownStepLifecycle(int phase) {
-		this.phase = phase;
+	protected ShutdownStepLifecycle(ShutdownStep step) {
+		step.phase();
+		this.step = step;
+	}
+
+	@Override
+	public final void setApplicationEventPublisher(ApplicationEventPublisher events) {
+		this.events = events;
+	}
+
+	/**
+	 * Called when the application context starts; nothing by default.
+	 */
+	protected void onStart() {
 	}
 
 	/**
@@ -32,6 +50,7 @@ public abstract class ShutdownStepLifecycle implements SmartLifecycle {
 
 	@Override
 	public final void start() {
+		onStart();
 		this.running = true;
 	}
 
@@ -43,6 +62,9 @@ public abstract class ShutdownStepLifecycle implements SmartLifecycle {
 	@Override
 	public final void stop(Runnable callback) {
 		this.running = false;
+		if (this.events != null) {
+			this.events.publishEvent(new ShutdownStepStarted(this.step));
+		}
 		perform(callback);
 	}
 
@@ -53,7 +75,7 @@ public abstract class ShutdownStepLifecycle implements SmartLifecycle {
 
 	@Override
 	public final int getPhase() {
-		return this.phase;
+		return this.step.phase();
 	}
 
 	@Override

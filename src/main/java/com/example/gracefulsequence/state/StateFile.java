@@ -12,7 +12,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -20,18 +19,11 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import com.example.gracefulsequence.shutdown.ShutdownStep;
-import com.example.gracefulsequence.shutdown.ShutdownTimeline;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
-import jakarta.annotation.PreDestroy;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
-import org.springframework.boot.health.contributor.Health;
-import org.springframework.boot.health.contributor.HealthIndicator;
 
 /**
  * The file that keeps the last value of the sequence: one line,
@@ -39,21 +31,16 @@ import org.springframework.boot.health.contributor.HealthIndicator;
  * a crash at any instant leaves either the previous or the new complete file. Its
  * modification time is when the value was emitted, so that a restored value keeps the
  * emission time, and so the event id, it had before the restart.
- * <p>
- * A failed write never throws: it is logged, counted in {@code sequence.state.writes} and
- * reported by this health indicator until a write succeeds again.
  *
  * @author graceful-sequence contributors
  */
-public final class StateFile implements HealthIndicator {
+public final class StateFile {
 
 	private static final Logger logger = LoggerFactory.getLogger(StateFile.class);
 
 	static final String PREFIX = "Last number from random sequence: ";
 
 	private static final Pattern LINE = Pattern.compile(Pattern.quote(PREFIX) + "(\\d{1,10})\\n?");
-
-	private static final Duration ERROR_LOG_INTERVAL = Duration.ofMinutes(1);
 
 	private static final DateTimeFormatter CORRUPT_SUFFIX = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'")
 		.withZone(ZoneOffset.UTC);
@@ -66,44 +53,18 @@ public final class StateFile implements HealthIndicator {
 
 	private final Clock clock;
 
-	private final ShutdownTimeline timeline;
-
-	private final Counter successes;
-
-	private final Counter failures;
-
-	private @Nullable SavedValue latest;
-
-	private long consecutiveFailures;
-
-	private @Nullable String lastError;
-
-	private @Nullable Instant lastErrorLoggedAt;
-
 	/**
 	 * Create a state file at the given path, checking that it can be written.
 	 * @param path the path of the file, relative to the working directory
 	 * @param clock the clock to name corrupt files by
-	 * @param timeline the shutdown timeline, for the final write's step
-	 * @param meterRegistry where to count writes
 	 * @throws InvalidConfigurationPropertyValueException if the path is a directory or
 	 * its directory cannot be written
 	 */
-	public StateFile(Path path, Clock clock, ShutdownTimeline timeline, MeterRegistry meterRegistry) {
+	public StateFile(Path path, Clock clock) {
 		this.path = path.toAbsolutePath().normalize();
 		this.temporary = this.path.resolveSibling(this.path.getFileName() + ".tmp");
 		this.clock = clock;
-		this.timeline = timeline;
-		this.successes = writes(meterRegistry, "success");
-		this.failures = writes(meterRegistry, "failure");
 		checkWritable();
-	}
-
-	private static Counter writes(MeterRegistry meterRegistry, String outcome) {
-		return Counter.builder("sequence.state.writes")
-			.description("Writes of the state file")
-			.tag("outcome", outcome)
-			.register(meterRegistry);
 	}
 
 	private void checkWritable() {
@@ -159,9 +120,6 @@ public final class StateFile implements HealthIndicator {
 			return moveAside("it does not hold one line '" + PREFIX + "N'");
 		}
 		SavedValue saved = new SavedValue(value, savedAt);
-		synchronized (this) {
-			this.latest = saved;
-		}
 		logger.info("Restored value {} from state file {} saved at {}", value, this.path, savedAt);
 		return Optional.of(saved);
 	}
@@ -195,38 +153,12 @@ public final class StateFile implements HealthIndicator {
 	}
 
 	/**
-	 * Save a value. Never throws: a failure is logged, counted and reported as health.
+	 * Replace the file with one that holds the given value, atomically and durably.
 	 * @param value the value to save
 	 * @param emittedAt when it was emitted, which becomes the file's modification time
+	 * @throws IOException if the file cannot be written
 	 */
-	public synchronized void checkpoint(int value, Instant emittedAt) {
-		this.latest = new SavedValue(value, emittedAt);
-		try {
-			write(value, emittedAt);
-			this.successes.increment();
-			if (this.consecutiveFailures > 0) {
-				logger.info("State file {} is written again after {} failed write(s)", this.path,
-						this.consecutiveFailures);
-			}
-			this.consecutiveFailures = 0;
-			this.lastError = null;
-		}
-		catch (IOException | RuntimeException ex) {
-			this.failures.increment();
-			this.consecutiveFailures++;
-			this.lastError = describe(ex);
-			Instant now = this.clock.instant();
-			if (this.lastErrorLoggedAt == null || !now.isBefore(this.lastErrorLoggedAt.plus(ERROR_LOG_INTERVAL))) {
-				this.lastErrorLoggedAt = now;
-				logger.error(
-						"Could not write state file {} ({} failed write(s) in a row, logged at most once a "
-								+ "minute); the sequence goes on and the value is kept in memory",
-						this.path, this.consecutiveFailures, ex);
-			}
-		}
-	}
-
-	private void write(int value, Instant emittedAt) throws IOException {
+	public void write(int value, Instant emittedAt) throws IOException {
 		ByteBuffer line = ByteBuffer.wrap((PREFIX + value + "\n").getBytes(StandardCharsets.UTF_8));
 		try (FileChannel channel = FileChannel.open(this.temporary, StandardOpenOption.CREATE,
 				StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
@@ -247,32 +179,7 @@ public final class StateFile implements HealthIndicator {
 		}
 	}
 
-	/**
-	 * Write the last value once more as the service stops; writes nothing if no value was
-	 * produced or restored.
-	 */
-	@PreDestroy
-	public synchronized void saveOnShutdown() {
-		this.timeline.begin(ShutdownStep.STATE_FILE);
-		if (this.latest == null) {
-			logger.info("No value to save to state file {}", this.path);
-			return;
-		}
-		checkpoint(this.latest.value(), this.latest.savedAt());
-		if (this.consecutiveFailures == 0) {
-			logger.info("Saved last value {} to state file {}", this.latest.value(), this.path);
-		}
-	}
-
-	@Override
-	public synchronized Health health() {
-		Health.Builder health = (this.lastError != null) ? Health.down()
-			.withDetail("error", this.lastError)
-			.withDetail("consecutiveFailures", this.consecutiveFailures) : Health.up();
-		return health.withDetail("path", this.path.toString()).build();
-	}
-
-	private static String describe(Throwable ex) {
+	static String describe(Throwable ex) {
 		return ex.getClass().getSimpleName() + ": " + ex.getMessage();
 	}
 

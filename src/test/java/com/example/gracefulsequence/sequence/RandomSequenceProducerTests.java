@@ -14,17 +14,16 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
 
-import com.example.gracefulsequence.shutdown.ShutdownTimeline;
-import com.example.gracefulsequence.shutdown.ShutdownTimelineFactory;
 import com.example.gracefulsequence.state.StateFile;
+import com.example.gracefulsequence.state.StateFileWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -49,8 +48,6 @@ class RandomSequenceProducerTests {
 	@TempDir
 	Path directory;
 
-	private StateFile stateFile;
-
 	private SequenceHub hub;
 
 	@AfterEach
@@ -67,19 +64,17 @@ class RandomSequenceProducerTests {
 				new SequenceProperties.Stream(Duration.ofSeconds(3), 64), new SequenceProperties.Cors(List.of()));
 	}
 
-	private SequenceHub hub(SequenceProperties properties, StateFile stateFile) {
-		return new SequenceHub(properties, new SubscriberCapacity(10, Runtime.getRuntime().maxMemory()),
-				new ReconnectDelay(Duration.ofSeconds(3), new SplittableRandom(1)), stateFile,
-				JsonMapper.builder().findAndAddModules().build(), this.meterRegistry);
+	private RandomSequenceProducer producer(SequenceProperties properties, RandomGenerator random, Clock clock) {
+		StateFile stateFile = new StateFile(properties.stateFile(), Clock.systemUTC());
+		this.hub = new SequenceConfiguration().sequenceHub(properties,
+				new SubscriberCapacity(10, Runtime.getRuntime().maxMemory()), stateFile, this.meterRegistry);
+		return new RandomSequenceProducer(properties, random, clock, this.hub,
+				new StateFileWriter(stateFile, Clock.systemUTC(), this.meterRegistry), this.meterRegistry);
 	}
 
 	private RandomSequenceProducer start(Duration period, long seed) {
-		SequenceProperties properties = properties(period, seed);
-		ShutdownTimeline timeline = ShutdownTimelineFactory.timeline(this.meterRegistry);
-		this.stateFile = new StateFile(properties.stateFile(), Clock.systemUTC(), timeline, this.meterRegistry);
-		this.hub = hub(properties, this.stateFile);
-		RandomSequenceProducer producer = new RandomSequenceProducer(properties, new SplittableRandom(seed),
-				Clock.fixed(NOW, ZoneOffset.UTC), this.hub, this.stateFile, timeline, this.meterRegistry);
+		RandomSequenceProducer producer = producer(properties(period, seed), new SplittableRandom(seed),
+				Clock.fixed(NOW, ZoneOffset.UTC));
 		producer.start();
 		this.started.add(producer);
 		return producer;
@@ -90,15 +85,15 @@ class RandomSequenceProducerTests {
 		start(Duration.ofMillis(5), 42);
 		await().atMost(Duration.ofSeconds(10))
 			.until(() -> this.meterRegistry.get("sequence.values").counter().count() >= 20);
-		SequenceHub.Latest latest = this.hub.latest();
+		SequenceValue latest = this.hub.latest();
 		assertThat(latest).isNotNull();
 		SplittableRandom replay = new SplittableRandom(42);
 		int expected = -1;
-		for (long i = 0; i < latest.value().index(); i++) {
+		for (long i = 0; i < latest.index(); i++) {
 			expected = replay.nextInt(120);
 			assertThat(expected).isBetween(0, 119);
 		}
-		assertThat(latest.value().value()).isEqualTo(expected);
+		assertThat(latest.value()).isEqualTo(expected);
 	}
 
 	@Test
@@ -106,9 +101,9 @@ class RandomSequenceProducerTests {
 		long started = System.nanoTime();
 		start(Duration.ofMillis(300), 7);
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.hub.latest() != null);
-		// As from Go's time.NewTicker: not at once
+		// As from a ticker: not at once
 		assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
-		SequenceValue value = this.hub.latest().value();
+		SequenceValue value = this.hub.latest();
 		assertThat(value.index()).isEqualTo(1);
 		assertThat(value.value()).isEqualTo(new SplittableRandom(7).nextInt(120));
 		assertThat(value.emittedAt()).isEqualTo(Instant.parse("2026-11-26T10:15:30.123Z"));
@@ -127,11 +122,11 @@ class RandomSequenceProducerTests {
 		// later, since the emission time is the event id
 		Files.setLastModifiedTime(file, FileTime.from(NOW));
 		start(Duration.ofMillis(200), 3);
-		SequenceValue restored = this.hub.latest().value();
+		SequenceValue restored = this.hub.latest();
 		Instant savedAt = NOW.truncatedTo(ChronoUnit.MILLIS);
 		assertThat(restored).isEqualTo(SequenceValue.restored(7, savedAt));
-		await().atMost(Duration.ofSeconds(10)).until(() -> this.hub.latest().value().index() >= 3);
-		SequenceValue latest = this.hub.latest().value();
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.hub.latest().index() >= 3);
+		SequenceValue latest = this.hub.latest();
 		assertThat(latest.emittedAt()).isEqualTo(savedAt.plusMillis(latest.index()));
 	}
 
@@ -163,16 +158,12 @@ class RandomSequenceProducerTests {
 
 	@Test
 	void stoppingAProducerThatNeverStartedCallsBackAtOnce() throws InterruptedException {
-		SequenceProperties properties = properties(Duration.ofSeconds(1), null);
-		ShutdownTimeline timeline = ShutdownTimelineFactory.timeline(this.meterRegistry);
-		StateFile stateFile = new StateFile(properties.stateFile(), Clock.systemUTC(), timeline, this.meterRegistry);
-		SequenceHub hub = hub(properties, stateFile);
-		RandomSequenceProducer producer = new RandomSequenceProducer(properties, new SplittableRandom(),
-				Clock.systemUTC(), hub, stateFile, timeline, this.meterRegistry);
+		RandomSequenceProducer producer = producer(properties(Duration.ofSeconds(1), null), new SplittableRandom(),
+				Clock.systemUTC());
 		CountDownLatch stopped = new CountDownLatch(1);
 		producer.stop(stopped::countDown);
 		assertThat(stopped.await(1, TimeUnit.SECONDS)).isTrue();
-		assertThat(hub.latest()).isNull();
+		assertThat(this.hub.latest()).isNull();
 	}
 
 }

@@ -5,10 +5,10 @@ import java.time.Instant;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
+import org.springframework.context.annotation.Import;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -19,6 +19,7 @@ import org.springframework.web.context.request.async.DeferredResult;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.BDDMockito.given;
 import static org.mockito.BDDMockito.then;
 import static org.mockito.Mockito.never;
@@ -30,6 +31,7 @@ import static org.mockito.Mockito.times;
  * @author graceful-sequence contributors
  */
 @WebMvcTest(SequenceController.class)
+@Import(ValueRenderer.class)
 class SequenceControllerTests {
 
 	private static final SequenceValue VALUE = new SequenceValue(42, 17, Instant.parse("2026-11-25T10:15:30.123Z"),
@@ -39,22 +41,23 @@ class SequenceControllerTests {
 	private MockMvcTester mvc;
 
 	@Autowired
-	private JsonMapper jsonMapper;
+	private ValueRenderer renderer;
 
 	@MockitoBean
 	private SequenceHub hub;
 
-	private SequenceHub.Latest latest(SequenceValue value) {
-		return new SequenceHub.Latest(value, value.emittedAt().toEpochMilli(), this.jsonMapper.writeValueAsBytes(value),
-				new byte[0], "\"etag-17\"");
-	}
+	@MockitoBean
+	private LongPolls longPolls;
+
+	@MockitoBean
+	private EventStreams eventStreams;
 
 	@Test
 	void lastAnswersTheLatestValueAsJsonWithAnEntityTag() {
-		given(this.hub.latest()).willReturn(latest(VALUE));
+		given(this.hub.latest()).willReturn(VALUE);
 		assertThat(this.mvc.get().uri("/sequence/last")).hasStatusOk()
 			.hasContentType(MediaType.APPLICATION_JSON)
-			.hasHeader("ETag", "\"etag-17\"")
+			.hasHeader("ETag", "\"1795601730123-17\"")
 			.bodyJson()
 			.isStrictlyEqualTo("""
 					{"value":42,"index":17,"emittedAt":"2026-11-25T10:15:30.123Z","source":"live"}""");
@@ -62,15 +65,15 @@ class SequenceControllerTests {
 
 	@Test
 	void lastRendersARestoredValueWithIndexZero() {
-		given(this.hub.latest()).willReturn(latest(SequenceValue.restored(7, Instant.parse("2026-11-25T10:00:00.5Z"))));
+		given(this.hub.latest()).willReturn(SequenceValue.restored(7, Instant.parse("2026-11-25T10:00:00.5Z")));
 		assertThat(this.mvc.get().uri("/sequence/last")).hasStatusOk().bodyJson().isStrictlyEqualTo("""
 				{"value":7,"index":0,"emittedAt":"2026-11-25T10:00:00.500Z","source":"restored"}""");
 	}
 
 	@Test
 	void lastAnswersNotModifiedWhenTheEntityTagMatches() {
-		given(this.hub.latest()).willReturn(latest(VALUE));
-		assertThat(this.mvc.get().uri("/sequence/last").header("If-None-Match", "\"etag-17\""))
+		given(this.hub.latest()).willReturn(VALUE);
+		assertThat(this.mvc.get().uri("/sequence/last").header("If-None-Match", "\"1795601730123-17\""))
 			.hasStatus(HttpStatus.NOT_MODIFIED);
 	}
 
@@ -99,7 +102,7 @@ class SequenceControllerTests {
 
 	@Test
 	void anUnacceptableMediaTypeIsA406Problem() {
-		given(this.hub.latest()).willReturn(latest(VALUE));
+		given(this.hub.latest()).willReturn(VALUE);
 		assertThat(this.mvc.get().uri("/sequence/last").accept(MediaType.TEXT_HTML))
 			.hasStatus(HttpStatus.NOT_ACCEPTABLE)
 			.hasContentType(MediaType.APPLICATION_PROBLEM_JSON)
@@ -111,8 +114,8 @@ class SequenceControllerTests {
 	@Test
 	void nextWaitsWithTheDefaultTimeoutOf30Seconds() {
 		DeferredResult<ResponseEntity<byte[]>> result = new DeferredResult<>();
-		result.setResult(latest(VALUE).response());
-		given(this.hub.awaitNext(Duration.ofSeconds(30))).willReturn(result);
+		result.setResult(this.renderer.render(VALUE).response());
+		given(this.longPolls.awaitNext(Duration.ofSeconds(30))).willReturn(result);
 		assertThat(this.mvc.get().uri("/sequence/next")).hasStatusOk()
 			.bodyJson()
 			.extractingPath("$.value")
@@ -121,7 +124,7 @@ class SequenceControllerTests {
 
 	@Test
 	void nextAcceptsSimpleAndIsoDurations() {
-		given(this.hub.awaitNext(any())).willAnswer((invocation) -> {
+		given(this.longPolls.awaitNext(any())).willAnswer((invocation) -> {
 			DeferredResult<ResponseEntity<byte[]>> result = new DeferredResult<>();
 			result.setResult(ResponseEntity.noContent().build());
 			return result;
@@ -129,9 +132,9 @@ class SequenceControllerTests {
 		for (String timeout : List.of("1ms", "500ms", "PT1M", "60s", "250")) {
 			assertThat(this.mvc.get().uri("/sequence/next").param("timeout", timeout)).hasStatus(HttpStatus.NO_CONTENT);
 		}
-		then(this.hub).should().awaitNext(Duration.ofMillis(500));
-		then(this.hub).should().awaitNext(Duration.ofMillis(250));
-		then(this.hub).should(times(2)).awaitNext(Duration.ofMinutes(1));
+		then(this.longPolls).should().awaitNext(Duration.ofMillis(500));
+		then(this.longPolls).should().awaitNext(Duration.ofMillis(250));
+		then(this.longPolls).should(times(2)).awaitNext(Duration.ofMinutes(1));
 	}
 
 	@Test
@@ -147,7 +150,7 @@ class SequenceControllerTests {
 				.startsWith("Parameter 'timeout' must be a duration from 1ms to 60s")
 				.endsWith("but was '" + timeout + "'");
 		}
-		then(this.hub).should(never()).awaitNext(any());
+		then(this.longPolls).should(never()).awaitNext(any());
 	}
 
 	@Test
@@ -165,7 +168,7 @@ class SequenceControllerTests {
 				.asString()
 				.isEqualTo("Parameter 'count' must be a whole number from 1 to 1000000, but was '" + count + "'");
 		}
-		then(this.hub).should(never()).openStream(any(), any(), org.mockito.ArgumentMatchers.anyLong());
+		then(this.eventStreams).should(never()).open(any(), any(), anyLong());
 	}
 
 	@Test

@@ -1,7 +1,6 @@
 package com.example.gracefulsequence.state;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -11,14 +10,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
-import com.example.gracefulsequence.shutdown.ShutdownTimelineFactory;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
-import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
@@ -41,23 +38,26 @@ class StateFileTests {
 	Path directory;
 
 	private StateFile stateFile(Path path) {
-		return new StateFile(path, Clock.fixed(NOW, ZoneOffset.UTC),
-				ShutdownTimelineFactory.timeline(this.meterRegistry), this.meterRegistry);
+		return new StateFile(path, Clock.fixed(NOW, ZoneOffset.UTC));
+	}
+
+	private StateFileWriter writer(Path path) {
+		return new StateFileWriter(stateFile(path), Clock.fixed(NOW, ZoneOffset.UTC), this.meterRegistry);
 	}
 
 	@Test
-	void checkpointWritesExactlyOneLineInTheContractFormat() throws IOException {
+	void writeWritesExactlyOneLineInTheContractFormat() throws IOException {
 		Path path = this.directory.resolve("last.txt");
-		stateFile(path).checkpoint(42, NOW);
+		stateFile(path).write(42, NOW);
 		assertThat(Files.readString(path)).isEqualTo("Last number from random sequence: 42\n");
 	}
 
 	@Test
-	void checkpointReplacesTheFileAndLeavesNoTemporaryFileBehind() throws IOException {
+	void writeReplacesTheFileAndLeavesNoTemporaryFileBehind() throws IOException {
 		Path path = this.directory.resolve("last.txt");
-		StateFile stateFile = stateFile(path);
-		stateFile.checkpoint(1, NOW);
-		stateFile.checkpoint(119, NOW);
+		StateFileWriter stateFile = writer(path);
+		stateFile.write(1, NOW);
+		stateFile.write(119, NOW);
 		assertThat(Files.readString(path)).isEqualTo("Last number from random sequence: 119\n");
 		try (Stream<Path> files = Files.list(this.directory)) {
 			assertThat(files).containsExactly(path);
@@ -70,17 +70,14 @@ class StateFileTests {
 	void theModificationTimeIsTheEmissionTimeSoThatARestoredValueKeepsIt() throws IOException {
 		Path path = this.directory.resolve("last.txt");
 		StateFile stateFile = stateFile(path);
-		stateFile.checkpoint(42, NOW);
-		assertThat(Files.getLastModifiedTime(path).toInstant()).isEqualTo(NOW);
-		stateFile.saveOnShutdown();
+		stateFile.write(42, NOW);
 		assertThat(Files.getLastModifiedTime(path).toInstant()).isEqualTo(NOW);
 		assertThat(stateFile(path).restore()).contains(new SavedValue(42, NOW));
 	}
 
 	@Test
 	void relativePathsResolveAgainstTheWorkingDirectory() {
-		StateFile stateFile = new StateFile(Path.of("target", "state-file-tests", "last.txt"), Clock.systemUTC(),
-				ShutdownTimelineFactory.timeline(this.meterRegistry), this.meterRegistry);
+		StateFile stateFile = new StateFile(Path.of("target", "state-file-tests", "last.txt"), Clock.systemUTC());
 		assertThat(stateFile.path()).isAbsolute()
 			.isEqualTo(Path.of("").toAbsolutePath().resolve("target/state-file-tests/last.txt"));
 	}
@@ -94,7 +91,7 @@ class StateFileTests {
 	}
 
 	@Test
-	void restoreAcceptsAFileWithoutTrailingNewlineAsTheGoOriginalWritesIt() throws IOException {
+	void restoreAcceptsAFileWithoutATrailingNewline() throws IOException {
 		Path path = this.directory.resolve("last.txt");
 		Files.writeString(path, "Last number from random sequence: 0");
 		assertThat(stateFile(path).restore()).map(SavedValue::value).contains(0);
@@ -147,87 +144,10 @@ class StateFileTests {
 	}
 
 	@Test
-	void aMissingDirectoryIsCreated() {
+	void aMissingDirectoryIsCreated() throws IOException {
 		Path path = this.directory.resolve("a/b/last.txt");
-		stateFile(path).checkpoint(3, NOW);
+		stateFile(path).write(3, NOW);
 		assertThat(path).hasContent("Last number from random sequence: 3");
-	}
-
-	@Test
-	void writesThatFailNowAndThenAreLoggedAtMostOnceAMinute(CapturedOutput output) throws IOException {
-		Path state = Files.createDirectory(this.directory.resolve("state"));
-		Path path = state.resolve("last.txt");
-		StateFile stateFile = stateFile(path);
-		for (int value = 1; value <= 3; value++) {
-			Files.deleteIfExists(path);
-			Files.delete(state);
-			Files.writeString(state, "now a file");
-			stateFile.checkpoint(value, NOW);
-			Files.delete(state);
-			Files.createDirectory(state);
-			stateFile.checkpoint(value, NOW);
-		}
-		assertThat(this.meterRegistry.get("sequence.state.writes").tag("outcome", "failure").counter().count())
-			.isEqualTo(3);
-		assertThat(output.toString().lines().filter((line) -> line.contains("Could not write state file"))).hasSize(1);
-		assertThat(stateFile.health().getStatus()).isEqualTo(Status.UP);
-	}
-
-	@Test
-	void failedWritesAreCountedLoggedOnceAndReportedAsHealthUntilAWriteSucceeds(CapturedOutput output)
-			throws IOException {
-		Path state = Files.createDirectory(this.directory.resolve("state"));
-		Path path = state.resolve("last.txt");
-		StateFile stateFile = stateFile(path);
-		stateFile.checkpoint(1, NOW);
-		Files.delete(path);
-		Files.delete(state);
-		Files.writeString(state, "now a file");
-		stateFile.checkpoint(2, NOW);
-		stateFile.checkpoint(3, NOW);
-		stateFile.checkpoint(4, NOW);
-		assertThat(this.meterRegistry.get("sequence.state.writes").tag("outcome", "failure").counter().count())
-			.isEqualTo(3);
-		assertThat(output.toString().lines().filter((line) -> line.contains("Could not write state file"))).hasSize(1);
-		assertThat(stateFile.health().getStatus()).isEqualTo(Status.DOWN);
-		assertThat(stateFile.health().getDetails()).containsEntry("consecutiveFailures", 3L)
-			.containsEntry("path", path.toString());
-		Files.delete(state);
-		Files.createDirectory(state);
-		stateFile.checkpoint(5, NOW);
-		assertThat(stateFile.health().getStatus()).isEqualTo(Status.UP);
-		assertThat(path).hasContent("Last number from random sequence: 5");
-		assertThat(output).contains("State file " + path + " is written again after 3 failed write(s)");
-	}
-
-	@Test
-	void saveOnShutdownWritesTheLatestValueAgain(CapturedOutput output) throws IOException {
-		Path path = this.directory.resolve("last.txt");
-		StateFile stateFile = stateFile(path);
-		stateFile.checkpoint(9, NOW);
-		Files.delete(path);
-		stateFile.saveOnShutdown();
-		assertThat(Files.readString(path, StandardCharsets.UTF_8)).isEqualTo("Last number from random sequence: 9\n");
-		assertThat(output).contains("Saved last value 9 to state file " + path);
-	}
-
-	@Test
-	void saveOnShutdownWritesARestoredValueWhenNothingWasProduced() throws IOException {
-		Path path = this.directory.resolve("last.txt");
-		Files.writeString(path, "Last number from random sequence: 17");
-		StateFile stateFile = stateFile(path);
-		stateFile.restore();
-		stateFile.saveOnShutdown();
-		assertThat(path).hasContent("Last number from random sequence: 17");
-		assertThat(Files.readString(path)).endsWith("\n");
-	}
-
-	@Test
-	void saveOnShutdownWritesNothingWhenNothingWasProducedOrRestored(CapturedOutput output) {
-		Path path = this.directory.resolve("last.txt");
-		stateFile(path).saveOnShutdown();
-		assertThat(path).doesNotExist();
-		assertThat(output).contains("No value to save to state file " + path);
 	}
 
 }

@@ -1,0 +1,173 @@
+package com.example.gracefulsequence.sequence;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.regex.Pattern;
+
+import com.example.gracefulsequence.sequence.SequenceHub.Admission;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.stereotype.Component;
+
+/**
+ * {@code GET /sequence/stream}: opens a stream of server-sent events on the servlet
+ * request, written by a {@link StreamSubscriber}. During shutdown or past the limit, a
+ * client that speaks server-sent events is told when to come back in a one-event stream;
+ * any other gets a 503 problem.
+ *
+ * @author graceful-sequence contributors
+ */
+@Component
+final class EventStreams {
+
+	private static final String SHUTDOWN_DATA = "{\"reason\":\"shutting down\"}";
+
+	private static final Pattern EVENT_ID = Pattern.compile("[0-9]{1,18}");
+
+	private final SequenceHub hub;
+
+	private final ValueRenderer renderer;
+
+	private final ReconnectDelay reconnectDelay;
+
+	private final Refusals refusals;
+
+	private final JsonMapper jsonMapper;
+
+	EventStreams(SequenceHub hub, ValueRenderer renderer, ReconnectDelay reconnectDelay, Refusals refusals,
+			JsonMapper jsonMapper) {
+		this.hub = hub;
+		this.renderer = renderer;
+		this.reconnectDelay = reconnectDelay;
+		this.refusals = refusals;
+		this.jsonMapper = jsonMapper;
+	}
+
+	/**
+	 * Open a stream on the given exchange: it starts with the values after
+	 * {@code Last-Event-ID} that are still held, or else with the current value.
+	 * @param request the request
+	 * @param response the response
+	 * @param count how many value events to send before the stream ends
+	 * @throws IOException if the response cannot be written
+	 */
+	void open(HttpServletRequest request, HttpServletResponse response, long count) throws IOException {
+		Admission admission = this.hub.admitStream();
+		if (admission == Admission.TAKEN) {
+			this.hub.subscribe(new Stream(request, response, count), parseEventId(request.getHeader("Last-Event-ID")));
+			return;
+		}
+		boolean full = admission == Admission.FULL;
+		String detail = full ? this.refusals.tooMany("stream") : Refusals.SHUTTING_DOWN;
+		if (!acceptsEventStream(request)) {
+			throw this.refusals.unavailable(detail);
+		}
+		turnAway(response, full ? busyEvent(detail) : shutdownEvent());
+	}
+
+	private static long parseEventId(@Nullable String text) {
+		return (text != null && EVENT_ID.matcher(text.strip()).matches()) ? Long.parseLong(text.strip()) : -1;
+	}
+
+	private static boolean acceptsEventStream(HttpServletRequest request) {
+		String accept = request.getHeader(HttpHeaders.ACCEPT);
+		if (accept == null) {
+			return false;
+		}
+		try {
+			return MediaType.parseMediaTypes(accept)
+				.stream()
+				.anyMatch(
+						(type) -> type.getQualityValue() > 0 && MediaType.TEXT_EVENT_STREAM.equalsTypeAndSubtype(type));
+		}
+		catch (IllegalArgumentException ex) {
+			return false;
+		}
+	}
+
+	private static void startEventStream(HttpServletResponse response) {
+		response.setStatus(HttpStatus.OK.value());
+		response.setContentType(MediaType.TEXT_EVENT_STREAM_VALUE);
+		response.setCharacterEncoding(StandardCharsets.UTF_8);
+		response.setHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
+		response.setHeader("X-Accel-Buffering", "no");
+	}
+
+	private static void turnAway(HttpServletResponse response, byte[] event) throws IOException {
+		startEventStream(response);
+		response.setContentLength(event.length);
+		response.getOutputStream().write(event);
+	}
+
+	private byte[] shutdownEvent() {
+		return event(this.reconnectDelay.retry(), "shutdown", SHUTDOWN_DATA);
+	}
+
+	private byte[] busyEvent(String detail) {
+		String data = this.jsonMapper.writeValueAsString(new ProblemBody(HttpStatus.SERVICE_UNAVAILABLE, detail));
+		return event(this.reconnectDelay.retry(), "busy", data);
+	}
+
+	private static byte[] event(Duration retry, String name, String data) {
+		return ("retry: " + retry.toMillis() + "\nevent: " + name + "\ndata: " + data + "\n\n")
+			.getBytes(StandardCharsets.UTF_8);
+	}
+
+	/**
+	 * A stream as the hub's subscriber.
+	 */
+	private final class Stream implements Subscriber {
+
+		private final StreamSubscriber subscriber;
+
+		Stream(HttpServletRequest request, HttpServletResponse response, long count) throws IOException {
+			startEventStream(response);
+			AsyncContext async = request.startAsync();
+			async.setTimeout(0);
+			ServletOutputStream out = response.getOutputStream();
+			Runnable closeNow = (Runnable) request.getAttribute(CloseNowValve.ATTRIBUTE);
+			this.subscriber = new StreamSubscriber(async, out, count,
+					(ended) -> EventStreams.this.hub.unsubscribe(this), System::nanoTime,
+					(closeNow != null) ? closeNow : () -> {
+					});
+			async.addListener(this.subscriber);
+			out.setWriteListener(this.subscriber);
+		}
+
+		@Override
+		public void onValue(SequenceValue value) {
+			this.subscriber.sendValue(value.eventId(), EventStreams.this.renderer.render(value).event());
+		}
+
+		@Override
+		public void onMissed(SequenceValue value) {
+			this.subscriber.sendMissed(value.eventId(), EventStreams.this.renderer.render(value).event());
+		}
+
+		@Override
+		public void onClose() {
+			this.subscriber.sendLast(shutdownEvent());
+		}
+
+		@Override
+		public void abort() {
+			this.subscriber.abort();
+		}
+
+		@Override
+		public boolean isEnded() {
+			return this.subscriber.isEnded();
+		}
+
+	}
+
+}

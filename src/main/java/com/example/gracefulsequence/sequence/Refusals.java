@@ -1,0 +1,61 @@
+package com.example.gracefulsequence.sequence;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.stereotype.Component;
+import org.springframework.web.ErrorResponseException;
+
+/**
+ * The 503 problems of the sequence's endpoints, each with a {@code Retry-After} of a
+ * period: a full hub, a shutdown.
+ *
+ * @author graceful-sequence contributors
+ */
+@Component
+final class Refusals {
+
+	static final String SHUTTING_DOWN = "The service is shutting down and opens no new streams; connect again to "
+			+ "another instance or after a restart";
+
+	static final String STOPPED_WAITING = "The service is shutting down and stopped waiting for the next value; ask "
+			+ "another instance, or again after a restart";
+
+	private final String retryAfter;
+
+	private final int maxSubscribers;
+
+	@Autowired
+	Refusals(SequenceProperties properties, SequenceHub hub) {
+		this(Long.toString(Math.max(1, properties.period().toSeconds())), hub.maxSubscribers());
+	}
+
+	Refusals(String retryAfter, int maxSubscribers) {
+		this.retryAfter = retryAfter;
+		this.maxSubscribers = maxSubscribers;
+	}
+
+	/**
+	 * Why a subscriber was turned away from a full hub.
+	 * @param kind {@code stream} or {@code long-poll}
+	 * @return the detail
+	 */
+	String tooMany(String kind) {
+		return "Too many open streams and waiting long-polls (sequence.max-subscribers is " + this.maxSubscribers
+				+ "); this " + kind + " was refused, try again later";
+	}
+
+	/**
+	 * A 503 with the given detail.
+	 * @param detail what happened and what to do
+	 * @return the exception that Spring MVC answers as a problem
+	 */
+	ErrorResponseException unavailable(String detail) {
+		ErrorResponseException ex = new ErrorResponseException(HttpStatus.SERVICE_UNAVAILABLE,
+				ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, detail), null);
+		ex.getHeaders().set(HttpHeaders.RETRY_AFTER, this.retryAfter);
+		return ex;
+	}
+
+}

@@ -1,0 +1,34 @@
+package com.example.gracefulsequence.sequence;
+
+import java.nio.charset.StandardCharsets;
+
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+
+/**
+ * A value as the web sees it, rendered once per value rather than once per request.
+ *
+ * @param value the value
+ * @param json its JSON body
+ * @param event its server-sent event
+ * @param etag its entity tag
+ * @author graceful-sequence contributors
+ */
+record RenderedValue(SequenceValue value, byte[] json, byte[] event, String etag) {
+
+	static RenderedValue of(SequenceValue value, JsonMapper jsonMapper) {
+		byte[] json = jsonMapper.writeValueAsBytes(value);
+		long id = value.eventId();
+		byte[] event = ("event: value\nid: " + id + "\ndata: " + new String(json, StandardCharsets.UTF_8) + "\n\n")
+			.getBytes(StandardCharsets.UTF_8);
+		String etag = "\"" + id + "-" + value.index() + "\"";
+		return new RenderedValue(value, json, event, etag);
+	}
+
+	ResponseEntity<byte[]> response() {
+		return ResponseEntity.ok().eTag(this.etag).contentType(MediaType.APPLICATION_JSON).body(this.json);
+	}
+
+}

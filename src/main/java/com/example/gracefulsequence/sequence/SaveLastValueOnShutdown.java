@@ -1,0 +1,41 @@
+package com.example.gracefulsequence.sequence;
+
+import com.example.gracefulsequence.shutdown.LastShutdownStep;
+import com.example.gracefulsequence.state.StateFileWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * Shutdown step 6: writes the latest value, produced or restored, to the state file once
+ * more as the service stops; writes nothing if there is none.
+ *
+ * @author graceful-sequence contributors
+ */
+@Component
+final class SaveLastValueOnShutdown extends LastShutdownStep {
+
+	private static final Logger logger = LoggerFactory.getLogger(SaveLastValueOnShutdown.class);
+
+	private final SequenceHub hub;
+
+	private final StateFileWriter stateFile;
+
+	SaveLastValueOnShutdown(SequenceHub hub, StateFileWriter stateFile) {
+		this.hub = hub;
+		this.stateFile = stateFile;
+	}
+
+	@Override
+	protected void perform() {
+		SequenceValue last = this.hub.latest();
+		if (last == null) {
+			logger.info("No value to save to state file {}", this.stateFile.path());
+		}
+		else if (this.stateFile.write(last.value(), last.emittedAt())) {
+			logger.info("Saved last value {} to state file {}", last.value(), this.stateFile.path());
+		}
+	}
+
+}

@@ -1,0 +1,43 @@
+package com.example.gracefulsequence.sequence;
+
+/**
+ * A client of the {@link SequenceHub}: a waiting long-poll or an open stream.
+ *
+ * @author graceful-sequence contributors
+ */
+interface Subscriber {
+
+	/**
+	 * A new value: the one a long-poll waits for, or the next of a stream.
+	 * @param value the value
+	 */
+	void onValue(SequenceValue value);
+
+	/**
+	 * A value that a resuming stream missed, before the live ones.
+	 * @param value the value
+	 */
+	default void onMissed(SequenceValue value) {
+		onValue(value);
+	}
+
+	/**
+	 * The hub stops serving this subscriber: say so to the client and end.
+	 */
+	void onClose();
+
+	/**
+	 * End now, whatever the client was not told yet.
+	 */
+	default void abort() {
+	}
+
+	/**
+	 * Whether the subscriber has ended.
+	 * @return {@code true} once it has ended
+	 */
+	default boolean isEnded() {
+		return false;
+	}
+
+}

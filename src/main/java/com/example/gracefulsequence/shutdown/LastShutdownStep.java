@@ -1,0 +1,47 @@
+package com.example.gracefulsequence.shutdown;
+
+import jakarta.annotation.PreDestroy;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ApplicationEventPublisherAware;
+
+/**
+ * The bean that performs {@link ShutdownStep#STATE_FILE the last step}, in a
+ * {@code @PreDestroy} method: Spring destroys beans once every lifecycle phase has
+ * stopped. The shutdown is complete when it returns.
+ *
+ * @author graceful-sequence contributors
+ */
+public abstract class LastShutdownStep implements ApplicationEventPublisherAware {
+
+	private @Nullable ApplicationEventPublisher events;
+
+	@Override
+	public final void setApplicationEventPublisher(ApplicationEventPublisher events) {
+		this.events = events;
+	}
+
+	/**
+	 * Perform the step.
+	 */
+	protected abstract void perform();
+
+	@PreDestroy
+	public final void destroy() {
+		publish(new ShutdownStepStarted(ShutdownStep.STATE_FILE));
+		try {
+			perform();
+		}
+		finally {
+			publish(new ShutdownCompleted());
+		}
+	}
+
+	private void publish(Object event) {
+		if (this.events != null) {
+			this.events.publishEvent(event);
+		}
+	}
+
+}
