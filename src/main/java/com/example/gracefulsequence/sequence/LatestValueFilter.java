@@ -34,14 +34,11 @@ final class LatestValueFilter implements Filter {
 
 	private static final String JSON = MediaType.APPLICATION_JSON_VALUE;
 
-	private final SequenceHub hub;
-
 	private final ValueRenderer renderer;
 
 	private final Timer requests;
 
-	LatestValueFilter(SequenceHub hub, ValueRenderer renderer, MeterRegistry meterRegistry) {
-		this.hub = hub;
+	LatestValueFilter(ValueRenderer renderer, MeterRegistry meterRegistry) {
 		this.renderer = renderer;
 		// The meter that the observation of a successful GET on this path records to
 		this.requests = Timer.builder("http.server.requests")
@@ -57,18 +54,13 @@ final class LatestValueFilter implements Filter {
 	@Override
 	public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
 			throws IOException, ServletException {
-		SequenceValue value = this.hub.latest();
-		if (value == null || !isPlainGet((HttpServletRequest) request)) {
+		RenderedValue latest = this.renderer.latest();
+		if (latest == null || !isPlainGet((HttpServletRequest) request)) {
 			chain.doFilter(request, response);
 			return;
 		}
 		long started = System.nanoTime();
-		RenderedValue latest = this.renderer.render(value);
-		HttpServletResponse http = (HttpServletResponse) response;
-		http.setHeader(HttpHeaders.ETAG, latest.etag());
-		http.setContentType(JSON);
-		http.setContentLength(latest.json().length);
-		http.getOutputStream().write(latest.json());
+		latest.writeTo((HttpServletResponse) response);
 		this.requests.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
 	}
 

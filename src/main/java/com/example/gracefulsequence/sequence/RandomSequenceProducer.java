@@ -23,10 +23,9 @@ import org.springframework.stereotype.Component;
 /**
  * Produces a uniform random value in {@code [0, bound)} every period on its own thread,
  * saves it to the state file and hands it to the {@link SequenceHub}. The first value
- * comes one period after it starts, as from Go's {@code time.NewTicker}, so that a value
- * restored from the state file is served until then. Each value is emitted at least a
- * millisecond after the one before, the restored one included, since its emission time is
- * its event id.
+ * comes one period after it starts, as from a ticker, so that a value restored from the
+ * state file is served until then. Each value is emitted at least a millisecond after the
+ * one before, the restored one included, since its emission time is its event id.
  * <p>
  * It stops in shutdown step 5, after the HTTP drain, so that requests waiting for the
  * next value during the drain get it: stopping wakes the thread at once, and the callback

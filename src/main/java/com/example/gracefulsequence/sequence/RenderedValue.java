@@ -1,9 +1,12 @@
 package com.example.gracefulsequence.sequence;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
+import jakarta.servlet.http.HttpServletResponse;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 
@@ -29,6 +32,18 @@ record RenderedValue(SequenceValue value, byte[] json, byte[] event, String etag
 
 	ResponseEntity<byte[]> response() {
 		return ResponseEntity.ok().eTag(this.etag).contentType(MediaType.APPLICATION_JSON).body(this.json);
+	}
+
+	/**
+	 * Write the same answer as {@link #response()}, without Spring MVC.
+	 * @param response the response to write to
+	 * @throws IOException if the response cannot be written
+	 */
+	void writeTo(HttpServletResponse response) throws IOException {
+		response.setHeader(HttpHeaders.ETAG, this.etag);
+		response.setContentType(MediaType.APPLICATION_JSON_VALUE);
+		response.setContentLength(this.json.length);
+		response.getOutputStream().write(this.json);
 	}
 
 }

@@ -37,16 +37,13 @@ final class SequenceController {
 
 	static final long MAX_COUNT = 1_000_000;
 
-	private final SequenceHub hub;
-
 	private final ValueRenderer renderer;
 
 	private final LongPolls longPolls;
 
 	private final EventStreams eventStreams;
 
-	SequenceController(SequenceHub hub, ValueRenderer renderer, LongPolls longPolls, EventStreams eventStreams) {
-		this.hub = hub;
+	SequenceController(ValueRenderer renderer, LongPolls longPolls, EventStreams eventStreams) {
 		this.renderer = renderer;
 		this.longPolls = longPolls;
 		this.eventStreams = eventStreams;
@@ -54,14 +51,14 @@ final class SequenceController {
 
 	@GetMapping(path = "/last", produces = MediaType.APPLICATION_JSON_VALUE)
 	ResponseEntity<byte[]> last() {
-		SequenceValue latest = this.hub.latest();
+		RenderedValue latest = this.renderer.latest();
 		if (latest == null) {
 			throw new ErrorResponseException(HttpStatus.NOT_FOUND,
 					ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND,
 							"No value has been produced yet; the first one comes a period after start-up"),
 					null);
 		}
-		return this.renderer.render(latest).response();
+		return latest.response();
 	}
 
 	@GetMapping(path = "/next", produces = MediaType.APPLICATION_JSON_VALUE)

@@ -49,10 +49,9 @@ class SequenceWebConfiguration {
 	static final int CORS_ORDER = Ordered.HIGHEST_PRECEDENCE + 3;
 
 	@Bean
-	FilterRegistrationBean<LatestValueFilter> latestValueFilter(SequenceHub hub, ValueRenderer renderer,
-			MeterRegistry meterRegistry) {
+	FilterRegistrationBean<LatestValueFilter> latestValueFilter(ValueRenderer renderer, MeterRegistry meterRegistry) {
 		FilterRegistrationBean<LatestValueFilter> registration = new FilterRegistrationBean<>(
-				new LatestValueFilter(hub, renderer, meterRegistry));
+				new LatestValueFilter(renderer, meterRegistry));
 		registration.addUrlPatterns(LatestValueFilter.PATH);
 		registration.setOrder(LATEST_VALUE_ORDER);
 		return registration;

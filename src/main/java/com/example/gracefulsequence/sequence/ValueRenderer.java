@@ -14,12 +14,24 @@ import org.springframework.stereotype.Component;
 @Component
 final class ValueRenderer {
 
+	private final SequenceHub hub;
+
 	private final JsonMapper jsonMapper;
 
 	private volatile @Nullable RenderedValue last;
 
-	ValueRenderer(JsonMapper jsonMapper) {
+	ValueRenderer(SequenceHub hub, JsonMapper jsonMapper) {
+		this.hub = hub;
 		this.jsonMapper = jsonMapper;
+	}
+
+	/**
+	 * The latest value of the hub, rendered.
+	 * @return the rendered value, or {@code null} if there is none yet
+	 */
+	@Nullable RenderedValue latest() {
+		SequenceValue value = this.hub.latest();
+		return (value != null) ? render(value) : null;
 	}
 
 	RenderedValue render(SequenceValue value) {
