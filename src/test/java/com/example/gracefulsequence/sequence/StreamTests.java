@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import com.example.gracefulsequence.Meters;
 import com.example.gracefulsequence.TemporaryStateFile;
 import com.example.gracefulsequence.sequence.EventStream.Event;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -70,7 +71,7 @@ class StreamTests {
 	}
 
 	private double openStreams() {
-		return this.meterRegistry.get("sequence.subscribers").tag("kind", "stream").gauge().value();
+		return Meters.subscribers(this.meterRegistry, "stream");
 	}
 
 	@Test

@@ -4,11 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +17,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.example.gracefulsequence.GracefulSequenceApplication;
+import com.example.gracefulsequence.Meters;
+import com.example.gracefulsequence.ServiceClient;
 import com.example.gracefulsequence.ShutdownLog;
 import com.example.gracefulsequence.sequence.EventStream;
 import com.example.gracefulsequence.sequence.EventStream.Event;
@@ -52,14 +50,14 @@ class GracefulShutdownTests {
 
 	private static final Pattern RECEIVED = Pattern.compile("Received: (\\d+)");
 
-	private final HttpClient client = HttpClient.newHttpClient();
-
 	@TempDir
 	Path directory;
 
 	private ConfigurableApplicationContext context;
 
 	private int port;
+
+	private ServiceClient client;
 
 	@AfterEach
 	void close() {
@@ -77,29 +75,19 @@ class GracefulShutdownTests {
 		}
 		this.context = new SpringApplicationBuilder(GracefulSequenceApplication.class).run(all.toArray(String[]::new));
 		this.port = ((WebServerApplicationContext) this.context).getWebServer().getPort();
-		await().atMost(Duration.ofSeconds(10)).until(() -> get("/sequence/last").statusCode() == 200);
-	}
-
-	private HttpResponse<String> get(String path) throws IOException, InterruptedException {
-		return this.client.send(request(path), BodyHandlers.ofString());
-	}
-
-	private HttpRequest request(String path) {
-		return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
-			.timeout(Duration.ofSeconds(40))
-			.build();
+		this.client = new ServiceClient(this.port, Duration.ofSeconds(40));
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.client.get("/sequence/last").statusCode() == 200);
 	}
 
 	private double subscribers(String kind) {
-		return this.context.getBean(MeterRegistry.class).get("sequence.subscribers").tag("kind", kind).gauge().value();
+		return Meters.subscribers(this.context.getBean(MeterRegistry.class), kind);
 	}
 
 	@Test
 	void whenANextIsWaitingThenShutdownLetsItCompleteAndTheFileHoldsTheLastValue(CapturedOutput output)
 			throws Exception {
 		start();
-		CompletableFuture<HttpResponse<String>> next = this.client.sendAsync(request("/sequence/next?timeout=30s"),
-				BodyHandlers.ofString());
+		CompletableFuture<HttpResponse<String>> next = this.client.getAsync("/sequence/next?timeout=30s");
 		await().atMost(Duration.ofSeconds(10)).until(() -> subscribers("poll") == 1);
 		int closingAt = output.length();
 		this.context.close();
@@ -124,7 +112,7 @@ class GracefulShutdownTests {
 		start();
 		List<EventStream> streams = new ArrayList<>();
 		for (int i = 0; i < 3; i++) {
-			EventStream stream = EventStream.open(this.client, this.port, "");
+			EventStream stream = EventStream.open(this.client.httpClient(), this.port, "");
 			assertThat(stream.next()).isNotNull();
 			streams.add(stream);
 		}
@@ -152,15 +140,15 @@ class GracefulShutdownTests {
 		start("--shutdown.drain-delay=3s");
 		Thread closer = new Thread(this.context::close, "test-closer");
 		closer.start();
-		await().atMost(Duration.ofSeconds(5)).until(() -> get("/readyz").statusCode() == 503);
+		await().atMost(Duration.ofSeconds(5)).until(() -> this.client.get("/readyz").statusCode() == 503);
 		String last = rawGet("/sequence/last");
 		assertThat(last).startsWith("HTTP/1.1 200").containsIgnoringCase("Connection: close");
-		HttpResponse<String> stream = get("/sequence/stream");
+		HttpResponse<String> stream = this.client.get("/sequence/stream");
 		assertThat(stream.statusCode()).isEqualTo(503);
 		assertThat(stream.headers().firstValue("Retry-After")).isPresent();
 		assertThat(stream.body()).contains("shutting down");
 		// An EventSource gives up for good on a 503: it is told to come back instead
-		try (EventStream eventSource = EventStream.open(this.client, this.port, "")) {
+		try (EventStream eventSource = EventStream.open(this.client.httpClient(), this.port, "")) {
 			assertThat(eventSource.response().statusCode()).isEqualTo(200);
 			Event told = eventSource.next();
 			assertThat(told).isNotNull();
