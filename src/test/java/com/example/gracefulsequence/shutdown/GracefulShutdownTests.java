@@ -2,10 +2,7 @@ package com.example.gracefulsequence.shutdown;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.Socket;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.example.gracefulsequence.GracefulSequenceApplication;
+import com.example.gracefulsequence.HttpConnection;
 import com.example.gracefulsequence.Meters;
 import com.example.gracefulsequence.ServiceClient;
 import com.example.gracefulsequence.ShutdownLog;
@@ -141,8 +139,9 @@ class GracefulShutdownTests {
 		Thread closer = new Thread(this.context::close, "test-closer");
 		closer.start();
 		await().atMost(Duration.ofSeconds(5)).until(() -> this.client.get("/readyz").statusCode() == 503);
-		String last = rawGet("/sequence/last");
-		assertThat(last).startsWith("HTTP/1.1 200").containsIgnoringCase("Connection: close");
+		HttpConnection.Response last = HttpConnection.get(this.port, "/sequence/last");
+		assertThat(last.status()).isEqualTo(200);
+		assertThat(last.closesConnection()).as("Connection: close").isTrue();
 		HttpResponse<String> stream = this.client.get("/sequence/stream");
 		assertThat(stream.statusCode()).isEqualTo(503);
 		assertThat(stream.headers().firstValue("Retry-After")).isPresent();
@@ -166,9 +165,9 @@ class GracefulShutdownTests {
 			throws Exception {
 		Files.writeString(this.directory.resolve("last.txt"), "Last number from random sequence: 42\n");
 		start("--sequence.period=1h", "--spring.lifecycle.timeout-per-shutdown-phase=1s");
-		CompletableFuture<String> next = CompletableFuture.supplyAsync(() -> {
+		CompletableFuture<HttpConnection.Response> next = CompletableFuture.supplyAsync(() -> {
 			try {
-				return rawGet("/sequence/next?timeout=60s");
+				return HttpConnection.get(this.port, "/sequence/next?timeout=60s");
 			}
 			catch (IOException ex) {
 				throw new UncheckedIOException(ex);
@@ -179,10 +178,11 @@ class GracefulShutdownTests {
 		this.context.close();
 		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
 		// Answered, not cut, and told not to reuse the connection
-		assertThat(next.get(10, TimeUnit.SECONDS)).startsWith("HTTP/1.1 503")
-			.containsIgnoringCase("Retry-After: ")
-			.containsIgnoringCase("Connection: close")
-			.containsIgnoringCase("Content-Type: application/problem+json");
+		HttpConnection.Response answered = next.get(10, TimeUnit.SECONDS);
+		assertThat(answered.status()).isEqualTo(503);
+		assertThat(answered.header("Retry-After")).isNotBlank();
+		assertThat(answered.closesConnection()).as("Connection: close").isTrue();
+		assertThat(answered.header("Content-Type")).startsWithIgnoringCase("application/problem+json");
 		assertThat(output).containsPattern(
 				"HTTP drain timed out after \\d+ ms with 1 request\\(s\\) in flight; answered 1 with 503, cut 0");
 		List<String> messages = ShutdownLog.messages(output);
@@ -190,20 +190,6 @@ class GracefulShutdownTests {
 			.containsExactlyElementsOf(ShutdownLog.expectedOnClose(false, false));
 		assertThat(ShutdownLog.indexOf(messages, "HTTP drain timed out"))
 			.isLessThan(ShutdownLog.indexOf(messages, "Shutdown step 4 (http-drain) completed in"));
-	}
-
-	private String rawGet(String path) throws IOException {
-		try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port)) {
-			socket.setSoTimeout(10_000);
-			socket.getOutputStream()
-				.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-			StringBuilder headers = new StringBuilder();
-			int read;
-			while (headers.indexOf("\r\n\r\n") < 0 && (read = socket.getInputStream().read()) != -1) {
-				headers.append((char) read);
-			}
-			return headers.toString();
-		}
 	}
 
 	private static String lastReceived(String output) {
