@@ -143,8 +143,7 @@ class StalledReaderIT {
 	}
 
 	private static double streams(ServiceProcess service) throws IOException {
-		String body = service.get("/actuator/metrics/sequence.subscribers?tag=kind:stream").body();
-		return json.readTree(body).at("/measurements/0/value").asDouble();
+		return service.subscribers("stream");
 	}
 
 	/**

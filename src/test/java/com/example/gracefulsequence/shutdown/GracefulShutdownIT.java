@@ -217,8 +217,7 @@ class GracefulShutdownIT {
 	}
 
 	private static double waitingPolls(ServiceProcess service) throws Exception {
-		String body = service.get("/actuator/metrics/sequence.subscribers?tag=kind:poll").body();
-		return json.readTree(body).at("/measurements/0/value").asDouble();
+		return service.subscribers("poll");
 	}
 
 	private static int indexOfReceived(List<String> messages, int index) {
