@@ -1,9 +1,6 @@
 package com.example.gracefulsequence;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
@@ -120,17 +117,11 @@ class GracefulSequenceApplicationTests {
 
 	@Test
 	void aRequestThatTomcatRejectsBeforeTheApplicationAnswersAProblem() throws IOException {
-		try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port)) {
-			socket.setSoTimeout(10_000);
-			socket.getOutputStream()
-				.write("GET /%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-					.getBytes(StandardCharsets.US_ASCII));
-			String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-			assertThat(response).startsWith("HTTP/1.1 400")
-				.contains("Content-Type: application/problem+json")
-				.contains("{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,")
-				.doesNotContain("<html");
-		}
+		HttpConnection.Response response = HttpConnection.get(this.port, "/%zz");
+		assertThat(response.status()).isEqualTo(400);
+		assertThat(response.header("Content-Type")).startsWith("application/problem+json");
+		assertThat(response.body()).contains("{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,")
+			.doesNotContain("<html");
 	}
 
 	@Test

@@ -16,6 +16,8 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import tools.jackson.databind.json.JsonMapper;
+
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -48,6 +50,8 @@ public final class ServiceProcess implements AutoCloseable {
 			"-Xshare:auto", "-Xss512k", "-Xmx256m");
 
 	private static final AtomicInteger launches = new AtomicInteger();
+
+	private static final JsonMapper json = JsonMapper.builder().build();
 
 	private final Process process;
 
@@ -205,6 +209,18 @@ public final class ServiceProcess implements AutoCloseable {
 	 */
 	public HttpConnection.Response get(String path) throws IOException {
 		return HttpConnection.get(this.port, path);
+	}
+
+	/**
+	 * How many subscribers of a kind the service holds now, as its metrics endpoint shows
+	 * the gauge {@code sequence.subscribers}.
+	 * @param kind {@code stream} for open streams, {@code poll} for waiting long-polls
+	 * @return the number of subscribers
+	 * @throws IOException if the exchange fails
+	 */
+	public double subscribers(String kind) throws IOException {
+		String body = get("/actuator/metrics/sequence.subscribers?tag=kind:" + kind).body();
+		return json.readTree(body).at("/measurements/0/value").asDouble();
 	}
 
 	/**

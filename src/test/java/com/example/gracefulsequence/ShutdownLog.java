@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
 
 /**
  * The milestones of a graceful shutdown in the service's log, as the contract orders
- * them, to compare what a process printed with what it should have printed.
+ * them, to compare what a process or a test's captured output printed with what it should
+ * have printed.
  *
  * @author graceful-sequence contributors
  */
@@ -122,6 +123,45 @@ public final class ShutdownLog {
 	}
 
 	/**
+	 * The shutdown milestones in captured output, in the order they were logged: what
+	 * {@link #milestones(List)} finds among the {@link #messages(CharSequence) messages}
+	 * of the output.
+	 * @param output the output, such as the {@code CapturedOutput} of Spring Boot's
+	 * {@code OutputCaptureExtension}
+	 * @return the milestones, one entry per matching message
+	 */
+	public static List<String> milestones(CharSequence output) {
+		return milestones(messages(output));
+	}
+
+	/**
+	 * The log messages in captured output: each line without the timestamp, level, thread
+	 * and logger, as {@link ServiceProcess#messages()} gives them for a process.
+	 * @param output the output
+	 * @return the messages, one per line
+	 */
+	public static List<String> messages(CharSequence output) {
+		return output.toString().lines().map(ServiceProcess::message).toList();
+	}
+
+	/**
+	 * The position of the first message that starts with the given text, to compare when
+	 * two messages were logged.
+	 * @param messages the log messages
+	 * @param prefix the start of the message
+	 * @return the index of the message
+	 * @throws AssertionError if no message starts with the text
+	 */
+	public static int indexOf(List<String> messages, String prefix) {
+		for (int i = 0; i < messages.size(); i++) {
+			if (messages.get(i).startsWith(prefix)) {
+				return i;
+			}
+		}
+		throw new AssertionError("No log message starts with '" + prefix + "' in " + messages);
+	}
+
+	/**
 	 * The milestones of a complete graceful shutdown in contract order, each once.
 	 * @param streamsOpen whether streams were open when the shutdown started
 	 * @param drainDelay whether a drain delay is configured
@@ -135,6 +175,20 @@ public final class ShutdownLog {
 		if (!drainDelay) {
 			expected.remove(SERVING_ON);
 		}
+		return expected;
+	}
+
+	/**
+	 * The milestones that closing the application context logs in contract order, each
+	 * once: those of {@link #expected(boolean, boolean)} but the goodbye, which only the
+	 * exit of the JVM logs. For tests that close the context in their own JVM.
+	 * @param streamsOpen whether streams were open when the shutdown started
+	 * @param drainDelay whether a drain delay is configured
+	 * @return the expected milestones
+	 */
+	public static List<String> expectedOnClose(boolean streamsOpen, boolean drainDelay) {
+		List<String> expected = expected(streamsOpen, drainDelay);
+		expected.remove(BYE);
 		return expected;
 	}
 

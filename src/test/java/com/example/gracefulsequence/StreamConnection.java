@@ -30,6 +30,11 @@ import org.jspecify.annotations.Nullable;
  */
 public final class StreamConnection implements Closeable {
 
+	/**
+	 * The request header of an {@code EventSource}.
+	 */
+	public static final String EVENT_STREAM = "Accept: text/event-stream";
+
 	// Generous: a burst of connections may overflow the accept backlog, and the kernel
 	// retries a dropped SYN after one second, then three
 	private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(20);
@@ -61,12 +66,40 @@ public final class StreamConnection implements Closeable {
 	 * Connect to the given port on loopback and send a {@code GET}.
 	 * @param port the port
 	 * @param path the path and query
-	 * @param headers request header lines, such as {@code Accept: text/event-stream}
+	 * @param headers request header lines, such as {@link #EVENT_STREAM}, written one
+	 * byte per character (ISO-8859-1), so that a test can send any bytes
 	 * @return the connection, its response not read yet
 	 * @throws IOException if the connection cannot be made or the request written
 	 */
 	public static StreamConnection open(int port, String path, String... headers) throws IOException {
+		return open(new Socket(), port, path, headers);
+	}
+
+	/**
+	 * Connect to the given port on loopback with a small receive buffer and send a
+	 * {@code GET}: when the test stops reading, the buffers between the server and it
+	 * fill in a moment rather than after megabytes.
+	 * @param port the port
+	 * @param receiveBuffer the size of the receive buffer in bytes
+	 * @param path the path and query
+	 * @param headers request header lines, as for {@link #open(int, String, String...)}
+	 * @return the connection, its response not read yet
+	 * @throws IOException if the connection cannot be made or the request written
+	 */
+	public static StreamConnection open(int port, int receiveBuffer, String path, String... headers)
+			throws IOException {
 		Socket socket = new Socket();
+		try {
+			socket.setReceiveBufferSize(receiveBuffer);
+		}
+		catch (IOException ex) {
+			socket.close();
+			throw ex;
+		}
+		return open(socket, port, path, headers);
+	}
+
+	private static StreamConnection open(Socket socket, int port, String path, String... headers) throws IOException {
 		try {
 			socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
 					(int) CONNECT_TIMEOUT.toMillis());
@@ -78,7 +111,7 @@ public final class StreamConnection implements Closeable {
 			for (String header : headers) {
 				request.append(header).append("\r\n");
 			}
-			socket.getOutputStream().write(request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+			socket.getOutputStream().write(request.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
 			socket.getOutputStream().flush();
 			return new StreamConnection(socket);
 		}
@@ -223,6 +256,24 @@ public final class StreamConnection implements Closeable {
 
 	private @Nullable String line() throws IOException {
 		return HttpConnection.readLine(this.in);
+	}
+
+	/**
+	 * The port of this end of the connection.
+	 * @return the local port
+	 */
+	public int localPort() {
+		return this.socket.getLocalPort();
+	}
+
+	/**
+	 * Close the connection with a reset rather than politely, as a client that crashed
+	 * would.
+	 * @throws IOException if the connection cannot be closed
+	 */
+	public void reset() throws IOException {
+		this.socket.setSoLinger(true, 0);
+		this.socket.close();
 	}
 
 	@Override

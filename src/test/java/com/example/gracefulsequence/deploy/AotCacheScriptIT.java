@@ -3,11 +3,6 @@ package com.example.gracefulsequence.deploy;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +13,8 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
+import com.example.gracefulsequence.FreePort;
+import com.example.gracefulsequence.HttpConnection;
 import com.example.gracefulsequence.deploy.DockerfileInstructions.Instruction;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -42,8 +39,6 @@ class AotCacheScriptIT {
 	private static final String BYE = "I'm leaving, bye!";
 
 	private static final int SIGTERM_EXIT_STATUS = 143;
-
-	private static final HttpClient http = HttpClient.newHttpClient();
 
 	@Test
 	void scriptRunsTheJavaCommandLinesOfTheDockerfile(@TempDir Path temp) throws Exception {
@@ -73,7 +68,7 @@ class AotCacheScriptIT {
 		Path jar = Path.of(System.getProperty("graceful-sequence.jar", "target/graceful-sequence.jar"));
 		Path application = temp.resolve("application");
 		Path stateFile = temp.resolve("state").resolve("last-num-from-seq.txt");
-		int port = freePort();
+		int port = FreePort.find();
 		ProcessBuilder builder = new ProcessBuilder("bash", SCRIPT.toAbsolutePath().toString(),
 				jar.toAbsolutePath().toString(), "--server.port=" + port, "--sequence.state-file=" + stateFile,
 				"--sequence.period=200ms")
@@ -184,23 +179,10 @@ class AotCacheScriptIT {
 
 	private static boolean answers200(int port, String path) {
 		try {
-			HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-				.timeout(Duration.ofSeconds(5))
-				.build();
-			return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+			return HttpConnection.get(port, path).status() == 200;
 		}
 		catch (IOException ex) {
 			return false;
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			return false;
-		}
-	}
-
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
 		}
 	}
 

@@ -142,20 +142,14 @@ final class DockerfileInstructions {
 			Map<String, String> variables = new LinkedHashMap<>();
 			List<String> words = words();
 			if (!words.get(0).contains("=")) {
-				variables.put(words.get(0), unquote(this.arguments.substring(words.get(0).length()).strip()));
+				variables.put(words.get(0), Quoting.unquote(this.arguments.substring(words.get(0).length()).strip()));
 				return variables;
 			}
 			for (String word : words) {
 				int equals = word.indexOf('=');
-				variables.put(word.substring(0, equals), unquote(word.substring(equals + 1)));
+				variables.put(word.substring(0, equals), Quoting.unquote(word.substring(equals + 1)));
 			}
 			return variables;
-		}
-
-		private static String unquote(String value) {
-			boolean quoted = value.length() > 1 && (value.charAt(0) == '"' || value.charAt(0) == '\'')
-					&& value.charAt(value.length() - 1) == value.charAt(0);
-			return (quoted) ? value.substring(1, value.length() - 1) : value;
 		}
 
 	}

@@ -104,7 +104,7 @@ final class SystemdUnit {
 			if (equals < 0) {
 				throw new IllegalArgumentException(path + ": not KEY=VALUE: " + line);
 			}
-			variables.put(line.substring(0, equals).strip(), unquote(line.substring(equals + 1).strip()));
+			variables.put(line.substring(0, equals).strip(), Quoting.unquote(line.substring(equals + 1).strip()));
 		}
 		return variables;
 	}
@@ -125,12 +125,6 @@ final class SystemdUnit {
 			current.setLength(0);
 		}
 		return joined;
-	}
-
-	private static String unquote(String value) {
-		boolean quoted = value.length() > 1 && (value.charAt(0) == '"' || value.charAt(0) == '\'')
-				&& value.charAt(value.length() - 1) == value.charAt(0);
-		return (quoted) ? value.substring(1, value.length() - 1) : value;
 	}
 
 }

@@ -1,14 +1,10 @@
 package com.example.gracefulsequence.sequence;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpResponse.BodyHandlers;
-import java.time.Duration;
 
+import com.example.gracefulsequence.ServiceClient;
 import com.example.gracefulsequence.TemporaryStateFile;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.test.context.SpringBootTest;
@@ -33,29 +29,23 @@ class CorsTests {
 
 	private static final String ALLOWED = "http://allowed.example";
 
-	private final HttpClient client = HttpClient.newHttpClient();
-
 	@LocalServerPort
 	private int port;
 
-	private HttpResponse<String> send(String method, String path, String... headers)
-			throws IOException, InterruptedException {
-		HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
-			.timeout(Duration.ofSeconds(10))
-			.method(method, HttpRequest.BodyPublishers.noBody());
-		for (int i = 0; i < headers.length; i += 2) {
-			request.header(headers[i], headers[i + 1]);
-		}
-		return this.client.send(request.build(), BodyHandlers.ofString());
+	private ServiceClient client;
+
+	@BeforeEach
+	void createClient() {
+		this.client = new ServiceClient(this.port);
 	}
 
 	@Test
 	void aPageOfAnAllowedOriginMayReadTheLatestValueAndTheStream() throws Exception {
-		HttpResponse<String> last = send("GET", "/sequence/last", "Origin", ALLOWED);
+		HttpResponse<String> last = this.client.send("GET", "/sequence/last", "Origin", ALLOWED);
 		assertThat(last.statusCode()).isEqualTo(200);
 		assertThat(last.headers().firstValue("Access-Control-Allow-Origin")).hasValue(ALLOWED);
 		assertThat(last.body()).contains("\"value\":42");
-		HttpResponse<String> stream = send("GET", "/sequence/stream?count=1", "Origin", ALLOWED, "Accept",
+		HttpResponse<String> stream = this.client.send("GET", "/sequence/stream?count=1", "Origin", ALLOWED, "Accept",
 				"text/event-stream");
 		assertThat(stream.statusCode()).isEqualTo(200);
 		assertThat(stream.headers().firstValue("Access-Control-Allow-Origin")).hasValue(ALLOWED);
@@ -64,8 +54,9 @@ class CorsTests {
 
 	@Test
 	void aPreflightForAResumingEventSourceIsAllowed() throws Exception {
-		HttpResponse<String> preflight = send("OPTIONS", "/sequence/stream", "Origin", "https://also.example",
-				"Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "last-event-id");
+		HttpResponse<String> preflight = this.client.send("OPTIONS", "/sequence/stream", "Origin",
+				"https://also.example", "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers",
+				"last-event-id");
 		assertThat(preflight.statusCode()).isEqualTo(200);
 		assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).hasValue("https://also.example");
 		assertThat(preflight.headers().firstValue("Access-Control-Allow-Methods")).hasValue("GET,HEAD");
@@ -76,7 +67,7 @@ class CorsTests {
 
 	@Test
 	void anotherOriginIsRefusedWithAProblemThatNamesTheProperty() throws Exception {
-		HttpResponse<String> refused = send("GET", "/sequence/last", "Origin", "http://evil.example");
+		HttpResponse<String> refused = this.client.send("GET", "/sequence/last", "Origin", "http://evil.example");
 		assertThat(refused.statusCode()).isEqualTo(403);
 		assertThat(refused.headers().firstValue("Content-Type")).hasValue("application/problem+json");
 		assertThat(refused.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
@@ -88,12 +79,12 @@ class CorsTests {
 
 	@Test
 	void aPreflightForAnotherMethodOrHeaderIsRefusedWithAProblem() throws Exception {
-		HttpResponse<String> method = send("OPTIONS", "/sequence/last", "Origin", ALLOWED,
+		HttpResponse<String> method = this.client.send("OPTIONS", "/sequence/last", "Origin", ALLOWED,
 				"Access-Control-Request-Method", "DELETE");
 		assertThat(method.statusCode()).isEqualTo(403);
 		assertThat(method.headers().firstValue("Content-Type")).hasValue("application/problem+json");
 		assertThat(method.body()).contains("the methods [GET, HEAD]");
-		HttpResponse<String> header = send("OPTIONS", "/sequence/stream", "Origin", ALLOWED,
+		HttpResponse<String> header = this.client.send("OPTIONS", "/sequence/stream", "Origin", ALLOWED,
 				"Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "x-secret");
 		assertThat(header.statusCode()).isEqualTo(403);
 		assertThat(header.body()).contains("the request headers [Last-Event-ID, Cache-Control]");
@@ -101,7 +92,7 @@ class CorsTests {
 
 	@Test
 	void theActuatorIsNotOpenToOtherOrigins() throws Exception {
-		HttpResponse<String> health = send("GET", "/actuator/health", "Origin", ALLOWED);
+		HttpResponse<String> health = this.client.send("GET", "/actuator/health", "Origin", ALLOWED);
 		assertThat(health.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
 	}
 

@@ -1,11 +1,6 @@
 package com.example.gracefulsequence.sequence;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpResponse.BodyHandlers;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -13,6 +8,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 
+import com.example.gracefulsequence.ServiceClient;
 import com.example.gracefulsequence.TemporaryStateFile;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -46,8 +42,6 @@ import static org.awaitility.Awaitility.await;
 		properties = { "sequence.period=1h", TemporaryStateFile.RESTORED + "=42" })
 class LatestValueFilterTests {
 
-	private final HttpClient client = HttpClient.newHttpClient();
-
 	@LocalServerPort
 	private int port;
 
@@ -57,18 +51,21 @@ class LatestValueFilterTests {
 	@Autowired
 	private WebServerApplicationContext context;
 
+	private ServiceClient client;
+
 	@BeforeEach
 	void firstValue() {
-		await().atMost(Duration.ofSeconds(10)).until(() -> get("/sequence/last").statusCode() == 200);
+		this.client = new ServiceClient(this.port);
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.client.get("/sequence/last").statusCode() == 200);
 	}
 
 	@Test
 	void thePlainRequestGetsWhatSpringMvcAnswers() {
 		// The first is answered by the filter; the others, not exactly JSON or anything,
 		// go on to Spring MVC's content negotiation
-		HttpResponse<String> fast = get("/sequence/last");
+		HttpResponse<String> fast = this.client.get("/sequence/last");
 		for (String accept : List.of("application/json;q=0.9", "application/*", "text/html, application/json")) {
-			HttpResponse<String> mvc = get("/sequence/last", "Accept", accept);
+			HttpResponse<String> mvc = this.client.get("/sequence/last", "Accept", accept);
 			assertThat(mvc.statusCode()).isEqualTo(200);
 			assertThat(mvc.body()).isEqualTo(fast.body());
 			assertThat(headers(mvc)).isEqualTo(headers(fast));
@@ -79,24 +76,21 @@ class LatestValueFilterTests {
 
 	@Test
 	void everyOtherRequestGetsItsOwnAnswer() {
-		String etag = get("/sequence/last").headers().firstValue("ETag").orElseThrow();
-		assertThat(get("/sequence/last", "If-None-Match", etag).statusCode()).isEqualTo(304);
-		assertThat(get("/sequence/last", "If-None-Match", "\"other\"").statusCode()).isEqualTo(200);
-		HttpResponse<String> html = get("/sequence/last", "Accept", "text/html");
+		String etag = this.client.get("/sequence/last").headers().firstValue("ETag").orElseThrow();
+		assertThat(this.client.get("/sequence/last", "If-None-Match", etag).statusCode()).isEqualTo(304);
+		assertThat(this.client.get("/sequence/last", "If-None-Match", "\"other\"").statusCode()).isEqualTo(200);
+		HttpResponse<String> html = this.client.get("/sequence/last", "Accept", "text/html");
 		assertThat(html.statusCode()).isEqualTo(406);
 		assertThat(html.headers().firstValue("Content-Type")).hasValue("application/problem+json");
-		HttpResponse<String> post = send(
-				HttpRequest.newBuilder(uri("/sequence/last")).POST(HttpRequest.BodyPublishers.noBody()).build());
+		HttpResponse<String> post = this.client.send("POST", "/sequence/last");
 		assertThat(post.statusCode()).isEqualTo(405);
 		assertThat(post.headers().firstValue("Allow")).hasValue("GET");
-		HttpResponse<String> head = send(HttpRequest.newBuilder(uri("/sequence/last"))
-			.method("HEAD", HttpRequest.BodyPublishers.noBody())
-			.build());
+		HttpResponse<String> head = this.client.send("HEAD", "/sequence/last");
 		assertThat(head.statusCode()).isEqualTo(200);
 		assertThat(head.headers().firstValue("ETag")).hasValue(etag);
 		// No sequence.cors.allowed-origins: answered, but without CORS headers, so that a
 		// browser keeps another origin's page from reading it
-		HttpResponse<String> crossOrigin = get("/sequence/last", "Origin", "http://other.example");
+		HttpResponse<String> crossOrigin = this.client.get("/sequence/last", "Origin", "http://other.example");
 		assertThat(crossOrigin.statusCode()).isEqualTo(200);
 		assertThat(crossOrigin.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
 	}
@@ -108,7 +102,7 @@ class LatestValueFilterTests {
 			.timer();
 		long before = settled(timer);
 		for (int i = 0; i < 3; i++) {
-			assertThat(get("/sequence/last").statusCode()).isEqualTo(200);
+			assertThat(this.client.get("/sequence/last").statusCode()).isEqualTo(200);
 		}
 		// Recorded as the filter returns, which may be just after the client has the
 		// answer;
@@ -117,7 +111,7 @@ class LatestValueFilterTests {
 		// A request that goes on to Spring MVC is recorded by the observation, in the
 		// same
 		// meter, when it ends
-		assertThat(get("/sequence/last", "Accept", "application/*").statusCode()).isEqualTo(200);
+		assertThat(this.client.get("/sequence/last", "Accept", "application/*").statusCode()).isEqualTo(200);
 		await().atMost(Duration.ofSeconds(5)).until(() -> timer.count() == before + 4);
 	}
 
@@ -144,31 +138,6 @@ class LatestValueFilterTests {
 		Map<String, List<String>> headers = new TreeMap<>(response.headers().map());
 		headers.remove("date");
 		return headers;
-	}
-
-	private HttpResponse<String> get(String path, String... header) {
-		HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).GET();
-		if (header.length > 0) {
-			request.header(header[0], header[1]);
-		}
-		return send(request.build());
-	}
-
-	private HttpResponse<String> send(HttpRequest request) {
-		try {
-			return this.client.send(request, BodyHandlers.ofString());
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException(ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException(ex);
-		}
-	}
-
-	private URI uri(String path) {
-		return URI.create("http://127.0.0.1:" + this.port + path);
 	}
 
 }

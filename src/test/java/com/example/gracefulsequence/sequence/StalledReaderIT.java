@@ -1,10 +1,6 @@
 package com.example.gracefulsequence.sequence;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.ShutdownLog;
+import com.example.gracefulsequence.StreamConnection;
 import com.example.gracefulsequence.sequence.EventStream.Event;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,7 +52,7 @@ class StalledReaderIT {
 			List<Long> indexes = new ArrayList<>();
 			EventStream reader = EventStream.open(service.httpClient(), service.port(), "");
 			CompletableFuture<Void> reading = CompletableFuture.runAsync(() -> read(reader, indexes), readers);
-			try (Socket stalled = stalledStream(service.port())) {
+			try (StreamConnection stalled = stalledStream(service.port())) {
 				await("both streams open").atMost(Duration.ofSeconds(10))
 					.pollInterval(Duration.ofMillis(10))
 					.until(() -> streams(service) == 2);
@@ -66,7 +63,7 @@ class StalledReaderIT {
 					.until(() -> {
 						// Sampled while the stream is held, when the server queues most
 						if (ss) {
-							maxQueued.accumulateAndGet(Sockets.sendQueue(service.port(), stalled.getLocalPort()),
+							maxQueued.accumulateAndGet(Sockets.sendQueue(service.port(), stalled.localPort()),
 									Math::max);
 						}
 						return streams(service) == 1;
@@ -103,7 +100,7 @@ class StalledReaderIT {
 		try (ServiceProcess service = ServiceProcess.start(directory, PERIOD,
 				"--spring.lifecycle.timeout-per-shutdown-phase=10s")) {
 			service.awaitReady();
-			try (Socket stalled = stalledStream(service.port())) {
+			try (StreamConnection stalled = stalledStream(service.port())) {
 				await("the stalled stream open").atMost(Duration.ofSeconds(10))
 					.pollInterval(Duration.ofMillis(10))
 					.until(() -> streams(service) == 1);
@@ -122,17 +119,10 @@ class StalledReaderIT {
 	/**
 	 * Open a stream with a small receive buffer and never read it.
 	 * @param port the port of the service
-	 * @return the socket
+	 * @return the connection
 	 */
-	private static Socket stalledStream(int port) throws IOException {
-		Socket socket = new Socket();
-		socket.setReceiveBufferSize(4096);
-		socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
-		OutputStream out = socket.getOutputStream();
-		out.write(("GET /sequence/stream HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nAccept: text/event-stream\r\n\r\n")
-			.getBytes(StandardCharsets.US_ASCII));
-		out.flush();
-		return socket;
+	private static StreamConnection stalledStream(int port) throws IOException {
+		return StreamConnection.open(port, 4096, "/sequence/stream", StreamConnection.EVENT_STREAM);
 	}
 
 	private static void read(EventStream stream, List<Long> indexes) {
@@ -153,8 +143,7 @@ class StalledReaderIT {
 	}
 
 	private static double streams(ServiceProcess service) throws IOException {
-		String body = service.get("/actuator/metrics/sequence.subscribers?tag=kind:stream").body();
-		return json.readTree(body).at("/measurements/0/value").asDouble();
+		return service.subscribers("stream");
 	}
 
 	/**

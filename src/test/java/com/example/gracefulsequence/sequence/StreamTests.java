@@ -1,10 +1,6 @@
 package com.example.gracefulsequence.sequence;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -12,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import com.example.gracefulsequence.Meters;
+import com.example.gracefulsequence.StreamConnection;
 import com.example.gracefulsequence.TemporaryStateFile;
 import com.example.gracefulsequence.sequence.EventStream.Event;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -70,7 +68,7 @@ class StreamTests {
 	}
 
 	private double openStreams() {
-		return this.meterRegistry.get("sequence.subscribers").tag("kind", "stream").gauge().value();
+		return Meters.subscribers(this.meterRegistry, "stream");
 	}
 
 	@Test
@@ -159,16 +157,12 @@ class StreamTests {
 				new byte[] { (byte) 0xc3, (byte) 0xa9, (byte) 0xff, (byte) 0x80, '1' }, new byte[0]);
 		for (byte[] id : ids) {
 			long current = currentIndex();
-			try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port)) {
-				socket.setSoTimeout(10_000);
-				socket.getOutputStream()
-					.write(request().replace("\r\n\r\n", "\r\n").getBytes(StandardCharsets.US_ASCII));
-				socket.getOutputStream().write("Last-Event-ID: ".getBytes(StandardCharsets.US_ASCII));
-				socket.getOutputStream().write(id);
-				socket.getOutputStream().write("\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-				String head = readHeaders(socket.getInputStream());
-				assertThat(head).as("Last-Event-ID of %d bytes", id.length).startsWith("HTTP/1.1 200");
-				JsonNode data = this.jsonMapper.readTree(readData(socket.getInputStream()));
+			try (StreamConnection stream = StreamConnection.open(this.port, "/sequence/stream",
+					StreamConnection.EVENT_STREAM, "Last-Event-ID: " + new String(id, StandardCharsets.ISO_8859_1))) {
+				assertThat(stream.status()).as("Last-Event-ID of %d bytes", id.length).isEqualTo(200);
+				Event resumed = stream.next();
+				assertThat(resumed).as("the first event").isNotNull();
+				JsonNode data = this.jsonMapper.readTree(resumed.data());
 				assertThat(data.get("index").asLong()).as("the first event's index").isGreaterThanOrEqualTo(current);
 			}
 		}
@@ -180,23 +174,6 @@ class StreamTests {
 
 	private long currentIndex() {
 		return (long) this.meterRegistry.get("sequence.values").counter().count();
-	}
-
-	private static String readData(InputStream in) throws IOException {
-		StringBuilder line = new StringBuilder();
-		int read;
-		while ((read = in.read()) != -1) {
-			if (read != '\n') {
-				line.append((char) read);
-			}
-			else if (line.toString().startsWith("data: ")) {
-				return line.substring(6);
-			}
-			else {
-				line.setLength(0);
-			}
-		}
-		throw new IOException("The stream ended before its first data line");
 	}
 
 	@Test
@@ -216,12 +193,11 @@ class StreamTests {
 		await().atMost(Duration.ofSeconds(5)).until(() -> openStreams() == 0);
 		long threadsBefore = threadsOutsideTheContainerPool();
 		for (int i = 0; i < 300; i++) {
-			try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port)) {
-				socket.setSoTimeout(10_000);
-				socket.getOutputStream().write(request().getBytes(StandardCharsets.US_ASCII));
-				readHeaders(socket.getInputStream());
+			try (StreamConnection stream = StreamConnection.open(this.port, "/sequence/stream",
+					StreamConnection.EVENT_STREAM)) {
+				assertThat(stream.status()).isEqualTo(200);
 				// Reset rather than close politely, as a crashed client would
-				socket.setSoLinger(true, 0);
+				stream.reset();
 			}
 		}
 		await().atMost(Duration.ofSeconds(10)).until(() -> openStreams() == 0);
@@ -248,10 +224,8 @@ class StreamTests {
 	void aClientThatStopsReadingIsDroppedWithoutDelayingTheOthers() throws Exception {
 		EventStream reader = open("");
 		assertThat(reader.next()).isNotNull();
-		try (Socket stalled = new Socket()) {
-			stalled.setReceiveBufferSize(1024);
-			stalled.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), this.port));
-			stalled.getOutputStream().write(request().getBytes(StandardCharsets.US_ASCII));
+		try (StreamConnection stalled = StreamConnection.open(this.port, 1024, "/sequence/stream",
+				StreamConnection.EVENT_STREAM)) {
 			await().atMost(Duration.ofSeconds(5)).until(() -> openStreams() == 2);
 			double valuesBefore = this.meterRegistry.get("sequence.values").counter().count();
 			long previous = -1;
@@ -272,24 +246,6 @@ class StreamTests {
 			assertThat(after).isNotNull();
 			assertThat(index(after)).isEqualTo(previous + 1);
 		}
-	}
-
-	private String request() {
-		return "GET /sequence/stream HTTP/1.1\r\nHost: 127.0.0.1:" + this.port
-				+ "\r\nAccept: text/event-stream\r\n\r\n";
-	}
-
-	private static String readHeaders(InputStream in) throws IOException {
-		StringBuilder head = new StringBuilder();
-		int matched = 0;
-		byte[] end = "\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-		while (matched < end.length) {
-			int read = in.read();
-			assertThat(read).isNotNegative();
-			head.append((char) read);
-			matched = (read == end[matched]) ? matched + 1 : ((read == end[0]) ? 1 : 0);
-		}
-		return head.toString();
 	}
 
 	/**

@@ -165,8 +165,7 @@ class SubscriberCapacityIT {
 	}
 
 	private static double streams(ServiceProcess service) throws IOException {
-		String body = service.get("/actuator/metrics/sequence.subscribers?tag=kind:stream").body();
-		return json.readTree(body).at("/measurements/0/value").asDouble();
+		return service.subscribers("stream");
 	}
 
 	private static long lastIndex(ServiceProcess service) throws IOException {

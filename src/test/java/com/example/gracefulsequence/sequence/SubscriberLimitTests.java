@@ -1,17 +1,16 @@
 package com.example.gracefulsequence.sequence;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpResponse.BodyHandlers;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import com.example.gracefulsequence.Meters;
+import com.example.gracefulsequence.ServiceClient;
 import com.example.gracefulsequence.TemporaryStateFile;
 import com.example.gracefulsequence.sequence.EventStream.Event;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -42,26 +41,25 @@ class SubscriberLimitTests {
 	@Autowired
 	private MeterRegistry meterRegistry;
 
-	private HttpRequest get(String path) {
-		return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
-			.timeout(Duration.ofSeconds(10))
-			.build();
+	private ServiceClient client;
+
+	@BeforeEach
+	void createClient() {
+		this.client = new ServiceClient(this.port);
 	}
 
 	private double subscribers(String kind) {
-		return this.meterRegistry.get("sequence.subscribers").tag("kind", kind).gauge().value();
+		return Meters.subscribers(this.meterRegistry, kind);
 	}
 
 	@Test
 	void pastTheLimitPlainRequestsGetA503ProblemAndAnEventSourceIsToldWhenToComeBack() throws Exception {
-		HttpClient client = HttpClient.newHttpClient();
-		try (EventStream stream = EventStream.open(client, this.port, "")) {
+		try (EventStream stream = EventStream.open(this.client.httpClient(), this.port, "")) {
 			assertThat(stream.next()).isNotNull();
-			CompletableFuture<HttpResponse<String>> poll = client.sendAsync(get("/sequence/next?timeout=2s"),
-					BodyHandlers.ofString());
+			CompletableFuture<HttpResponse<String>> poll = this.client.getAsync("/sequence/next?timeout=2s");
 			await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("poll") == 1 && subscribers("stream") == 1);
 			for (String path : new String[] { "/sequence/stream", "/sequence/next?timeout=1s" }) {
-				HttpResponse<String> refused = client.send(get(path), BodyHandlers.ofString());
+				HttpResponse<String> refused = this.client.get(path);
 				assertThat(refused.statusCode()).isEqualTo(503);
 				assertThat(refused.headers().firstValue("Retry-After")).isPresent();
 				assertThat(refused.headers().firstValue("Content-Type")).hasValue("application/problem+json");
@@ -70,7 +68,7 @@ class SubscriberLimitTests {
 					.contains("sequence.max-subscribers is 2");
 			}
 			// An EventSource gives up for good on any answer but a 200
-			try (EventStream refused = EventStream.open(client, this.port, "")) {
+			try (EventStream refused = EventStream.open(this.client.httpClient(), this.port, "")) {
 				assertThat(refused.response().statusCode()).isEqualTo(200);
 				Event busy = refused.next();
 				assertThat(busy).isNotNull();
@@ -88,8 +86,7 @@ class SubscriberLimitTests {
 
 	@Test
 	void aLongPollWithoutANewValueAnswers204AndIsForgotten() throws Exception {
-		HttpResponse<String> response = HttpClient.newHttpClient()
-			.send(get("/sequence/next?timeout=50ms"), BodyHandlers.ofString());
+		HttpResponse<String> response = this.client.get("/sequence/next?timeout=50ms");
 		assertThat(response.statusCode()).isEqualTo(204);
 		assertThat(response.body()).isEmpty();
 		await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("poll") == 0);

@@ -2,7 +2,6 @@ package com.example.gracefulsequence.shutdown;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.servlet.http.HttpServletResponse;
@@ -14,7 +13,6 @@ import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Tests for {@link DrainFilter}: the in-flight count and the wait for it to reach zero,
@@ -26,29 +24,26 @@ class DrainFilterTests {
 
 	private final DrainFilter filter = new DrainFilter();
 
+	private final BlockingRequests requests = new BlockingRequests();
+
 	@Test
 	void theWaitEndsWhenTheLastRequestCompletesNotWhenItTimesOut() throws Exception {
-		CountDownLatch inside = new CountDownLatch(1);
-		CountDownLatch release = new CountDownLatch(1);
 		CompletableFuture<HttpServletResponse> request = CompletableFuture.supplyAsync(() -> {
 			MockHttpServletResponse response = new MockHttpServletResponse();
 			try {
-				this.filter.doFilter(new MockHttpServletRequest("GET", "/slow"), response, (req, res) -> {
-					inside.countDown();
-					await().atMost(Duration.ofSeconds(30)).until(() -> release.await(10, TimeUnit.MILLISECONDS));
-				});
+				this.filter.doFilter(new MockHttpServletRequest("GET", "/slow"), response, this.requests);
 			}
 			catch (Exception ex) {
 				throw new IllegalStateException(ex);
 			}
 			return response;
 		});
-		assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+		assertThat(this.requests.awaitHeld(1, Duration.ofSeconds(10))).isTrue();
 		this.filter.onReadinessChange(refusingTraffic());
 		CompletableFuture<Boolean> idle = CompletableFuture.supplyAsync(this::awaitIdleForAnHour);
 		assertThat(this.filter.inFlight()).isOne();
 		assertThat(idle).isNotDone();
-		release.countDown();
+		this.requests.release();
 		assertThat(idle.get(10, TimeUnit.SECONDS)).isTrue();
 		assertThat(this.filter.inFlight()).isZero();
 		assertThat(request.get(10, TimeUnit.SECONDS).getStatus()).isEqualTo(200);
@@ -56,26 +51,20 @@ class DrainFilterTests {
 
 	@Test
 	void theWaitGivesUpAfterItsTimeoutWithARequestStillInFlight() throws Exception {
-		CountDownLatch inside = new CountDownLatch(1);
-		CountDownLatch release = new CountDownLatch(1);
 		CompletableFuture<Void> request = CompletableFuture.runAsync(() -> {
 			try {
 				this.filter.doFilter(new MockHttpServletRequest("GET", "/slow"), new MockHttpServletResponse(),
-						(req, res) -> {
-							inside.countDown();
-							await().atMost(Duration.ofSeconds(30))
-								.until(() -> release.await(10, TimeUnit.MILLISECONDS));
-						});
+						this.requests);
 			}
 			catch (Exception ex) {
 				throw new IllegalStateException(ex);
 			}
 		});
-		assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+		assertThat(this.requests.awaitHeld(1, Duration.ofSeconds(10))).isTrue();
 		this.filter.onReadinessChange(refusingTraffic());
 		assertThat(this.filter.awaitIdle(Duration.ofMillis(50))).isFalse();
 		assertThat(this.filter.inFlight()).isOne();
-		release.countDown();
+		this.requests.release();
 		request.get(10, TimeUnit.SECONDS);
 	}
 

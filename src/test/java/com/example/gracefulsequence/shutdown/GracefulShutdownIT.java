@@ -94,7 +94,7 @@ class GracefulShutdownIT {
 			assertThat(body.at("/value").asInt()).isEqualTo(received.get(index - 1));
 			assertThat(indexOfReceived(messages, index))
 				.as("the value the long-poll got was produced after the shutdown began")
-				.isGreaterThan(indexOf(messages, "Shutdown step 1 (readiness) completed in"));
+				.isGreaterThan(ShutdownLog.indexOf(messages, "Shutdown step 1 (readiness) completed in"));
 			assertCleanShutdown(service, false);
 		}
 	}
@@ -201,7 +201,7 @@ class GracefulShutdownIT {
 		assertThat(Files.readString(service.stateFile(), StandardCharsets.UTF_8))
 			.isEqualTo("Last number from random sequence: " + last + "\n");
 		assertThat(messages).contains("Saved last value " + last + " to state file " + service.stateFile());
-		int producerStopped = indexOf(messages, "Shutdown step 5 (producer) completed in");
+		int producerStopped = ShutdownLog.indexOf(messages, "Shutdown step 5 (producer) completed in");
 		assertThat(messages.subList(producerStopped, messages.size()))
 			.as("no value is produced after the producer stopped")
 			.noneMatch((message) -> message.startsWith("Received: "));
@@ -217,17 +217,7 @@ class GracefulShutdownIT {
 	}
 
 	private static double waitingPolls(ServiceProcess service) throws Exception {
-		String body = service.get("/actuator/metrics/sequence.subscribers?tag=kind:poll").body();
-		return json.readTree(body).at("/measurements/0/value").asDouble();
-	}
-
-	private static int indexOf(List<String> messages, String prefix) {
-		for (int i = 0; i < messages.size(); i++) {
-			if (messages.get(i).startsWith(prefix)) {
-				return i;
-			}
-		}
-		throw new AssertionError("No log message starts with '" + prefix + "'");
+		return service.subscribers("poll");
 	}
 
 	private static int indexOfReceived(List<String> messages, int index) {

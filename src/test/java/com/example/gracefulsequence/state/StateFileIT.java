@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 
 import com.example.gracefulsequence.HttpConnection;
 import com.example.gracefulsequence.ServiceProcess;
+import com.example.gracefulsequence.ShutdownLog;
 import com.example.gracefulsequence.StreamConnection;
 import com.example.gracefulsequence.sequence.EventStream;
 import org.junit.jupiter.api.Test;
@@ -64,8 +65,8 @@ class StateFileIT {
 			second.awaitReceived(1, Duration.ofSeconds(10));
 			List<String> messages = second.messages();
 			String restored = "Restored value " + saved + " from state file " + second.stateFile() + " saved at ";
-			int restoredAt = indexOf(messages, restored);
-			int firstValueAt = indexOf(messages, "Received: ");
+			int restoredAt = ShutdownLog.indexOf(messages, restored);
+			int firstValueAt = ShutdownLog.indexOf(messages, "Received: ");
 			assertThat(restoredAt).as("the value is restored before the first new one").isLessThan(firstValueAt);
 			assertThat(messages).noneMatch((message) -> message.startsWith("State file "));
 			assertThat(awaitLiveValue(second).at("/index").asLong()).isPositive();
@@ -254,15 +255,6 @@ class StateFileIT {
 		try (Stream<Path> files = Files.list(directory)) {
 			return files.filter((file) -> file.getFileName().toString().matches(regex)).toList();
 		}
-	}
-
-	private static int indexOf(List<String> messages, String prefix) {
-		for (int i = 0; i < messages.size(); i++) {
-			if (messages.get(i).startsWith(prefix)) {
-				return i;
-			}
-		}
-		throw new AssertionError("No log message starts with '" + prefix + "' in " + messages);
 	}
 
 	private static String stateFileHealth(ServiceProcess service) throws Exception {
