@@ -283,13 +283,18 @@ public final class ServiceProcess implements AutoCloseable {
 	}
 
 	/**
-	 * The message part of a log line.
+	 * The message part of a log line, in Spring Boot's format ({@code logger : message})
+	 * or, before Spring Boot has set up logging, Logback's ({@code logger -- message}).
 	 * @param line a line of output
 	 * @return the message, or the line if it is not a log event
 	 */
 	public static String message(String line) {
 		int separator = line.indexOf(" : ");
-		return (separator >= 0) ? line.substring(separator + 3) : line;
+		if (separator < 0) {
+			separator = line.indexOf(" -- ");
+			return (separator >= 0) ? line.substring(separator + 4) : line;
+		}
+		return line.substring(separator + 3);
 	}
 
 	/**
