@@ -3,6 +3,9 @@
 # throughput and p99 of `wrk -t2 -c64 -d10s --latency` after a 10 s warm-up, per round.
 #
 #   bench/ab.sh A.jar B.jar [rounds]      e.g. the jar of main against the jar of a change
+#   A_ARGS="--server.tomcat.threads.max=8" bench/ab.sh app.jar app.jar 3
+#                                         one jar, two settings (A_ARGS, B_ARGS: arguments of each)
+#   JAVA=/path/to/java                    another JVM than the default java
 #
 # Every process is started here and ended by its PID; loopback only; bounded in time.
 set -euo pipefail
@@ -11,11 +14,12 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-run() { # label jar
+run() { # label jar args
   local dir port pid out
   dir=$(mktemp -d); port=$(free_port)
-  (cd "$dir" && exec java -XX:+UseSerialGC -jar "$2" --server.port="$port" --server.address=127.0.0.1 \
-    >"$dir/log" 2>&1) &
+  # shellcheck disable=SC2086
+  (cd "$dir" && exec "${JAVA:-java}" -XX:+UseSerialGC -jar "$2" --server.port="$port" --server.address=127.0.0.1 \
+    $3 >"$dir/log" 2>&1) &
   pid=$!
   trap 'kill -9 $pid 2>/dev/null || true' RETURN
   for _ in $(seq 1 600); do
@@ -33,6 +37,6 @@ run() { # label jar
 }
 
 for round in $(seq 1 "$rounds"); do
-  run "A" "$a"
-  run "B" "$b"
+  run "A" "$a" "${A_ARGS:-}"
+  run "B" "$b" "${B_ARGS:-}"
 done
