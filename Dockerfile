@@ -40,12 +40,13 @@ COPY --from=build /build/extracted/snapshot-dependencies/ ./
 COPY --from=build /build/extracted/application/ ./
 USER 10001:10001
 ENV SEQUENCE_STATE_FILE=/data/last-num-from-seq.txt
-# The training run starts the application up to the context refresh and records the classes
-# it loaded and linked into app.aot. It runs here, on the runtime image, because a cache is
+# The training run (deploy/aot/train.sh) starts the application, sends it requests on every
+# endpoint, a stream among them, and stops it with SIGTERM; the JVM records the classes it
+# loaded and linked, and the profiles of the methods it ran, into app.aot. It runs here, on the runtime image, because a cache is
 # only used by the very JVM build that wrote it, from the same class path: a cache trained on
 # the JDK image of the build stage could be silently ignored. It runs with the same flags as
-# the ENTRYPOINT. It writes nothing to /data (nothing is produced before the lifecycle starts),
-# and it must come before VOLUME, since build steps that change a volume are discarded.
+# the ENTRYPOINT. It keeps its state file in a temporary directory, not in /data, and it must
+# come before VOLUME, since build steps that change a volume are discarded.
 #
 # Memory and GC flags, for a small service alone in its container:
 # -XX:MaxRAMPercentage=75.0   the heap may use 75% of the container's memory limit, instead of
@@ -58,7 +59,8 @@ ENV SEQUENCE_STATE_FILE=/data/last-num-from-seq.txt
 # -XX:+ExitOnOutOfMemoryError a JVM that ran out of memory is in an unknown state: exit and let
 #                             the orchestrator restart it. The state file is written for every
 #                             value, so this loses no more than a kill -9 does.
-RUN java -XX:MaxRAMPercentage=75.0 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -XX:AOTCacheOutput=app.aot -Dspring.context.exit=onRefresh -jar application.jar
+COPY --chmod=0755 deploy/aot/train.sh /usr/local/bin/train-aot-cache
+RUN /usr/local/bin/train-aot-cache java -XX:MaxRAMPercentage=75.0 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -XX:AOTCacheOutput=app.aot -jar application.jar
 VOLUME /data
 EXPOSE 3333
 # Exit status: 143 after SIGTERM, 130 after SIGINT (the JVM's 128 + signal number)

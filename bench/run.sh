@@ -100,25 +100,34 @@ if [[ ! -f "${plain_jar}" ]]; then
 	fi
 fi
 
-# Java 25 AOT caches, in Spring Boot's documented layout: extracted jar, training run, cache
+# Java 25 AOT caches, in Spring Boot's documented layout: extracted jar, training run, cache.
+# This service's cache is trained as its Dockerfile trains it, on a run like production
+# (deploy/aot/train.sh); spring-plain's with the run to the context refresh that Spring
+# Boot's documentation shows.
 aot_cache() {
-	local name="$1" source="$2"
+	local name="$1" source="$2" training="$3"
 	local dir="${out}/aot/${name}"
 	local base
 	base="$(basename "${source}")"
-	if [[ -f "${dir}/app.aot" && "${dir}/app.aot" -nt "${source}" ]]; then
+	if [[ -f "${dir}/app.aot" && "${dir}/app.aot" -nt "${source}" && "${dir}/app.aot" -nt "${root}/deploy/aot/train.sh" ]]; then
 		return
 	fi
 	echo "Training the Java 25 AOT cache of ${name}"
 	rm -rf "${dir}"
 	mkdir -p "${dir}/train"
 	"${java25}" -Djarmode=tools -jar "${source}" extract --destination "${dir}/app"
-	(cd "${dir}/train" && "${java25}" -XX:AOTCacheOutput="${dir}/app.aot" -Dspring.context.exit=onRefresh \
-		-jar "${dir}/app/${base}" --server.address=127.0.0.1 >"${dir}/training.log" 2>&1) || true
+	if [[ "${training}" == "workload" ]]; then
+		(cd "${dir}/train" && TRAIN_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')" \
+			"${root}/deploy/aot/train.sh" "${java25}" -XX:AOTCacheOutput="${dir}/app.aot" -jar "${dir}/app/${base}" \
+			>"${dir}/training.log" 2>&1) || true
+	else
+		(cd "${dir}/train" && "${java25}" -XX:AOTCacheOutput="${dir}/app.aot" -Dspring.context.exit=onRefresh \
+			-jar "${dir}/app/${base}" --server.address=127.0.0.1 >"${dir}/training.log" 2>&1) || true
+	fi
 	[[ -f "${dir}/app.aot" ]] || { echo "No AOT cache for ${name}; see ${dir}/training.log" >&2; exit 1; }
 }
-aot_cache graceful-sequence "${jar}"
-aot_cache spring-plain "${plain_jar}"
+aot_cache graceful-sequence "${jar}" workload
+aot_cache spring-plain "${plain_jar}" refresh
 
 # Thousands of streams need file descriptors
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 #
 # Runs graceful-sequence outside a container with the java command lines of the Dockerfile:
-# extract the jar into its layers, train a Java 25 AOT cache with a run that stops at the
-# context refresh, then start the service with that cache. The JVM replaces this script
+# extract the jar into its layers, train a Java 25 AOT cache on a run like production
+# (train.sh beside this script), then start the service with that cache. The JVM replaces this script
 # (exec), so a signal sent to the script's PID reaches the JVM, as it does for PID 1 in the
 # container: SIGTERM ends it with status 143, SIGINT with 130.
 #
@@ -22,7 +22,7 @@ set -euo pipefail
 JVM_FLAGS=(-XX:MaxRAMPercentage=75.0 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError)
 EXTRACT=(-Djarmode=tools -jar)
 EXTRACT_OPTIONS=(extract --layers --application-filename application.jar)
-TRAIN=("${JVM_FLAGS[@]}" -XX:AOTCacheOutput=app.aot -Dspring.context.exit=onRefresh -jar application.jar)
+TRAIN=("${JVM_FLAGS[@]}" -XX:AOTCacheOutput=app.aot -jar application.jar)
 RUN=("${JVM_FLAGS[@]}" -XX:AOTCache=app.aot -jar application.jar)
 
 if [[ $# -lt 1 ]]; then
@@ -32,13 +32,14 @@ fi
 jar="$1"
 shift
 java_home="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+trainer="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/train.sh"
 java="$java_home/bin/java"
 app_dir="${APP_DIR:-application}"
 layers="$app_dir/.layers"
 
 if [[ "${DRY_RUN:-0}" == 1 ]]; then
 	echo "extract: $java ${EXTRACT[*]} $jar ${EXTRACT_OPTIONS[*]} --destination $layers"
-	echo "train: $java ${TRAIN[*]}"
+	echo "train: $trainer $java ${TRAIN[*]}"
 	echo "run: $java ${RUN[*]}${*:+ $*}"
 	exit 0
 fi
@@ -76,7 +77,7 @@ done
 rm -rf "$layers"
 
 cd "$app_dir"
-echo "train: $java ${TRAIN[*]}"
-"$java" "${TRAIN[@]}"
+echo "train: $trainer $java ${TRAIN[*]}"
+"$trainer" "$java" "${TRAIN[@]}"
 echo "run: $java ${RUN[*]}${*:+ $*}"
 exec "$java" "${RUN[@]}" "$@"

@@ -53,9 +53,13 @@ class AotCacheScriptIT {
 			.orElseThrow()
 			.execForm();
 		assertThat(script).containsOnlyKeys("extract", "train", "run");
-		assertThat(script.values()).allSatisfy((command) -> assertThat(command.get(0)).endsWith("/java"));
+		assertThat(script.get("train").get(0)).as("the training run beside the script")
+			.endsWith("/deploy/aot/train.sh");
+		List<String> scriptTrain = arguments(script.get("train"));
+		assertThat(List.of(script.get("extract"), scriptTrain, script.get("run")))
+			.allSatisfy((command) -> assertThat(command.get(0)).endsWith("/java"));
 		assertThat(extractOptions(script.get("extract"))).isEqualTo(extractOptions(extract));
-		assertThat(arguments(script.get("train"))).isEqualTo(arguments(train));
+		assertThat(arguments(scriptTrain)).isEqualTo(arguments(arguments(train)));
 		assertThat(arguments(script.get("run"))).isEqualTo(arguments(run));
 	}
 

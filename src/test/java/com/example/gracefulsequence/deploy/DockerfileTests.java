@@ -113,18 +113,23 @@ class DockerfileTests {
 			.filter((instruction) -> instruction.arguments().contains("-XX:AOTCacheOutput="))
 			.findFirst()
 			.orElseThrow(() -> new AssertionError("No training run (-XX:AOTCacheOutput) in the runtime stage"));
-		List<String> train = training.withoutFlags();
+		List<String> trainer = training.withoutFlags();
+		List<Instruction> copies = instructions(runtime, "COPY");
+		assertThat(copies).as("the training run of deploy/aot/train.sh, on a run like production")
+			.anySatisfy(
+					(copy) -> assertThat(copy.withoutFlags()).containsExactly("deploy/aot/train.sh", trainer.get(0)));
+		List<String> train = trainer.subList(1, trainer.size());
 		List<String> run = entrypoint().execForm();
 		String cache = option(train, "-XX:AOTCacheOutput=");
 		assertThat(cache).isNotEmpty();
 		assertThat(option(run, "-XX:AOTCache=")).isEqualTo(cache);
 		assertThat(train).first().isEqualTo("java");
-		assertThat(train).contains("-Dspring.context.exit=onRefresh");
+		assertThat(train).as("not a run that stops at the context refresh")
+			.doesNotContain("-Dspring.context.exit=onRefresh");
 		assertThat(jvmOptions(train)).as("the training run uses the JVM options of the ENTRYPOINT")
 			.isEqualTo(jvmOptions(run));
 		assertThat(train.subList(train.indexOf("-jar"), train.size())).as("and the same jar")
 			.isEqualTo(run.subList(run.indexOf("-jar"), run.indexOf("-jar") + 2));
-		List<Instruction> copies = instructions(runtime, "COPY");
 		assertThat(runtime.indexOf(training)).as("trained on the application as it runs")
 			.isGreaterThan(runtime.indexOf(copies.get(copies.size() - 1)));
 		instructions(runtime, "VOLUME").forEach((volume) -> assertThat(runtime.indexOf(training))
