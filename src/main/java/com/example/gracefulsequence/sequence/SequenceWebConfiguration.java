@@ -4,27 +4,21 @@ import java.time.Duration;
 import java.util.List;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.observation.ObservationRegistry;
-import jakarta.servlet.DispatcherType;
 import tools.jackson.databind.json.JsonMapper;
 
-import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.boot.micrometer.observation.autoconfigure.ObservationProperties;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
-import org.springframework.http.server.observation.DefaultServerRequestObservationConvention;
-import org.springframework.http.server.observation.ServerRequestObservationConvention;
 import org.springframework.web.cors.CorsConfiguration;
 import org.springframework.web.cors.UrlBasedCorsConfigurationSource;
 import org.springframework.web.filter.CorsFilter;
-import org.springframework.web.filter.ServerHttpObservationFilter;
 
 /**
- * The servlet filters in front of the sequence's endpoints, in this order: the shutdown's
- * {@code DrainFilter} at {@link Ordered#HIGHEST_PRECEDENCE}, then the
- * {@link LatestValueFilter hot path}, the request observation, and CORS.
+ * What stands in front of the sequence's endpoints: the {@link LatestValueValve hot path}
+ * in Tomcat's pipeline, and Spring's CORS filter. docs/shutdown.md has the whole order.
  *
  * @author graceful-sequence contributors
  */
@@ -32,51 +26,23 @@ import org.springframework.web.filter.ServerHttpObservationFilter;
 class SequenceWebConfiguration {
 
 	/**
-	 * After the drain filter, so that its answers say {@code Connection: close} while the
-	 * service drains and count as in flight; before the observation, which it skips.
+	 * After Spring Boot's request observation filter, at
+	 * {@code Ordered.HIGHEST_PRECEDENCE + 1}, so that refused requests are counted.
 	 */
-	static final int LATEST_VALUE_ORDER = Ordered.HIGHEST_PRECEDENCE + 1;
+	static final int CORS_ORDER = Ordered.HIGHEST_PRECEDENCE + 2;
 
 	/**
-	 * Spring Boot puts it at {@link #LATEST_VALUE_ORDER}, where the order of the two
-	 * would be a tie; one place further, it is explicit.
-	 */
-	static final int OBSERVATION_ORDER = Ordered.HIGHEST_PRECEDENCE + 2;
-
-	/**
-	 * After the observation, so that refused requests are counted.
-	 */
-	static final int CORS_ORDER = Ordered.HIGHEST_PRECEDENCE + 3;
-
-	@Bean
-	FilterRegistrationBean<LatestValueFilter> latestValueFilter(ValueRenderer renderer, MeterRegistry meterRegistry) {
-		FilterRegistrationBean<LatestValueFilter> registration = new FilterRegistrationBean<>(
-				new LatestValueFilter(renderer, meterRegistry));
-		registration.addUrlPatterns(LatestValueFilter.PATH);
-		registration.setOrder(LATEST_VALUE_ORDER);
-		return registration;
-	}
-
-	/**
-	 * Spring Boot's request observation filter, as its auto-configuration makes it, which
-	 * backs off for this one, at {@link #OBSERVATION_ORDER}.
-	 * @param observationRegistry the observation registry
-	 * @param customConvention a convention of the application, if any
-	 * @param observationProperties the observation properties
-	 * @return the filter registration
+	 * Add the hot path to the context's valves, after the drain valve, which puts itself
+	 * first.
+	 * @param renderer the rendered values
+	 * @param meterRegistry where the observation records requests
+	 * @return the customizer
 	 */
 	@Bean
-	FilterRegistrationBean<ServerHttpObservationFilter> webMvcObservationFilter(ObservationRegistry observationRegistry,
-			ObjectProvider<ServerRequestObservationConvention> customConvention,
-			ObservationProperties observationProperties) {
-		String name = observationProperties.getHttp().getServer().getRequests().getName();
-		ServerRequestObservationConvention convention = customConvention
-			.getIfAvailable(() -> new DefaultServerRequestObservationConvention(name));
-		FilterRegistrationBean<ServerHttpObservationFilter> registration = new FilterRegistrationBean<>(
-				new ServerHttpObservationFilter(observationRegistry, convention));
-		registration.setOrder(OBSERVATION_ORDER);
-		registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC);
-		return registration;
+	WebServerFactoryCustomizer<TomcatServletWebServerFactory> latestValueValveCustomizer(ValueRenderer renderer,
+			MeterRegistry meterRegistry) {
+		LatestValueValve valve = new LatestValueValve(renderer, meterRegistry);
+		return (factory) -> factory.addContextValves(valve);
 	}
 
 	/**

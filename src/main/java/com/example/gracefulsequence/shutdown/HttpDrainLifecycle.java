@@ -21,7 +21,8 @@ import org.springframework.stereotype.Component;
  * The drain timeout, {@code spring.lifecycle.timeout-per-shutdown-phase}, is split: this
  * step waits for most of it and leaves a {@link #serverDrainTimeout short tail} to the
  * web server's graceful shutdown, which follows in the next phase and catches what
- * {@link DrainFilter} cannot see (a request that Tomcat answers before the filters run).
+ * {@link DrainValve} cannot see (a request that Tomcat answers before the valves run, or
+ * an error page that it renders after them).
  *
  * @author graceful-sequence contributors
  */
@@ -37,15 +38,15 @@ final class HttpDrainLifecycle extends ShutdownStepLifecycle {
 
 	private final Duration drainTimeout;
 
-	private final DrainFilter drainFilter;
+	private final DrainValve drainValve;
 
 	private final ApplicationContext context;
 
-	HttpDrainLifecycle(LifecycleProperties lifecycle, DrainFilter drainFilter, ApplicationContext context) {
+	HttpDrainLifecycle(LifecycleProperties lifecycle, DrainValve drainValve, ApplicationContext context) {
 		super(ShutdownStep.HTTP_DRAIN);
 		Duration timeout = lifecycle.getTimeoutPerShutdownPhase();
 		this.drainTimeout = timeout.minus(serverDrainTimeout(timeout));
-		this.drainFilter = drainFilter;
+		this.drainValve = drainValve;
 		this.context = context;
 	}
 
@@ -68,7 +69,7 @@ final class HttpDrainLifecycle extends ShutdownStepLifecycle {
 	private void drain(Runnable callback) {
 		try {
 			closePort();
-			if (!this.drainFilter.awaitIdle(this.drainTimeout)) {
+			if (!this.drainValve.awaitIdle(this.drainTimeout)) {
 				answerWhatIsLeft();
 			}
 		}
@@ -93,10 +94,10 @@ final class HttpDrainLifecycle extends ShutdownStepLifecycle {
 
 	// Out of time: have waiting requests (long-polls) answered rather than cut
 	private void answerWhatIsLeft() throws InterruptedException {
-		long inFlight = this.drainFilter.inFlight();
+		long inFlight = this.drainValve.inFlight();
 		this.context.publishEvent(new HttpDrainTimedOutEvent(this));
-		this.drainFilter.awaitIdle(ANSWER_TIMEOUT);
-		long cut = this.drainFilter.inFlight();
+		this.drainValve.awaitIdle(ANSWER_TIMEOUT);
+		long cut = this.drainValve.inFlight();
 		logger.warn("HTTP drain timed out after {} ms with {} request(s) in flight; answered {} with 503, cut {}",
 				this.drainTimeout.toMillis(), inFlight, Math.max(0, inFlight - cut), cut);
 	}

@@ -1,43 +1,38 @@
 package com.example.gracefulsequence.shutdown;
 
-import java.io.IOException;
-import java.io.Serial;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
-import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
-import jakarta.servlet.ServletRequest;
-import jakarta.servlet.ServletResponse;
-import jakarta.servlet.http.HttpServlet;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+import org.apache.catalina.valves.ValveBase;
 
 /**
- * A servlet that holds every request it gets until the test releases them, as the
- * blocking servlet of Spring Boot's own graceful-shutdown tests does: in-flight work is
- * controlled by a latch, not by time. It also ends a filter chain, for a filter tested on
- * its own.
+ * The last valve of a pipeline that holds every request it gets until the test releases
+ * them, as the blocking servlet of Spring Boot's own graceful-shutdown tests does:
+ * in-flight work is controlled by a latch, not by time.
  *
  * @author graceful-sequence contributors
  */
-final class BlockingRequests extends HttpServlet implements FilterChain {
-
-	@Serial
-	private static final long serialVersionUID = 1L;
+final class BlockingRequests extends ValveBase {
 
 	// A request is never held longer, so that a test that forgets to release it fails
 	// instead of hanging
 	private static final Duration HOLD_AT_MOST = Duration.ofSeconds(30);
 
-	private final transient Semaphore arrived = new Semaphore(0);
+	private final Semaphore arrived = new Semaphore(0);
 
-	private final transient CountDownLatch released = new CountDownLatch(1);
+	private final CountDownLatch released = new CountDownLatch(1);
+
+	BlockingRequests() {
+		super(true);
+	}
 
 	@Override
-	protected void service(HttpServletRequest request, HttpServletResponse response) throws ServletException {
+	public void invoke(Request request, Response response) throws ServletException {
 		this.arrived.release();
 		try {
 			if (!this.released.await(HOLD_AT_MOST.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -48,11 +43,6 @@ final class BlockingRequests extends HttpServlet implements FilterChain {
 			Thread.currentThread().interrupt();
 			throw new ServletException("Interrupted while held", ex);
 		}
-	}
-
-	@Override
-	public void doFilter(ServletRequest request, ServletResponse response) throws IOException, ServletException {
-		service(request, response);
 	}
 
 	/**

@@ -31,8 +31,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * The hot path of {@code GET /sequence/last} on a real Tomcat: it answers what Spring MVC
  * answers, it is counted in {@code http.server.requests}, and it sits between the drain
- * filter and the request observation. The period is an hour, so the value does not change
- * during a test.
+ * valve and the servlet filters, the request observation among them. The period is an
+ * hour, so the value does not change during a test.
  *
  * @author graceful-sequence contributors
  */
@@ -40,7 +40,7 @@ import static org.awaitility.Awaitility.await;
 @TemporaryStateFile
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "sequence.period=1h", TemporaryStateFile.RESTORED + "=42" })
-class LatestValueFilterTests {
+class LatestValueValveTests {
 
 	@LocalServerPort
 	private int port;
@@ -61,7 +61,7 @@ class LatestValueFilterTests {
 
 	@Test
 	void thePlainRequestGetsWhatSpringMvcAnswers() {
-		// The first is answered by the filter; the others, not exactly JSON or anything,
+		// The first is answered by the valve; the others, not exactly JSON or anything,
 		// go on to Spring MVC's content negotiation
 		HttpResponse<String> fast = this.client.get("/sequence/last");
 		for (String accept : List.of("application/json;q=0.9", "application/*", "text/html, application/json")) {
@@ -104,18 +104,17 @@ class LatestValueFilterTests {
 		for (int i = 0; i < 3; i++) {
 			assertThat(this.client.get("/sequence/last").statusCode()).isEqualTo(200);
 		}
-		// Recorded as the filter returns, which may be just after the client has the
-		// answer;
-		// that the observation does not count them again is shown by the filter order
+		// Recorded as the valve returns, which may be just after the client has the
+		// answer; that the observation does not count them again is shown by the order
+		// of the valves and the filters
 		await().atMost(Duration.ofSeconds(5)).until(() -> timer.count() == before + 3);
 		// A request that goes on to Spring MVC is recorded by the observation, in the
-		// same
-		// meter, when it ends
+		// same meter, when it ends
 		assertThat(this.client.get("/sequence/last", "Accept", "application/*").statusCode()).isEqualTo(200);
 		await().atMost(Duration.ofSeconds(5)).until(() -> timer.count() == before + 4);
 	}
 
-	// Requests of earlier tests are recorded as their filter returns, which may be just
+	// Requests of earlier tests are recorded as their valve returns, which may be just
 	// after their client had the answer: wait until no more come in
 	private static long settled(Timer timer) {
 		AtomicLong last = new AtomicLong(-1);
@@ -126,12 +125,17 @@ class LatestValueFilterTests {
 	}
 
 	@Test
-	void theFilterRunsAfterTheDrainFilterAndBeforeTheRequestObservation() {
+	void theValveRunsAfterTheDrainValveAndBeforeTheFiltersOfTheRequestObservation() {
 		Context tomcatContext = (Context) ((TomcatWebServer) this.context.getWebServer()).getTomcat()
 			.getHost()
 			.findChildren()[0];
-		List<String> names = Arrays.stream(tomcatContext.findFilterMaps()).map(FilterMap::getFilterName).toList();
-		assertThat(names).containsSubsequence("drainFilter", "latestValueFilter", "webMvcObservationFilter");
+		List<String> valves = Arrays.stream(tomcatContext.getPipeline().getValves())
+			.map((valve) -> valve.getClass().getSimpleName())
+			.toList();
+		assertThat(valves).containsSubsequence("DrainValve", "LatestValueValve");
+		// Valves run before every servlet filter
+		List<String> filters = Arrays.stream(tomcatContext.findFilterMaps()).map(FilterMap::getFilterName).toList();
+		assertThat(filters).contains("webMvcObservationFilter");
 	}
 
 	private Map<String, List<String>> headers(HttpResponse<String> response) {
