@@ -6,6 +6,7 @@
 #   A_ARGS="--server.tomcat.threads.max=8" bench/ab.sh app.jar app.jar 3
 #                                         one jar, two settings (A_ARGS, B_ARGS: arguments of each)
 #   JAVA=/path/to/java                    another JVM than the default java
+#   JVM_FLAGS="..."                       JVM flags of both (default -XX:+UseSerialGC)
 #
 # Every process is started here and ended by its PID; loopback only; bounded in time.
 set -euo pipefail
@@ -18,7 +19,7 @@ run() { # label jar args
   local dir port pid out
   dir=$(mktemp -d); port=$(free_port)
   # shellcheck disable=SC2086
-  (cd "$dir" && exec "${JAVA:-java}" -XX:+UseSerialGC -jar "$2" --server.port="$port" --server.address=127.0.0.1 \
+  (cd "$dir" && exec "${JAVA:-java}" ${JVM_FLAGS:--XX:+UseSerialGC} -jar "$2" --server.port="$port" --server.address=127.0.0.1 \
     $3 >"$dir/log" 2>&1) &
   pid=$!
   trap 'kill -9 $pid 2>/dev/null || true' RETURN

@@ -38,10 +38,20 @@ DOC = os.path.join(ROOT, "docs", "benchmarks.md")
 CHART = os.path.join(ROOT, "docs", "benchmarks.svg")
 
 # JVM flags of the "recommended flags" variant (README): a small heap for a small service
-DEFAULT_LEAN_FLAGS = "-XX:+UseSerialGC -Xmx64m -Xss512k -XX:TrimNativeHeapInterval=1000"
+DEFAULT_LEAN_FLAGS = "-XX:+UseSerialGC -Xms16m -Xmx64m -Xss512k -XX:TrimNativeHeapInterval=1000"
 
-# Boot properties of the "tuned" variant, measured under load only: a few Tomcat workers for 2 cores
-DEFAULT_TUNED_ARGS = "--server.tomcat.threads.max=8"
+# JVM flags of the container's command line (Dockerfile, ENTRYPOINT), for graceful-sequence's
+# Java 25 + AOT cache variants; bench/run.sh trains the cache with the same ones
+CONTAINER_FLAGS = ["-XX:MaxRAMPercentage=75.0", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError"]
+
+# JVM flags of the fan-out: the serial collector and the heap that the README documents for
+# 10,000 streams (the default cap), and an exit rather than a sick JVM if that were too small
+FANOUT_FLAGS = ["-XX:+UseSerialGC", "-Xmx2g", "-XX:+ExitOnOutOfMemoryError"]
+
+# Boot properties of the "boot-tomcat" variant, measured under load only: Spring Boot's Tomcat
+# defaults in place of the service's eight workers and long keep-alive, to show what those give
+DEFAULT_BOOT_TOMCAT_ARGS = ("--server.tomcat.threads.max=200 --server.tomcat.threads.min-spare=10 "
+                            "--server.tomcat.max-keep-alive-requests=100")
 
 GS, SP, GO = "graceful-sequence", "spring-plain", "go-seed"
 
@@ -49,7 +59,9 @@ GS, SP, GO = "graceful-sequence", "spring-plain", "go-seed"
 VARIANTS = {
     "gs-17": (GS, "graceful-sequence, Java 17, java -jar"),
     "gs-17-lean": (GS, "graceful-sequence, Java 17, java -jar with the recommended flags"),
-    "gs-17-tuned": (GS, "graceful-sequence, Java 17, java -jar with Tomcat's worker threads capped"),
+    "gs-17-boot-tomcat": (GS, "graceful-sequence, Java 17, java -jar with Spring Boot's Tomcat defaults "
+                             "(200 workers, 100 requests per connection)"),
+    "gs-17-fanout": (GS, "graceful-sequence, Java 17, java -jar with the heap documented for 10,000 streams"),
     "sp-17": (SP, "spring-plain, Java 17, java -jar"),
     "gs-25-aot": (GS, "graceful-sequence, Java 25, extracted jar + AOT cache"),
     "gs-25-aot-c1": (GS, "graceful-sequence, Java 25, extracted jar + AOT cache, C1 only (-XX:TieredStopAtLevel=1)"),
@@ -120,14 +132,14 @@ class Runner:
         self.warmup = 5 if self.quick else 20
         self.duration = 5 if self.quick else 10
         self.fanout_seconds = 5 if self.quick else 20
-        self.fanout_sizes = [1000, 5000]
+        self.fanout_sizes = [1000, 5000] if self.quick else [1000, 5000, 10000]
         self.lean_flags = shlex.split(os.environ.get("GS_LEAN_FLAGS", DEFAULT_LEAN_FLAGS))
         self.samples = {}
         self.extra = {"gs_steps": [], "drain": [], "fanout": [], "wrk": [], "loads": [], "busy_before": [],
                       "quiet_waits": [], "exit_timeline": []}
         self.quiet_busy = float(os.environ.get("QUIET_BUSY", "0.25"))
         self.quiet_wait = float(os.environ.get("QUIET_WAIT", "10" if self.quick else "15"))
-        self.tuned_args = shlex.split(os.environ.get("GS_TUNED_ARGS", DEFAULT_TUNED_ARGS))
+        self.boot_tomcat_args = shlex.split(os.environ.get("GS_BOOT_TOMCAT_ARGS", DEFAULT_BOOT_TOMCAT_ARGS))
         self.phases = os.environ.get("PHASES", "launch,load,fanout").split(",")
         self.run_dir = os.path.join(OUT, "runs")
         os.makedirs(self.run_dir, exist_ok=True)
@@ -158,10 +170,12 @@ class Runner:
         gs_args = ["--server.port=%d" % port, address] + list(extra_args)
         if variant == "gs-17":
             argv = [a.java17, "-jar", a.jar] + gs_args
-        elif variant == "gs-17-tuned":
-            argv = [a.java17, "-jar", a.jar] + gs_args + self.tuned_args
+        elif variant == "gs-17-boot-tomcat":
+            argv = [a.java17, "-jar", a.jar] + gs_args + self.boot_tomcat_args
         elif variant == "gs-17-lean":
             argv = [a.java17] + self.lean_flags + ["-jar", a.jar] + gs_args
+        elif variant == "gs-17-fanout":
+            argv = [a.java17] + FANOUT_FLAGS + ["-jar", a.jar] + gs_args
         elif variant == "sp-17":
             argv = [a.java17, "-jar", a.plain_jar, address]
             env["PORT"] = str(port)
@@ -169,7 +183,8 @@ class Runner:
             name = GS if variant.startswith("gs") else SP
             source = a.jar if name == GS else a.plain_jar
             base = os.path.join(OUT, "aot", name)
-            argv = [a.java25] + (["-XX:TieredStopAtLevel=1"] if variant.endswith("-c1") else [])
+            argv = [a.java25] + (CONTAINER_FLAGS if name == GS else [])
+            argv += ["-XX:TieredStopAtLevel=1"] if variant.endswith("-c1") else []
             argv += ["-XX:AOTCache=" + os.path.join(base, "app.aot"), "-jar",
                      os.path.join(base, "app", os.path.basename(source))]
             argv += gs_args if name == GS else [address]
@@ -401,7 +416,7 @@ class Runner:
                record["connection"]))
 
     def fanout(self, streams):
-        variant = "gs-17"
+        variant = "gs-17-fanout"
         self.wait_for_quiet("fan-out %d" % streams)
         port = free_port()
         proc, started = self.spawn(variant, port, ["--sequence.period=500ms"])
@@ -469,7 +484,7 @@ class Runner:
         started = datetime.datetime.now(datetime.timezone.utc)
         load_start = open("/proc/loadavg").read().split()[:3]
         launch_order = ["gs-17", "sp-17", "go", "gs-25-aot", "sp-25-aot", "gs-17-lean", "gs-25-aot-c1"]
-        load_order = ["gs-17", "sp-17", "go", "gs-17-lean", "gs-17-tuned", "gs-25-aot"]
+        load_order = ["gs-17", "sp-17", "go", "gs-17-lean", "gs-17-boot-tomcat", "gs-25-aot"]
         for r in range(self.rounds):
             log("round %d of %d (load average %.2f)" % (r + 1, self.rounds, loadavg()))
             # Interleaved: every variant once per round, starting one further each round
@@ -491,7 +506,7 @@ class Runner:
         meta = machine_facts(self.args)
         meta.update({
             "mode": self.args.mode, "rounds": rounds_done, "rounds_planned": self.rounds,
-            "tuned_args": " ".join(self.tuned_args), "warmup_s": self.warmup, "duration_s": self.duration,
+            "boot_tomcat_args": " ".join(self.boot_tomcat_args), "warmup_s": self.warmup, "duration_s": self.duration,
             "fanout_seconds": self.fanout_seconds, "fanout_sizes": self.fanout_sizes,
             "lean_flags": " ".join(self.lean_flags),
             "started": started.strftime("%Y-%m-%d %H:%M UTC"), "finished": finished.strftime("%Y-%m-%d %H:%M UTC"),

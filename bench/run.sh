@@ -101,9 +101,9 @@ if [[ ! -f "${plain_jar}" ]]; then
 fi
 
 # Java 25 AOT caches, in Spring Boot's documented layout: extracted jar, training run, cache.
-# This service's cache is trained as its Dockerfile trains it, on a run like production
-# (deploy/aot/train.sh); spring-plain's with the run to the context refresh that Spring
-# Boot's documentation shows.
+# This service's cache is trained as its Dockerfile trains it, with the container's JVM
+# flags (CONTAINER_FLAGS in bench.py), on a run like production (deploy/aot/train.sh);
+# spring-plain's with the run to the context refresh that Spring Boot's documentation shows.
 aot_cache() {
 	local name="$1" source="$2" training="$3"
 	local dir="${out}/aot/${name}"
@@ -118,7 +118,8 @@ aot_cache() {
 	"${java25}" -Djarmode=tools -jar "${source}" extract --destination "${dir}/app"
 	if [[ "${training}" == "workload" ]]; then
 		(cd "${dir}/train" && TRAIN_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')" \
-			"${root}/deploy/aot/train.sh" "${java25}" -XX:AOTCacheOutput="${dir}/app.aot" -jar "${dir}/app/${base}" \
+			"${root}/deploy/aot/train.sh" "${java25}" -XX:MaxRAMPercentage=75.0 -XX:+UseSerialGC \
+			-XX:+ExitOnOutOfMemoryError -XX:AOTCacheOutput="${dir}/app.aot" -jar "${dir}/app/${base}" \
 			>"${dir}/training.log" 2>&1) || true
 	else
 		(cd "${dir}/train" && "${java25}" -XX:AOTCacheOutput="${dir}/app.aot" -Dspring.context.exit=onRefresh \
