@@ -38,7 +38,8 @@ DOC = os.path.join(ROOT, "docs", "benchmarks.md")
 CHART = os.path.join(ROOT, "docs", "benchmarks.svg")
 
 # JVM flags of the "recommended flags" variant (README): a small heap for a small service
-DEFAULT_LEAN_FLAGS = "-XX:+UseSerialGC -Xms16m -Xmx64m -Xss512k -XX:TrimNativeHeapInterval=1000"
+DEFAULT_LEAN_FLAGS = ("-XX:+UseSerialGC -Xms16m -Xmx64m -Xss512k -XX:TrimNativeHeapInterval=1000 "
+                      "-XX:TieredStopAtLevel=1")
 
 # JVM flags of the container's command line (Dockerfile, ENTRYPOINT), for graceful-sequence's
 # Java 25 + AOT cache variants; bench/run.sh trains the cache with the same ones
