@@ -256,8 +256,9 @@ def write(results, doc, chart):
             ratio_cell(r["r_sp"], r["paired_sp"]), r["t_sp"], r["m_sp"],
             ratio_cell(r["r_go"], r["paired_go"]), r["t_go"], r["m_go"]))
     add("")
-    add("Launch rows on Java 25 compare with spring-plain on Java 25 with its own AOT cache; go-seed is the "
-        "same binary in every row. The `spring-plain` column of the recommended-flags rows is spring-plain "
+    add("Launch rows on Java 25 compare with spring-plain on Java 25 with its own AOT cache, except the "
+        "first, whose target compares the container's command line with spring-plain's `java -jar` on "
+        "Java 17; go-seed is the same binary in every row. The `spring-plain` column of the recommended-flags rows is spring-plain "
         "with its defaults, which is what the target compares with.")
     add("")
     if chart_ok:
