@@ -1,6 +1,5 @@
 package com.example.gracefulsequence.sequence;
 
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -26,14 +25,9 @@ final class Refusals {
 
 	private final int maxSubscribers;
 
-	@Autowired
-	Refusals(SequenceProperties properties, SequenceHub hub) {
-		this(Long.toString(Math.max(1, properties.period().toSeconds())), hub.maxSubscribers());
-	}
-
-	Refusals(String retryAfter, int maxSubscribers) {
-		this.retryAfter = retryAfter;
-		this.maxSubscribers = maxSubscribers;
+	Refusals(SequenceProperties properties, SubscriberCapacity capacity) {
+		this.retryAfter = Long.toString(Math.max(1, properties.period().toSeconds()));
+		this.maxSubscribers = capacity.maxSubscribers();
 	}
 
 	/**

@@ -85,10 +85,6 @@ final class SequenceHub {
 		return (current != null) ? current.value() : Double.NaN;
 	}
 
-	int maxSubscribers() {
-		return this.maxSubscribers;
-	}
-
 	/**
 	 * The latest value, produced or restored.
 	 * @return the value, or {@code null} if there is none yet

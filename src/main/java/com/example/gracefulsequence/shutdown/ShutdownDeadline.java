@@ -27,7 +27,7 @@ final class ShutdownDeadline {
 
 	private static final Logger logger = LoggerFactory.getLogger(ShutdownDeadline.class);
 
-	static final int HALT_STATUS = 1;
+	private static final int HALT_STATUS = 1;
 
 	private final Duration deadline;
 

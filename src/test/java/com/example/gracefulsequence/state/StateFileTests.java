@@ -8,9 +8,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,8 +30,6 @@ class StateFileTests {
 
 	private static final Instant NOW = Instant.parse("2026-11-26T10:15:30.123Z");
 
-	private final SimpleMeterRegistry meterRegistry = new SimpleMeterRegistry();
-
 	@TempDir
 	Path directory;
 
@@ -41,29 +37,11 @@ class StateFileTests {
 		return new StateFile(path, Clock.fixed(NOW, ZoneOffset.UTC));
 	}
 
-	private StateFileWriter writer(Path path) {
-		return new StateFileWriter(stateFile(path), Clock.fixed(NOW, ZoneOffset.UTC), this.meterRegistry);
-	}
-
 	@Test
 	void writeWritesExactlyOneLineInTheContractFormat() throws IOException {
 		Path path = this.directory.resolve("last.txt");
 		stateFile(path).write(42, NOW);
 		assertThat(Files.readString(path)).isEqualTo("Last number from random sequence: 42\n");
-	}
-
-	@Test
-	void writeReplacesTheFileAndLeavesNoTemporaryFileBehind() throws IOException {
-		Path path = this.directory.resolve("last.txt");
-		StateFileWriter stateFile = writer(path);
-		stateFile.write(1, NOW);
-		stateFile.write(119, NOW);
-		assertThat(Files.readString(path)).isEqualTo("Last number from random sequence: 119\n");
-		try (Stream<Path> files = Files.list(this.directory)) {
-			assertThat(files).containsExactly(path);
-		}
-		assertThat(this.meterRegistry.get("sequence.state.writes").tag("outcome", "success").counter().count())
-			.isEqualTo(2);
 	}
 
 	@Test

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.stream.Stream;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,20 @@ class StateFileWriterTests {
 
 	private static Health health(StateFileWriter writer) {
 		return new StateFileHealthIndicator(writer).health();
+	}
+
+	@Test
+	void writeReplacesTheFileAndLeavesNoTemporaryFileBehind() throws IOException {
+		Path path = this.directory.resolve("last.txt");
+		StateFileWriter stateFile = writer(path);
+		stateFile.write(1, NOW);
+		stateFile.write(119, NOW);
+		assertThat(Files.readString(path)).isEqualTo("Last number from random sequence: 119\n");
+		try (Stream<Path> files = Files.list(this.directory)) {
+			assertThat(files).containsExactly(path);
+		}
+		assertThat(this.meterRegistry.get("sequence.state.writes").tag("outcome", "success").counter().count())
+			.isEqualTo(2);
 	}
 
 	@Test
