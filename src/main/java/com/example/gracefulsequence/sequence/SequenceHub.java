@@ -7,18 +7,13 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import java.util.function.ToIntFunction;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Holds the latest value and hands each new one to its {@link Subscriber subscribers}:
@@ -32,10 +27,6 @@ import org.slf4j.LoggerFactory;
  */
 final class SequenceHub {
 
-	private static final Logger logger = LoggerFactory.getLogger(SequenceHub.class);
-
-	private static final Duration GOODBYE_TIMEOUT = Duration.ofSeconds(1);
-
 	private final int maxSubscribers;
 
 	private final int replay;
@@ -44,16 +35,9 @@ final class SequenceHub {
 
 	private final Set<Subscriber> polls = ConcurrentHashMap.newKeySet();
 
-	private final Set<Subscriber> streams = ConcurrentHashMap.newKeySet();
+	private final StreamFanOut streams;
 
 	private final AtomicInteger subscribers = new AtomicInteger();
-
-	private final ScheduledExecutorService fanOut = Executors
-		.newSingleThreadScheduledExecutor((task) -> new Thread(task, "sequence-fan-out"));
-
-	private final long heartbeatNanos;
-
-	private final LongSupplier ticker;
 
 	private volatile @Nullable SequenceValue latest;
 
@@ -73,27 +57,20 @@ final class SequenceHub {
 			@Nullable SequenceValue restored, MeterRegistry meterRegistry) {
 		this.maxSubscribers = maxSubscribers;
 		this.replay = replay;
-		this.heartbeatNanos = heartbeat.toNanos();
-		this.ticker = ticker;
-		if (this.heartbeatNanos > 0) {
-			// A quarter of the heartbeat apart, so that a stream is quiet for at most
-			// 1.25
-			// heartbeats, with one timer for every stream
-			long tick = Math.max(1, this.heartbeatNanos / 4);
-			this.fanOut.scheduleAtFixedRate(this::heartbeat, tick, tick, TimeUnit.NANOSECONDS);
-		}
+		this.streams = new StreamFanOut(Runtime.getRuntime().availableProcessors(), heartbeat, ticker);
 		if (restored != null) {
 			remember(restored);
 		}
 		Gauge.builder("sequence.last", this, SequenceHub::lastValue)
 			.description("The latest value of the sequence")
 			.register(meterRegistry);
-		subscribersGauge(meterRegistry, "stream", this.streams);
-		subscribersGauge(meterRegistry, "poll", this.polls);
+		subscribersGauge(meterRegistry, "stream", this.streams, StreamFanOut::size);
+		subscribersGauge(meterRegistry, "poll", this.polls, Set::size);
 	}
 
-	private static void subscribersGauge(MeterRegistry meterRegistry, String kind, Set<Subscriber> subscribers) {
-		Gauge.builder("sequence.subscribers", subscribers, Set::size)
+	private static <T> void subscribersGauge(MeterRegistry meterRegistry, String kind, T subscribers,
+			ToIntFunction<T> count) {
+		Gauge.builder("sequence.subscribers", subscribers, (held) -> count.applyAsInt(held))
 			.description("Open streams and waiting long-polls")
 			.tag("kind", kind)
 			.register(meterRegistry);
@@ -123,9 +100,7 @@ final class SequenceHub {
 				poll.onValue(value);
 			}
 		}
-		if (!this.streams.isEmpty()) {
-			onFanOutThread(() -> this.streams.forEach((stream) -> stream.onValue(value)));
-		}
+		this.streams.publish(value);
 	}
 
 	private void remember(SequenceValue value) {
@@ -172,15 +147,6 @@ final class SequenceHub {
 	}
 
 	/**
-	 * Give every stream that has been quiet for the heartbeat a heartbeat. Runs on the
-	 * fan-out thread.
-	 */
-	private void heartbeat() {
-		long quietSince = this.ticker.getAsLong() - this.heartbeatNanos;
-		this.streams.forEach((stream) -> stream.onHeartbeat(quietSince));
-	}
-
-	/**
 	 * Have a long-poll wait for the next value.
 	 * @param poll the long-poll
 	 * @return whether it waits; {@code false} if the hub is full
@@ -212,10 +178,9 @@ final class SequenceHub {
 	 * @param lastEventId the id of the last event the client had, or -1
 	 */
 	void subscribe(Subscriber stream, long lastEventId) {
-		// On the fan-out thread, so that no value falls between the replay and the live
+		// On the stream's lane, so that no value falls between the replay and the live
 		// ones
-		boolean accepted = onFanOutThread(() -> {
-			this.streams.add(stream);
+		boolean accepted = this.streams.add(stream, () -> {
 			if (stream.isEnded()) {
 				// Ended before it was subscribed
 				unsubscribe(stream);
@@ -246,9 +211,6 @@ final class SequenceHub {
 		}
 		if (this.streams.remove(subscriber)) {
 			this.subscribers.decrementAndGet();
-			synchronized (this.streams) {
-				this.streams.notifyAll();
-			}
 			return true;
 		}
 		return false;
@@ -271,35 +233,7 @@ final class SequenceHub {
 	 */
 	void closeStreams() {
 		this.closed = true;
-		int open = this.streams.size();
-		onFanOutThread(() -> this.streams.forEach(Subscriber::onClose));
-		this.fanOut.shutdown();
-		awaitStreamsEnded();
-		int cut = this.streams.size();
-		this.streams.forEach(Subscriber::abort);
-		if (cut > 0) {
-			logger.info("Told {} open stream(s) that the service is shutting down; cut {} that did not take it "
-					+ "within {}", open, cut, GOODBYE_TIMEOUT);
-		}
-		else if (open > 0) {
-			logger.info("Told {} open stream(s) that the service is shutting down", open);
-		}
-	}
-
-	private void awaitStreamsEnded() {
-		long deadline = System.nanoTime() + GOODBYE_TIMEOUT.toNanos();
-		synchronized (this.streams) {
-			try {
-				long left = deadline - System.nanoTime();
-				while (!this.streams.isEmpty() && left > 0) {
-					TimeUnit.NANOSECONDS.timedWait(this.streams, left);
-					left = deadline - System.nanoTime();
-				}
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
+		this.streams.close();
 	}
 
 	private boolean reserve() {
@@ -308,17 +242,6 @@ final class SequenceHub {
 			return false;
 		}
 		return true;
-	}
-
-	private boolean onFanOutThread(Runnable task) {
-		try {
-			this.fanOut.execute(task);
-			return true;
-		}
-		catch (RejectedExecutionException ex) {
-			// Closed: streams have been told already
-			return false;
-		}
 	}
 
 	/**
