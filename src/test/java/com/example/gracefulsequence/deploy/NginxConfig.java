@@ -117,13 +117,14 @@ final class NginxConfig {
 		while (part.find()) {
 			long amount = Long.parseLong(part.group(1));
 			String unit = (part.group(2) != null) ? part.group(2) : "s";
-			total = total.plus(switch (unit) {
+			Duration amountOf = switch (unit) {
 				case "ms" -> Duration.ofMillis(amount);
 				case "s" -> Duration.ofSeconds(amount);
 				case "m" -> Duration.ofMinutes(amount);
 				case "h" -> Duration.ofHours(amount);
 				default -> Duration.ofDays(amount);
-			});
+			};
+			total = total.plus(amountOf);
 		}
 		return total;
 	}
