@@ -45,8 +45,9 @@ class NginxIT {
 				NginxProcess nginx = nginxInFrontOf(service, directory)) {
 			service.awaitReady();
 			service.awaitReceived(1, Duration.ofSeconds(30));
+			// As a browser's EventSource asks: compressed, if nginx were set to
 			try (StreamConnection stream = StreamConnection.open(nginx.port(), "/sequence/stream",
-					StreamConnection.EVENT_STREAM)) {
+					StreamConnection.EVENT_STREAM, "Accept-Encoding: gzip, deflate, br")) {
 				assertThat(stream.status()).isEqualTo(200);
 				List<Integer> indexes = new ArrayList<>();
 				while (indexes.size() < 4) {
