@@ -35,6 +35,7 @@ class ConfigurationValidationTests {
 			assertThat(sequence.maxSubscribers()).isNull();
 			assertThat(sequence.stream().reconnectDelay()).hasSeconds(3);
 			assertThat(sequence.stream().replay()).isEqualTo(64);
+			assertThat(sequence.stream().heartbeat()).hasSeconds(15);
 			assertThat(sequence.cors().allowedOrigins()).isEmpty();
 			ShutdownProperties shutdown = context.getBean(ShutdownProperties.class);
 			assertThat(shutdown.drainDelay()).isZero();
@@ -44,16 +45,20 @@ class ConfigurationValidationTests {
 
 	@Test
 	void invalidValuesAreRefusedNamingThePropertyAndWhatIsAllowed() {
-		Map<String, String> expectations = Map.of("sequence.period=0s",
-				"sequence.period must be greater than 0, for example 2s", "sequence.period=-1s",
-				"sequence.period must be greater than 0", "sequence.bound=0", "sequence.bound must be at least 1",
-				"sequence.max-subscribers=-1", "sequence.max-subscribers must be 0 or more",
-				"sequence.stream.reconnect-delay=0s", "sequence.stream.reconnect-delay must be greater than 0",
-				"sequence.stream.reconnect-delay=2h",
-				"sequence.stream.reconnect-delay must be greater than 0 and at most 1h", "sequence.stream.replay=-1",
-				"sequence.stream.replay must be from 0 to 100000", "shutdown.drain-delay=-5s",
-				"shutdown.drain-delay must be 0s or more", "shutdown.deadline=0s",
-				"shutdown.deadline must be greater than 0");
+		Map<String, String> expectations = Map.ofEntries(
+				Map.entry("sequence.period=0s", "sequence.period must be greater than 0, for example 2s"),
+				Map.entry("sequence.period=-1s", "sequence.period must be greater than 0"),
+				Map.entry("sequence.bound=0", "sequence.bound must be at least 1"),
+				Map.entry("sequence.max-subscribers=-1", "sequence.max-subscribers must be 0 or more"),
+				Map.entry("sequence.stream.reconnect-delay=0s",
+						"sequence.stream.reconnect-delay must be greater than 0"),
+				Map.entry("sequence.stream.reconnect-delay=2h",
+						"sequence.stream.reconnect-delay must be greater than 0 and at most 1h"),
+				Map.entry("sequence.stream.replay=-1", "sequence.stream.replay must be from 0 to 100000"),
+				Map.entry("sequence.stream.heartbeat=-1s", "sequence.stream.heartbeat must be from 0s (off) to 1h"),
+				Map.entry("sequence.stream.heartbeat=61m", "sequence.stream.heartbeat must be from 0s (off) to 1h"),
+				Map.entry("shutdown.drain-delay=-5s", "shutdown.drain-delay must be 0s or more"),
+				Map.entry("shutdown.deadline=0s", "shutdown.deadline must be greater than 0"));
 		expectations.forEach((property, message) -> this.runner.withPropertyValues(property)
 			.run((context) -> assertThat(context).getFailure().rootCause().hasMessageContaining(message)));
 	}

@@ -117,6 +117,15 @@ public final class HttpConnection implements Closeable {
 	}
 
 	/**
+	 * Whether the server closed the connection: it sends nothing more and reads as ended.
+	 * @return {@code true} if the connection is at its end
+	 * @throws IOException if nothing comes in time
+	 */
+	public boolean isClosedByServer() throws IOException {
+		return this.in.read() == -1;
+	}
+
+	/**
 	 * How many requests were sent on this connection.
 	 * @return the number of requests
 	 */

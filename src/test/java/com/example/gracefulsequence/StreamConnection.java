@@ -57,6 +57,8 @@ public final class StreamConnection implements Closeable {
 
 	private boolean ended;
 
+	private int comments;
+
 	private StreamConnection(Socket socket) throws IOException {
 		this.socket = socket;
 		this.in = new BufferedInputStream(socket.getInputStream());
@@ -153,7 +155,12 @@ public final class StreamConnection implements Closeable {
 		status();
 		List<String> fields = new ArrayList<>();
 		for (String line = bodyLine(); line != null; line = bodyLine()) {
-			if (!line.isEmpty()) {
+			if (line.startsWith(":")) {
+				// A comment, which an EventSource ignores: the heartbeat of a quiet
+				// stream
+				this.comments++;
+			}
+			else if (!line.isEmpty()) {
 				fields.add(line);
 			}
 			else if (!fields.isEmpty()) {
@@ -164,6 +171,14 @@ public final class StreamConnection implements Closeable {
 			throw new EOFException("The body ended inside an event: " + fields);
 		}
 		return null;
+	}
+
+	/**
+	 * How many comment lines {@link #next()} has read past.
+	 * @return the number of comments
+	 */
+	public int comments() {
+		return this.comments;
 	}
 
 	/**

@@ -1,10 +1,15 @@
 package com.example.gracefulsequence.sequence;
 
 import org.apache.catalina.connector.Connector;
+import org.jspecify.annotations.Nullable;
 
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.core.Ordered;
+import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
 /**
@@ -12,7 +17,9 @@ import org.springframework.stereotype.Component;
  * since an open stream keeps its connection for as long as it lasts: the buffers between
  * the socket and the application, and the kernel's send buffer, which would otherwise
  * grow to megabytes for a client that stops reading. Also bounds the connections to what
- * the {@link SubscriberCapacity} holds, plus room for other requests, and lets a stream
+ * the {@link SubscriberCapacity} holds, plus room for other requests, unless
+ * {@code server.tomcat.max-connections} is set, which is honoured if it leaves room for
+ * the subscribers and for turning others away, and refused otherwise; and lets a stream
  * close its connection at once ({@link CloseNowValve}).
  *
  * @author graceful-sequence contributors
@@ -20,10 +27,46 @@ import org.springframework.stereotype.Component;
 @Component
 final class ConnectionBuffers implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, Ordered {
 
-	private final SubscriberCapacity capacity;
+	/**
+	 * Connections that Tomcat accepts on top of the subscribers by default, for every
+	 * other request.
+	 */
+	static final int OTHER_CONNECTIONS = 1024;
 
-	ConnectionBuffers(SubscriberCapacity capacity) {
-		this.capacity = capacity;
+	/**
+	 * The fewest connections a configured maximum must leave on top of the subscribers:
+	 * while every subscriber's place is taken, new stream requests must still connect to
+	 * be told {@code busy} (each such connection closes as soon as it is answered), and
+	 * probes and the other endpoints must still be served.
+	 */
+	static final int MIN_OTHER_CONNECTIONS = 64;
+
+	private static final String MAX_CONNECTIONS = "server.tomcat.max-connections";
+
+	private final @Nullable Integer maxConnections;
+
+	@Autowired
+	ConnectionBuffers(SubscriberCapacity capacity, Environment environment) {
+		this(capacity.maxSubscribers(), Binder.get(environment).bind(MAX_CONNECTIONS, Integer.class).orElse(null));
+	}
+
+	/**
+	 * Size the connections for the given cap.
+	 * @param maxSubscribers the cap on open streams and waiting long-polls
+	 * @param configured {@code server.tomcat.max-connections}, if set
+	 */
+	ConnectionBuffers(int maxSubscribers, @Nullable Integer configured) {
+		int needed = maxSubscribers + MIN_OTHER_CONNECTIONS;
+		if (configured != null && configured >= 0 && configured < needed) {
+			throw new InvalidConfigurationPropertyValueException(MAX_CONNECTIONS, configured,
+					"It must leave room for the " + maxSubscribers
+							+ " open streams and waiting long-polls of sequence.max-subscribers and "
+							+ MIN_OTHER_CONNECTIONS + " more, to turn others away and serve everything else; set it to "
+							+ needed + " or more (-1 for no limit), leave it unset ("
+							+ (maxSubscribers + OTHER_CONNECTIONS) + "), or lower sequence.max-subscribers.");
+		}
+		// Unset: the cap and room for the rest; set: Spring Boot has applied it
+		this.maxConnections = (configured != null) ? null : maxSubscribers + OTHER_CONNECTIONS;
 	}
 
 	/**
@@ -57,7 +100,9 @@ final class ConnectionBuffers implements WebServerFactoryCustomizer<TomcatServle
 		connector.setProperty("socket.txBufSize", Integer.toString(SEND_BUFFER));
 		connector.setProperty("socket.appReadBufSize", Integer.toString(APPLICATION_BUFFER));
 		connector.setProperty("socket.appWriteBufSize", Integer.toString(APPLICATION_BUFFER));
-		connector.setProperty("maxConnections", Integer.toString(this.capacity.maxConnections()));
+		if (this.maxConnections != null) {
+			connector.setProperty("maxConnections", Integer.toString(this.maxConnections));
+		}
 	}
 
 }

@@ -31,6 +31,12 @@ final class EventStreams {
 
 	private static final String SHUTDOWN_DATA = "{\"reason\":\"shutting down\"}";
 
+	/**
+	 * A comment line, which every {@code EventSource} ignores, for a stream that has been
+	 * quiet: proxies cut a response that has sent nothing for their read timeout.
+	 */
+	static final byte[] HEARTBEAT = ": heartbeat\n\n".getBytes(StandardCharsets.UTF_8);
+
 	private static final Pattern EVENT_ID = Pattern.compile("[0-9]{1,18}");
 
 	private final SequenceHub hub;
@@ -104,6 +110,9 @@ final class EventStreams {
 
 	private static void turnAway(HttpServletResponse response, byte[] event) throws IOException {
 		startEventStream(response);
+		// A burst of turned-away clients frees its connections at once, rather than keep
+		// them idle for the keep-alive timeout while others wait to connect
+		response.setHeader(HttpHeaders.CONNECTION, "close");
 		response.setContentLength(event.length);
 		response.getOutputStream().write(event);
 	}
@@ -151,6 +160,11 @@ final class EventStreams {
 		@Override
 		public void onMissed(SequenceValue value) {
 			this.subscriber.sendMissed(value.eventId(), EventStreams.this.renderer.render(value).event());
+		}
+
+		@Override
+		public void onHeartbeat(long quietSince) {
+			this.subscriber.sendHeartbeat(HEARTBEAT, quietSince);
 		}
 
 		@Override

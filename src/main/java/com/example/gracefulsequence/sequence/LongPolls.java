@@ -5,10 +5,8 @@ import java.time.Duration;
 import com.example.gracefulsequence.shutdown.HttpDrainTimedOutEvent;
 
 import org.springframework.context.event.EventListener;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.stereotype.Component;
-import org.springframework.web.ErrorResponseException;
 import org.springframework.web.context.request.async.DeferredResult;
 
 /**
@@ -72,9 +70,7 @@ final class LongPolls {
 
 		@Override
 		public void onClose() {
-			ErrorResponseException unavailable = LongPolls.this.refusals.unavailable(Refusals.STOPPED_WAITING);
-			unavailable.getHeaders().set(HttpHeaders.CONNECTION, "close");
-			this.result.setErrorResult(unavailable);
+			this.result.setErrorResult(LongPolls.this.refusals.unavailable(Refusals.STOPPED_WAITING));
 		}
 
 	}

@@ -8,7 +8,8 @@ import org.springframework.web.ErrorResponseException;
 
 /**
  * The 503 problems of the sequence's endpoints, each with a {@code Retry-After} of a
- * period: a full hub, a shutdown.
+ * period and {@code Connection: close}, so that a burst of refused clients does not keep
+ * idle connections that others need: a full hub, a shutdown.
  *
  * @author graceful-sequence contributors
  */
@@ -49,6 +50,7 @@ final class Refusals {
 		ErrorResponseException ex = new ErrorResponseException(HttpStatus.SERVICE_UNAVAILABLE,
 				ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, detail), null);
 		ex.getHeaders().set(HttpHeaders.RETRY_AFTER, this.retryAfter);
+		ex.getHeaders().set(HttpHeaders.CONNECTION, "close");
 		return ex;
 	}
 

@@ -48,7 +48,8 @@ class SequenceConfiguration {
 		SequenceValue restored = stateFile.restore()
 			.map((saved) -> SequenceValue.restored(saved.value(), saved.savedAt().truncatedTo(ChronoUnit.MILLIS)))
 			.orElse(null);
-		return new SequenceHub(capacity.maxSubscribers(), properties.stream().replay(), restored, meterRegistry);
+		return new SequenceHub(capacity.maxSubscribers(), properties.stream().replay(), properties.stream().heartbeat(),
+				System::nanoTime, restored, meterRegistry);
 	}
 
 }

@@ -7,11 +7,12 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -22,9 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Holds the latest value and hands each new one to its {@link Subscriber subscribers}:
  * waiting long-polls at once, open streams from a single fan-out thread, so that the
- * producer never waits on a client. It keeps the latest values for streams that resume
- * from an event id, takes at most {@code sequence.max-subscribers}, and takes no new
- * stream once it is closed.
+ * producer never waits on a client. The same thread sends a heartbeat to streams that
+ * have been quiet, so that it never overtakes a value. It keeps the latest values for
+ * streams that resume from an event id, takes at most {@code sequence.max-subscribers},
+ * and takes no new stream once it is closed.
  *
  * @author graceful-sequence contributors
  */
@@ -46,8 +48,12 @@ final class SequenceHub {
 
 	private final AtomicInteger subscribers = new AtomicInteger();
 
-	private final ExecutorService fanOut = Executors
-		.newSingleThreadExecutor((task) -> new Thread(task, "sequence-fan-out"));
+	private final ScheduledExecutorService fanOut = Executors
+		.newSingleThreadScheduledExecutor((task) -> new Thread(task, "sequence-fan-out"));
+
+	private final long heartbeatNanos;
+
+	private final LongSupplier ticker;
 
 	private volatile @Nullable SequenceValue latest;
 
@@ -57,12 +63,25 @@ final class SequenceHub {
 	 * Create a hub.
 	 * @param maxSubscribers how many long-polls and streams it takes at once
 	 * @param replay how many of the latest values it keeps for resuming streams
+	 * @param heartbeat how long a stream may be quiet before it gets a heartbeat; zero
+	 * for none
+	 * @param ticker elapsed time in nanoseconds, as {@link System#nanoTime()}
 	 * @param restored the value restored from the state file, if any
 	 * @param meterRegistry where to register the gauges of the sequence
 	 */
-	SequenceHub(int maxSubscribers, int replay, @Nullable SequenceValue restored, MeterRegistry meterRegistry) {
+	SequenceHub(int maxSubscribers, int replay, Duration heartbeat, LongSupplier ticker,
+			@Nullable SequenceValue restored, MeterRegistry meterRegistry) {
 		this.maxSubscribers = maxSubscribers;
 		this.replay = replay;
+		this.heartbeatNanos = heartbeat.toNanos();
+		this.ticker = ticker;
+		if (this.heartbeatNanos > 0) {
+			// A quarter of the heartbeat apart, so that a stream is quiet for at most
+			// 1.25
+			// heartbeats, with one timer for every stream
+			long tick = Math.max(1, this.heartbeatNanos / 4);
+			this.fanOut.scheduleAtFixedRate(this::heartbeat, tick, tick, TimeUnit.NANOSECONDS);
+		}
 		if (restored != null) {
 			remember(restored);
 		}
@@ -122,9 +141,11 @@ final class SequenceHub {
 	}
 
 	/**
-	 * The values a stream starts with: those after the given event id if it is one the
-	 * hub still holds, else the current value, if there is one.
-	 * @param lastEventId the id of the last event the client had, or -1
+	 * The values a stream starts with, by event id: every value held (the replay history
+	 * and the latest) whose id is greater than the one the client had, oldest first, or
+	 * none if it had the latest; the current value if it had no id, or one greater than
+	 * the latest (another instance's, or from a clock that went back).
+	 * @param lastEventId the id of the last event the client had, or -1 for none
 	 * @return the values, oldest first
 	 */
 	List<SequenceValue> startingFrom(long lastEventId) {
@@ -133,16 +154,30 @@ final class SequenceHub {
 			if (current == null) {
 				return List.of();
 			}
+			if (lastEventId < 0 || lastEventId > current.eventId()) {
+				return List.of(current);
+			}
 			List<SequenceValue> after = new ArrayList<>();
-			boolean held = false;
 			for (SequenceValue value : this.history) {
-				if (held) {
+				if (value.eventId() > lastEventId) {
 					after.add(value);
 				}
-				held = held || value.eventId() == lastEventId;
 			}
-			return held ? after : List.of(current);
+			if (after.isEmpty() && current.eventId() > lastEventId) {
+				// Nothing is kept for replay; the latest is held all the same
+				after.add(current);
+			}
+			return after;
 		}
+	}
+
+	/**
+	 * Give every stream that has been quiet for the heartbeat a heartbeat. Runs on the
+	 * fan-out thread.
+	 */
+	private void heartbeat() {
+		long quietSince = this.ticker.getAsLong() - this.heartbeatNanos;
+		this.streams.forEach((stream) -> stream.onHeartbeat(quietSince));
 	}
 
 	/**

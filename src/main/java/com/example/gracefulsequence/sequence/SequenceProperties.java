@@ -29,6 +29,8 @@ public record SequenceProperties(@DefaultValue("2s") Duration period, @DefaultVa
 
 	static final Duration MAX_RECONNECT_DELAY = Duration.ofHours(1);
 
+	static final Duration MAX_HEARTBEAT = Duration.ofHours(1);
+
 	static final int MAX_REPLAY = 100_000;
 
 	// Validation lives here rather than in Bean Validation annotations: it keeps a
@@ -57,8 +59,11 @@ public record SequenceProperties(@DefaultValue("2s") Duration period, @DefaultVa
 	 * told to go or turned away; each gets a random delay from it to twice it
 	 * @param replay how many of the latest values are kept for clients that resume with
 	 * {@code Last-Event-ID}; 0 or more
+	 * @param heartbeat how long a stream may go without a write before it gets a comment
+	 * line, so that proxies do not cut a quiet stream; 0 turns it off; at most an hour
 	 */
-	public record Stream(@DefaultValue("3s") Duration reconnectDelay, @DefaultValue("64") int replay) {
+	public record Stream(@DefaultValue("3s") Duration reconnectDelay, @DefaultValue("64") int replay,
+			@DefaultValue("15s") Duration heartbeat) {
 
 		public Stream {
 			if (reconnectDelay.isNegative() || reconnectDelay.isZero()
@@ -69,6 +74,10 @@ public record SequenceProperties(@DefaultValue("2s") Duration period, @DefaultVa
 			if (replay < 0 || replay > MAX_REPLAY) {
 				throw new IllegalArgumentException(
 						"sequence.stream.replay must be from 0 to " + MAX_REPLAY + ", but was " + replay);
+			}
+			if (heartbeat.isNegative() || heartbeat.compareTo(MAX_HEARTBEAT) > 0) {
+				throw new IllegalArgumentException("sequence.stream.heartbeat must be from 0s (off) to "
+						+ MAX_HEARTBEAT.toHours() + "h, for example 15s, but was " + heartbeat);
 			}
 		}
 

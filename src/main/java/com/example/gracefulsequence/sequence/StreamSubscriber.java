@@ -73,8 +73,11 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	// When a write was last left waiting for the connection, 0 while it takes bytes
 	private volatile long stalledSince;
 
-	// Only the fan-out thread touches these three
+	// Only the fan-out thread touches these four
 	private long remaining;
+
+	// When an event was last queued, to tell a quiet stream
+	private long lastQueuedAt;
 
 	private int maxPending = MAX_PENDING_EVENTS;
 
@@ -91,6 +94,7 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 		this.out = out;
 		this.remaining = count;
 		this.onEnd = onEnd;
+		this.lastQueuedAt = nanoTime.getAsLong();
 	}
 
 	/**
@@ -105,15 +109,43 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 			return;
 		}
 		this.lastId = id;
-		if (this.pendingCount.get() >= this.maxPending || isStalled()) {
-			abort();
+		if (!enqueueWhileReading(event)) {
 			return;
 		}
-		enqueue(event);
 		if (--this.remaining == 0) {
 			this.completeWhenDrained = true;
 		}
 		drain();
+	}
+
+	/**
+	 * Queue a heartbeat if nothing was queued since the given instant, under the same
+	 * bound as values and behind them. Called on the fan-out thread only.
+	 * @param comment the encoded comment line
+	 * @param quietSince an instant of this subscriber's clock, in nanoseconds
+	 */
+	void sendHeartbeat(byte[] comment, long quietSince) {
+		if (this.lastQueuedAt - quietSince > 0 || this.completeWhenDrained || this.ended.get()) {
+			return;
+		}
+		if (enqueueWhileReading(comment)) {
+			drain();
+		}
+	}
+
+	/**
+	 * Queue an event, unless the client is not reading, which ends the stream.
+	 * @param event the encoded event
+	 * @return whether it was queued
+	 */
+	private boolean enqueueWhileReading(byte[] event) {
+		if (this.pendingCount.get() >= this.maxPending || isStalled()) {
+			abort();
+			return false;
+		}
+		enqueue(event);
+		this.lastQueuedAt = this.nanoTime.getAsLong();
+		return true;
 	}
 
 	/**

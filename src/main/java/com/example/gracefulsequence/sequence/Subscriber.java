@@ -22,6 +22,14 @@ interface Subscriber {
 	}
 
 	/**
+	 * A heartbeat: if nothing was sent to the client since the given instant, tell it
+	 * that the subscription is alive.
+	 * @param quietSince an instant of the hub's ticker, in nanoseconds
+	 */
+	default void onHeartbeat(long quietSince) {
+	}
+
+	/**
 	 * The hub stops serving this subscriber: say so to the client and end.
 	 */
 	void onClose();

@@ -40,11 +40,6 @@ final class SubscriberCapacity {
 	 */
 	static final long HEAP_RESERVED = 32 * 1024 * 1024;
 
-	/**
-	 * Connections that Tomcat accepts on top of the subscribers, for everything else.
-	 */
-	static final int OTHER_CONNECTIONS = 1024;
-
 	private final int maxSubscribers;
 
 	@Autowired
@@ -101,15 +96,6 @@ final class SubscriberCapacity {
 
 	int maxSubscribers() {
 		return this.maxSubscribers;
-	}
-
-	/**
-	 * How many connections Tomcat should keep open at most: the subscribers and room for
-	 * other requests; past it, new connections wait in the backlog rather than take heap.
-	 * @return the maximum number of connections
-	 */
-	int maxConnections() {
-		return this.maxSubscribers + OTHER_CONNECTIONS;
 	}
 
 	private static long mebibytes(long bytes) {

@@ -5,13 +5,16 @@ import org.apache.catalina.connector.Connector;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.tomcat.TomcatWebServer;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.test.annotation.DirtiesContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * Tests that the running Tomcat keeps small per-connection buffers, a bounded kernel send
@@ -37,8 +40,36 @@ class ConnectionBuffersTests {
 		assertThat(connector.getProperty("socket.appWriteBufSize"))
 			.hasToString(String.valueOf(ConnectionBuffers.APPLICATION_BUFFER));
 		assertThat(connector.getProperty("maxConnections"))
-			.hasToString(String.valueOf(100 + SubscriberCapacity.OTHER_CONNECTIONS));
+			.hasToString(String.valueOf(100 + ConnectionBuffers.OTHER_CONNECTIONS));
 		assertThat(connector.getProperty("maxHttpResponseHeaderSize")).hasToString(String.valueOf(4096));
+	}
+
+	@Test
+	void aConfiguredMaximumOfConnectionsThatLeavesRoomForTurningAwayIsHonoured() {
+		Connector connector = customized(new ConnectionBuffers(100, 100 + ConnectionBuffers.MIN_OTHER_CONNECTIONS));
+		// Spring Boot's customizer sets the configured value; this one leaves it
+		assertThat(connector.getProperty("maxConnections")).hasToString(String.valueOf(8192));
+		assertThat(customized(new ConnectionBuffers(100, -1)).getProperty("maxConnections"))
+			.hasToString(String.valueOf(8192));
+		assertThat(customized(new ConnectionBuffers(100, null)).getProperty("maxConnections"))
+			.hasToString(String.valueOf(100 + ConnectionBuffers.OTHER_CONNECTIONS));
+	}
+
+	@Test
+	void aConfiguredMaximumOfConnectionsWithoutRoomForTurningAwayIsRefusedNamingWhatFits() {
+		assertThatExceptionOfType(InvalidConfigurationPropertyValueException.class)
+			.isThrownBy(() -> new ConnectionBuffers(100, 100 + ConnectionBuffers.MIN_OTHER_CONNECTIONS - 1))
+			.satisfies((ex) -> assertThat(ex.getName()).isEqualTo("server.tomcat.max-connections"))
+			.withMessageContaining("set it to " + (100 + ConnectionBuffers.MIN_OTHER_CONNECTIONS) + " or more")
+			.withMessageContaining("sequence.max-subscribers");
+	}
+
+	private static Connector customized(ConnectionBuffers buffers) {
+		TomcatServletWebServerFactory factory = new TomcatServletWebServerFactory();
+		buffers.customize(factory);
+		Connector connector = new Connector(TomcatServletWebServerFactory.DEFAULT_PROTOCOL);
+		factory.getConnectorCustomizers().forEach((customizer) -> customizer.customize(connector));
+		return connector;
 	}
 
 }

@@ -83,6 +83,10 @@ public final class EventStream implements AutoCloseable {
 		List<String> fields = new ArrayList<>();
 		while (this.lines.hasNext()) {
 			String line = this.lines.next();
+			if (line.startsWith(":")) {
+				// A comment, which an EventSource ignores
+				continue;
+			}
 			if (line.isEmpty()) {
 				if (!fields.isEmpty()) {
 					return Event.of(fields);

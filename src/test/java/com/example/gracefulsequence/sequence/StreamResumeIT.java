@@ -20,8 +20,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Stream ids of the packaged jar across a restart in the same working directory: they
  * keep increasing, the restored value keeps the id it had, and a client that reconnects
- * with the last id it saw before the restart gets exactly the values it missed, then the
- * live ones.
+ * with the last id it saw before the restart gets every value the new instance holds
+ * after it (the restored value, if the client did not have it, and every value since),
+ * then the live ones.
  *
  * @author graceful-sequence contributors
  */
@@ -81,6 +82,53 @@ class StreamResumeIT {
 				.isGreaterThan(first.seen().stream().mapToLong(Seen::id).max().orElseThrow());
 			second.sigterm();
 			assertThat(second.awaitExit(EXIT_TIMEOUT)).isEqualTo(143);
+		}
+	}
+
+	@Test
+	void whenValuesCameDuringTheDrainDelayThenAReturningClientGetsTheRestoredValueAndEveryValueSince(
+			@TempDir Path directory) throws Exception {
+		List<Seen> seen = new ArrayList<>();
+		List<Integer> producedBefore;
+		try (ServiceProcess before = ServiceProcess.start(directory, "--sequence.period=500ms",
+				"--shutdown.drain-delay=2s")) {
+			before.awaitReady();
+			try (StreamConnection stream = StreamConnection.open(before.port(), "/sequence/stream", EVENT_STREAM)) {
+				seen.addAll(values(stream, 2));
+				before.sigterm();
+				for (Event event = stream.next(); event != null
+						&& !"shutdown".equals(event.name()); event = stream.next()) {
+					seen.add(Seen.of(event));
+				}
+			}
+			assertThat(before.awaitExit(EXIT_TIMEOUT)).isEqualTo(143);
+			producedBefore = before.receivedValues();
+		}
+		Seen lastSeen = seen.get(seen.size() - 1);
+		assertThat(producedBefore).as("values produced after the stream was told to go, in the drain delay")
+			.hasSizeGreaterThan((int) lastSeen.index() + 1);
+		try (ServiceProcess after = ServiceProcess.start(directory, "--sequence.period=500ms")) {
+			after.awaitReady();
+			// The new instance produces before the client comes back
+			after.awaitReceived(3, Duration.ofSeconds(10));
+			try (StreamConnection stream = StreamConnection.open(after.port(), "/sequence/stream", EVENT_STREAM,
+					"Last-Event-ID: " + lastSeen.id())) {
+				assertThat(stream.status()).isEqualTo(200);
+				Seen restored = Seen.of(stream.next());
+				assertThat(restored.source()).isEqualTo("restored");
+				assertThat(restored.value()).as("the last value of the instance before")
+					.isEqualTo(producedBefore.get(producedBefore.size() - 1));
+				assertThat(restored.id()).isGreaterThan(lastSeen.id());
+				List<Seen> since = values(stream, 4);
+				assertThat(since).extracting(Seen::index)
+					.as("every value of the new instance, in order, from its first")
+					.containsExactly(1L, 2L, 3L, 4L);
+				assertThat(since).extracting(Seen::value)
+					.containsExactlyElementsOf(after.receivedValues().subList(0, 4));
+				assertIncreasing(List.of(restored, since.get(0)));
+			}
+			after.sigterm();
+			assertThat(after.awaitExit(EXIT_TIMEOUT)).isEqualTo(143);
 		}
 	}
 

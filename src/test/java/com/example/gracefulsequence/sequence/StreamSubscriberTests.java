@@ -10,12 +10,15 @@ import java.util.concurrent.atomic.AtomicLong;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ServletOutputStream;
 import org.junit.jupiter.api.Test;
+import org.mockito.InOrder;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.BDDMockito.given;
 import static org.mockito.BDDMockito.then;
+import static org.mockito.Mockito.inOrder;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.times;
 
 /**
  * Tests of {@link StreamSubscriber} on its own, with the container's side stubbed and
@@ -110,6 +113,49 @@ class StreamSubscriberTests {
 		}
 		this.subscriber.sendValue(missed + 1, event(missed + 1));
 		assertThat(this.ended).isEmpty();
+	}
+
+	@Test
+	void aQuietStreamGetsAHeartbeatBehindWhatWasQueuedBeforeIt() throws IOException {
+		given(this.out.isReady()).willReturn(true);
+		this.subscriber.onWritePossible();
+		byte[] value = event(1);
+		this.subscriber.sendValue(1, value);
+		long sent = this.nanoTime.get();
+		// Not quiet: the value was queued after the instant asked about
+		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, sent - 1);
+		then(this.out).should(never()).write(EventStreams.HEARTBEAT);
+		this.nanoTime.addAndGet(Duration.ofSeconds(15).toNanos());
+		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, sent);
+		InOrder order = inOrder(this.out);
+		order.verify(this.out).write(value);
+		order.verify(this.out).write(EventStreams.HEARTBEAT);
+		// The heartbeat counts as a write: the stream is not quiet again until a
+		// heartbeat later
+		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, sent);
+		then(this.out).should(times(1)).write(EventStreams.HEARTBEAT);
+		assertThat(this.ended).isEmpty();
+	}
+
+	@Test
+	void aHeartbeatThatFindsTheQueueFullDropsTheStreamAsAValueWould() {
+		given(this.out.isReady()).willReturn(false);
+		for (long id = 1; id <= StreamSubscriber.MAX_PENDING_EVENTS; id++) {
+			this.subscriber.sendValue(id, event(id));
+		}
+		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, this.nanoTime.get());
+		assertThat(this.ended).containsExactly(this.subscriber);
+		assertThat(this.closed).hasValue(1);
+	}
+
+	@Test
+	void noHeartbeatFollowsTheLastEvent() throws IOException {
+		given(this.out.isReady()).willReturn(false);
+		this.subscriber.sendLast("event: shutdown\n\n".getBytes(StandardCharsets.UTF_8));
+		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, this.nanoTime.get());
+		given(this.out.isReady()).willReturn(true);
+		this.subscriber.onWritePossible();
+		then(this.out).should(never()).write(EventStreams.HEARTBEAT);
 	}
 
 }

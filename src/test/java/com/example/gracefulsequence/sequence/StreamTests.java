@@ -13,6 +13,7 @@ import com.example.gracefulsequence.StreamConnection;
 import com.example.gracefulsequence.TemporaryStateFile;
 import com.example.gracefulsequence.sequence.EventStream.Event;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -143,15 +144,34 @@ class StreamTests {
 	}
 
 	@Test
-	void anUnknownTooOldOrGarbageLastEventIdStartsWithTheCurrentValue() throws Exception {
+	void aLastEventIdOlderThanEverythingHeldStartsWithEveryHeldValueInOrder() throws Exception {
 		EventStream first = open("?count=1");
 		Event old = first.next();
 		assertThat(old).isNotNull();
 		// sequence.stream.replay is 64: gone from what the service holds
 		long gone = index(old) + 70;
 		await().atMost(Duration.ofSeconds(10)).until(() -> currentIndex() > gone);
-		List<byte[]> ids = List.of(old.id().getBytes(StandardCharsets.US_ASCII),
-				"0".getBytes(StandardCharsets.US_ASCII), "-1".getBytes(StandardCharsets.US_ASCII),
+		for (String id : List.of(old.id(), "0")) {
+			long current = currentIndex();
+			try (StreamConnection stream = StreamConnection.open(this.port, "/sequence/stream",
+					StreamConnection.EVENT_STREAM, "Last-Event-ID: " + id)) {
+				assertThat(stream.status()).isEqualTo(200);
+				long oldest = index(stream.next());
+				assertThat(oldest).as("the oldest value held, not the current one")
+					.isLessThan(current)
+					.isGreaterThan(current - 64);
+				for (long expected = oldest + 1; expected <= current; expected++) {
+					assertThat(index(stream.next())).as("the held values in order").isEqualTo(expected);
+				}
+			}
+		}
+	}
+
+	@Test
+	void aLastEventIdAheadOfEverythingHeldOrNotANumberStartsWithTheCurrentValue() throws Exception {
+		assertThat(open("?count=1").next()).isNotNull();
+		List<byte[]> ids = List.of("99999999999999".getBytes(StandardCharsets.US_ASCII),
+				"-1".getBytes(StandardCharsets.US_ASCII),
 				"99999999999999999999999999".getBytes(StandardCharsets.US_ASCII),
 				"abc".getBytes(StandardCharsets.US_ASCII), "x".repeat(4000).getBytes(StandardCharsets.US_ASCII),
 				new byte[] { (byte) 0xc3, (byte) 0xa9, (byte) 0xff, (byte) 0x80, '1' }, new byte[0]);
@@ -160,15 +180,13 @@ class StreamTests {
 			try (StreamConnection stream = StreamConnection.open(this.port, "/sequence/stream",
 					StreamConnection.EVENT_STREAM, "Last-Event-ID: " + new String(id, StandardCharsets.ISO_8859_1))) {
 				assertThat(stream.status()).as("Last-Event-ID of %d bytes", id.length).isEqualTo(200);
-				Event resumed = stream.next();
-				assertThat(resumed).as("the first event").isNotNull();
-				JsonNode data = this.jsonMapper.readTree(resumed.data());
-				assertThat(data.get("index").asLong()).as("the first event's index").isGreaterThanOrEqualTo(current);
+				assertThat(index(stream.next())).as("the first event's index").isGreaterThanOrEqualTo(current);
 			}
 		}
 	}
 
-	private long index(Event event) {
+	private long index(@Nullable Event event) {
+		assertThat(event).as("a value event").isNotNull();
 		return this.jsonMapper.readTree(event.data()).get("index").asLong();
 	}
 

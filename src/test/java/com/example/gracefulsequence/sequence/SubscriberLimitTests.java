@@ -2,11 +2,14 @@ package com.example.gracefulsequence.sequence;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import com.example.gracefulsequence.HttpConnection;
 import com.example.gracefulsequence.Meters;
 import com.example.gracefulsequence.ServiceClient;
+import com.example.gracefulsequence.StreamConnection;
 import com.example.gracefulsequence.TemporaryStateFile;
 import com.example.gracefulsequence.sequence.EventStream.Event;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -90,6 +93,35 @@ class SubscriberLimitTests {
 		assertThat(response.statusCode()).isEqualTo(204);
 		assertThat(response.body()).isEmpty();
 		await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("poll") == 0);
+	}
+
+	@Test
+	void everyTurnedAwayAnswerClosesItsConnectionSoThatABurstFreesItsSlotsAtOnce() throws Exception {
+		// Two long-polls take both places, and leave them when they are answered
+		List<CompletableFuture<HttpResponse<String>>> polls = List.of(this.client.getAsync("/sequence/next?timeout=3s"),
+				this.client.getAsync("/sequence/next?timeout=3s"));
+		await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("poll") == 2);
+		for (String path : new String[] { "/sequence/stream", "/sequence/next?timeout=1s" }) {
+			try (HttpConnection connection = HttpConnection.open(this.port)) {
+				HttpConnection.Response refused = connection.get(path);
+				assertThat(refused.status()).isEqualTo(503);
+				assertThat(refused.closesConnection()).as("Connection: close on the 503 of %s", path).isTrue();
+				assertThat(connection.isClosedByServer()).isTrue();
+			}
+		}
+		try (StreamConnection busy = StreamConnection.open(this.port, "/sequence/stream",
+				StreamConnection.EVENT_STREAM)) {
+			assertThat(busy.status()).isEqualTo(200);
+			assertThat(busy.header("Connection")).isEqualTo("close");
+			Event event = busy.next();
+			assertThat(event).isNotNull();
+			assertThat(event.name()).isEqualTo("busy");
+			assertThat(busy.next()).isNull();
+			assertThat(busy.isClosedByServer()).isTrue();
+		}
+		for (CompletableFuture<HttpResponse<String>> poll : polls) {
+			assertThat(poll.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(204);
+		}
 	}
 
 }

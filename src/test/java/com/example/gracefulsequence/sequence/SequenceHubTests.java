@@ -1,0 +1,138 @@
+package com.example.gracefulsequence.sequence;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.example.gracefulsequence.sequence.SequenceHub.Admission;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Tests of {@link SequenceHub} on its own: where a resuming stream starts, by event id,
+ * and the heartbeat of quiet streams.
+ *
+ * @author graceful-sequence contributors
+ */
+class SequenceHubTests {
+
+	private static final Instant START = Instant.parse("2026-12-02T10:00:00Z");
+
+	private final AtomicLong ticker = new AtomicLong(1_000_000_000L);
+
+	private @Nullable SequenceHub hub;
+
+	@AfterEach
+	void closeHub() {
+		if (this.hub != null) {
+			this.hub.closeStreams();
+		}
+	}
+
+	private SequenceHub hub(int replay, Duration heartbeat, @Nullable SequenceValue restored) {
+		this.hub = new SequenceHub(10, replay, heartbeat, this.ticker::get, restored, new SimpleMeterRegistry());
+		return this.hub;
+	}
+
+	private static SequenceValue live(long index) {
+		return new SequenceValue((int) index, index, START.plusSeconds(index), SequenceValue.Source.LIVE);
+	}
+
+	private static long id(long index) {
+		return START.plusSeconds(index).toEpochMilli();
+	}
+
+	private SequenceHub holding(long... indexes) {
+		SequenceHub hub = hub(64, Duration.ZERO, null);
+		for (long index : indexes) {
+			hub.publish(live(index));
+		}
+		return hub;
+	}
+
+	@Test
+	void aStreamWithoutAnIdStartsWithTheCurrentValue() {
+		assertThat(holding(1, 2, 3).startingFrom(-1)).containsExactly(live(3));
+	}
+
+	@Test
+	void aStreamWithAnIdStartsWithEveryHeldValueWhoseIdIsGreaterInOrder() {
+		assertThat(holding(1, 2, 3, 4).startingFrom(id(2))).containsExactly(live(3), live(4));
+		// Not an id the hub holds, such as one produced while the previous instance
+		// drained
+		assertThat(holding(1, 3, 4).startingFrom(id(2))).containsExactly(live(3), live(4));
+	}
+
+	@Test
+	void aStreamWithAnIdOlderThanEverythingHeldStartsWithEveryHeldValue() {
+		assertThat(holding(5, 6, 7).startingFrom(id(1))).containsExactly(live(5), live(6), live(7));
+	}
+
+	@Test
+	void aStreamWithTheLatestIdStartsWithNothing() {
+		assertThat(holding(1, 2, 3).startingFrom(id(3))).isEmpty();
+	}
+
+	@Test
+	void aStreamWithAnIdGreaterThanEveryHeldOneStartsWithTheCurrentValue() {
+		assertThat(holding(1, 2, 3).startingFrom(id(9))).containsExactly(live(3));
+	}
+
+	@Test
+	void withoutReplayTheLatestValueIsStillHeld() {
+		SequenceHub hub = hub(0, Duration.ZERO, null);
+		hub.publish(live(1));
+		hub.publish(live(2));
+		assertThat(hub.startingFrom(id(1))).containsExactly(live(2));
+		assertThat(hub.startingFrom(id(2))).isEmpty();
+	}
+
+	@Test
+	void afterARestartAStreamGetsTheRestoredValueAndEveryValueSince() {
+		// The restored value keeps the id of the last value of the previous instance,
+		// which
+		// may be later than the last one the client had (values made during a drain
+		// delay)
+		SequenceValue restored = SequenceValue.restored(7, START.plusSeconds(5));
+		SequenceHub hub = hub(64, Duration.ZERO, restored);
+		hub.publish(live(6));
+		hub.publish(live(7));
+		assertThat(hub.startingFrom(id(3))).containsExactly(restored, live(6), live(7));
+	}
+
+	@Test
+	void everyStreamGetsAHeartbeatAskingWhetherItHasBeenQuietForTheHeartbeat() {
+		Duration heartbeat = Duration.ofMillis(40);
+		SequenceHub hub = hub(64, heartbeat, null);
+		Queue<Long> heartbeats = new ConcurrentLinkedQueue<>();
+		assertThat(hub.admitStream()).isEqualTo(Admission.TAKEN);
+		hub.subscribe(new Subscriber() {
+
+			@Override
+			public void onValue(SequenceValue value) {
+			}
+
+			@Override
+			public void onHeartbeat(long quietSince) {
+				heartbeats.add(quietSince);
+			}
+
+			@Override
+			public void onClose() {
+			}
+
+		}, -1);
+		await().atMost(Duration.ofSeconds(10)).until(() -> heartbeats.size() >= 2);
+		assertThat(List.copyOf(heartbeats))
+			.allSatisfy((quietSince) -> assertThat(quietSince).isEqualTo(this.ticker.get() - heartbeat.toNanos()));
+	}
+
+}
