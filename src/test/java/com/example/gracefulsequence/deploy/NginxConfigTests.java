@@ -107,7 +107,7 @@ class NginxConfigTests {
 
 	@Test
 	void readTimeoutOutlastsTheHeartbeatAndTheLongestLongPollTheApplicationAccepts(@Autowired RestTestClient client) {
-		Duration heartbeat = Duration.ofSeconds(15); // STUB until main has the heartbeat
+		Duration heartbeat = ApplicationSettings.defaults().sequence().stream().heartbeat();
 		assertThat(heartbeat).as("sequence.stream.heartbeat is on by default").isPositive();
 		assertThat(locations()).allSatisfy((location) -> {
 			Duration read = readTimeout(location);
