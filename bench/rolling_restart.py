@@ -1364,6 +1364,7 @@ def write_doc(results, checks, supporting, scenario, command):
     add("HAProxy (`deploy/haproxy/haproxy.cfg`, with this run's ports), restarted one after the other while")
     add("keep-alive load, long-polls, an SSE client and a headless browser go through HAProxy.")
     add("`docs/operations.md` (\"Load balancer\") explains the configuration; `bench/README.md` how to run it.")
+    add("The same scenario behind nginx (`--proxy nginx`) is at the end: [Behind nginx](#behind-nginx).")
     add("")
     add("- Date: %s" % date)
     add("- Machine: %s CPUs (`nproc`), %s, Linux %s; shared with other builds" % (m["nproc"], m["cpu"], m["kernel"]))
