@@ -7,7 +7,6 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.function.ToIntFunction;
 
@@ -17,17 +16,16 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Holds the latest value and hands each new one to its {@link Subscriber subscribers}:
- * waiting long-polls at once, open streams from a single fan-out thread, so that the
- * producer never waits on a client. The same thread sends a heartbeat to streams that
- * have been quiet, so that it never overtakes a value. It keeps the latest values for
- * streams that resume from an event id, takes at most {@code sequence.max-subscribers},
- * and takes no new stream once it is closed.
+ * waiting long-polls at once, open streams through the {@link StreamFanOut}, so that the
+ * producer never waits on a client. It keeps the latest values for streams that resume
+ * from an event id, takes subscribers while it has {@link SubscriberPlaces places} for
+ * them, and takes no new stream once it is closed.
  *
  * @author graceful-sequence contributors
  */
 final class SequenceHub {
 
-	private final int maxSubscribers;
+	private final SubscriberPlaces places;
 
 	private final int replay;
 
@@ -37,15 +35,13 @@ final class SequenceHub {
 
 	private final StreamFanOut streams;
 
-	private final AtomicInteger subscribers = new AtomicInteger();
-
 	private volatile @Nullable SequenceValue latest;
 
 	private volatile boolean closed;
 
 	/**
 	 * Create a hub.
-	 * @param maxSubscribers how many long-polls and streams it takes at once
+	 * @param places the places of long-polls and streams
 	 * @param replay how many of the latest values it keeps for resuming streams
 	 * @param heartbeat how long a stream may be quiet before it gets a heartbeat; zero
 	 * for none
@@ -53,9 +49,9 @@ final class SequenceHub {
 	 * @param restored the value restored from the state file, if any
 	 * @param meterRegistry where to register the gauges of the sequence
 	 */
-	SequenceHub(int maxSubscribers, int replay, Duration heartbeat, LongSupplier ticker,
+	SequenceHub(SubscriberPlaces places, int replay, Duration heartbeat, LongSupplier ticker,
 			@Nullable SequenceValue restored, MeterRegistry meterRegistry) {
-		this.maxSubscribers = maxSubscribers;
+		this.places = places;
 		this.replay = replay;
 		this.streams = new StreamFanOut(Runtime.getRuntime().availableProcessors(), heartbeat, ticker);
 		if (restored != null) {
@@ -147,33 +143,42 @@ final class SequenceHub {
 	}
 
 	/**
-	 * Have a long-poll wait for the next value.
+	 * Have a long-poll wait for the next value, if the hub has a place for it.
 	 * @param poll the long-poll
-	 * @return whether it waits; {@code false} if the hub is full
+	 * @return whether it waits, or why not
 	 */
-	boolean awaitNext(Subscriber poll) {
-		if (!reserve()) {
-			return false;
+	Admission awaitNext(Subscriber poll) {
+		Admission admission = admit(poll.client());
+		if (admission == Admission.TAKEN) {
+			this.polls.add(poll);
 		}
-		this.polls.add(poll);
-		return true;
+		return admission;
 	}
 
 	/**
 	 * Take a place for a new stream, if the hub has one.
+	 * @param client the address of the stream's client
 	 * @return whether a place was taken, or why not
 	 */
-	Admission admitStream() {
+	Admission admitStream(String client) {
 		if (this.closed) {
 			return Admission.CLOSED;
 		}
-		return reserve() ? Admission.TAKEN : Admission.FULL;
+		return admit(client);
+	}
+
+	private Admission admit(String client) {
+		return switch (this.places.take(client)) {
+			case YES -> Admission.TAKEN;
+			case FULL -> Admission.FULL;
+			case CLIENT_FULL -> Admission.CLIENT_FULL;
+		};
 	}
 
 	/**
-	 * Subscribe a stream that was {@link #admitStream() admitted}: it gets the values
-	 * after the given event id, or the current value, and then every new one, until it
-	 * ends or the hub closes.
+	 * Subscribe a stream that was {@link #admitStream(String) admitted}: it gets the
+	 * values after the given event id, or the current value, and then every new one,
+	 * until it ends or the hub closes.
 	 * @param stream the stream
 	 * @param lastEventId the id of the last event the client had, or -1
 	 */
@@ -194,7 +199,7 @@ final class SequenceHub {
 			}
 		});
 		if (!accepted) {
-			this.subscribers.decrementAndGet();
+			this.places.release(stream.client());
 			stream.onClose();
 		}
 	}
@@ -205,12 +210,8 @@ final class SequenceHub {
 	 * @return whether it was still subscribed
 	 */
 	boolean unsubscribe(Subscriber subscriber) {
-		if (this.polls.remove(subscriber)) {
-			this.subscribers.decrementAndGet();
-			return true;
-		}
-		if (this.streams.remove(subscriber)) {
-			this.subscribers.decrementAndGet();
+		if (this.polls.remove(subscriber) || this.streams.remove(subscriber)) {
+			this.places.release(subscriber.client());
 			return true;
 		}
 		return false;
@@ -236,16 +237,8 @@ final class SequenceHub {
 		this.streams.close();
 	}
 
-	private boolean reserve() {
-		if (this.subscribers.incrementAndGet() > this.maxSubscribers) {
-			this.subscribers.decrementAndGet();
-			return false;
-		}
-		return true;
-	}
-
 	/**
-	 * Whether the hub took a stream.
+	 * Whether the hub took a subscriber.
 	 */
 	enum Admission {
 
@@ -258,6 +251,12 @@ final class SequenceHub {
 		 * Turned away: {@code sequence.max-subscribers} are open.
 		 */
 		FULL,
+
+		/**
+		 * Turned away: {@code sequence.max-subscribers-per-client} of the client are
+		 * open.
+		 */
+		CLIENT_FULL,
 
 		/**
 		 * Turned away: the hub is closed.

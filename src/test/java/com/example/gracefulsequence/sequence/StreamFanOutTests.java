@@ -100,6 +100,11 @@ class StreamFanOutTests {
 	 */
 	private static final class Recorder implements Subscriber {
 
+		@Override
+		public String client() {
+			return "127.0.0.1";
+		}
+
 		private final Queue<String> events = new ConcurrentLinkedQueue<>();
 
 		private final Set<String> threads = ConcurrentHashMap.newKeySet();

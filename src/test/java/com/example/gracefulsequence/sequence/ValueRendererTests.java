@@ -23,8 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ValueRendererTests {
 
-	private final SequenceHub hub = new SequenceHub(10, 64, Duration.ZERO, System::nanoTime, null,
-			new SimpleMeterRegistry());
+	private final SequenceHub hub = new SequenceHub(new SubscriberPlaces(10, 0), 64, Duration.ZERO, System::nanoTime,
+			null, new SimpleMeterRegistry());
 
 	private final ValueRenderer renderer = new ValueRenderer(this.hub, JsonMapper.builder().build());
 
