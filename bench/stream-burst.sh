@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # A burst of stream requests past the cap (issue 18): is every client answered?
 #
-#   bench/stream-burst.sh [--clients N] [--rounds R] [--accept-counts 100,1000]
+#   bench/stream-burst.sh [--clients N] [--rounds R] [--accept-counts 100,4096]
 #                         [--before REV | --before-jar JAR] [--interval 0s] [--out DIR]
 #   bench/stream-burst.sh --report DIR     # the table of an earlier run again
 #
 # For every variant (the jar of REV or JAR as "before", with Tomcat's default accept queue;
-# target/graceful-sequence.jar with each accept count, 100 being Spring Boot's default and so
-# left unset), in an order that rotates from round to round: starts the jar with the systemd
+# target/graceful-sequence.jar with each accept count, passed as server.tomcat.accept-count;
+# the service's own default is 4096, Spring Boot's 100), in an order that rotates from round to round: starts the jar with the systemd
 # unit's heap (-Xmx384m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError) and
 # --sequence.period=500ms on a free loopback port in a temporary directory, waits for the
 # first value, then starts N stream requests one after the other without waiting for any
@@ -24,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-clients=10000 rounds=1 accept_counts=100,1000 before= before_jar= interval=0s out= report=
+clients=10000 rounds=1 accept_counts=100,4096 before= before_jar= interval=0s out= report=
 while [ $# -gt 0 ]; do
   case $1 in
     --clients) clients=$2; shift 2 ;;
@@ -93,8 +93,7 @@ run_variant() { # name jar accept-count dir
   mkdir -p "$dir"
   local work; work=$(mktemp -d)
   port=$(free_port)
-  local extra=()
-  [ "$accept" = 100 ] || extra=(--server.tomcat.accept-count="$accept")
+  local extra=(--server.tomcat.accept-count="$accept")
   echo "$accept" >"$dir/accept-count"
   echo "java ${flags[*]} -jar $(basename "$vjar") --server.port=$port --server.address=127.0.0.1 --sequence.period=500ms ${extra[*]}" >"$dir/command"
   (cd "$work" && exec java "${flags[@]}" -jar "$vjar" --server.port="$port" --server.address=127.0.0.1 \
