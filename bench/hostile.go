@@ -4,8 +4,8 @@
 // each for as long as the server lets it; one the server closes is opened again after a
 // second, until the end. Kinds (-attack):
 //
-//	slowloris  sends "GET /sequence/last HTTP/1.1\r\nHost: x\r\n", then one header byte every
-//	           -trickle (0: nothing more)
+//	slowloris  sends "GET /sequence/last HTTP/1.1\r\nHost: x\r\n", then nothing more
+//	trickle    the same, then one header byte every -trickle
 //	idle       makes one request for /sequence/last, reads the answer, then stays idle
 //	streams    asks for /sequence/stream (Accept: text/event-stream) and reads what comes
 //	none       no attack: the baseline
@@ -36,10 +36,10 @@ var (
 	target   = flag.String("target", "127.0.0.1:3333", "host:port")
 	from     = flag.String("from", "127.0.0.1", "the attacker's source address")
 	goodFrom = flag.String("good-from", "127.0.0.2", "the well-behaved client's source address")
-	attack   = flag.String("attack", "none", "slowloris, idle, streams or none")
+	attack   = flag.String("attack", "none", "slowloris, trickle, idle, streams or none")
 	n        = flag.Int("n", 100, "attack connections")
 	workers  = flag.Int("workers", 256, "connections opened at once")
-	trickle  = flag.Duration("trickle", 5*time.Second, "slowloris: a header byte this often (0: none)")
+	trickle  = flag.Duration("trickle", 5*time.Second, "trickle: a header byte this often")
 	setup    = flag.Duration("setup", 60*time.Second, "bound on setting the attack up")
 	wait     = flag.Duration("wait", 120*time.Second, "bound on each of the well-behaved client's waits")
 )
@@ -147,14 +147,14 @@ func pause() {
 // Holds a connection in the attack's way until the server ends it (or stop closes it).
 func hold(conn net.Conn, ready func()) {
 	switch *attack {
-	case "slowloris":
+	case "slowloris", "trickle":
 		if _, err := io.WriteString(conn, "GET /sequence/last HTTP/1.1\r\nHost: x\r\n"); err != nil {
 			return
 		}
 		ready()
 		ended := make(chan struct{})
 		go func() { io.Copy(io.Discard, conn); close(ended) }()
-		if *trickle <= 0 {
+		if *attack == "slowloris" || *trickle <= 0 {
 			<-ended
 			return
 		}

@@ -11,8 +11,9 @@
 # the attack is set up, a well-behaved client (127.0.0.2) asks for GET /sequence/last and for
 # a stream at the same time, each on a new connection and bounded by --wait, and the run
 # records how long each waited and what it got. Attacks: slowloris (a request line and one
-# header, then a header byte every --trickle), idle (one request, then idle), streams (one
-# address opens as many streams as it can). Targets:
+# header, then nothing), trickle (the same, then a header byte every --trickle: Tomcat's
+# connection timeout bounds the gap between two reads, not the whole head), idle (one request,
+# then idle), streams (one address opens as many streams as it can). Targets:
 #   gs             target/graceful-sequence.jar alone, the systemd unit's heap
 #                  (-Xmx384m -XX:+UseSerialGC): stream cap 4,411, connection bound
 #                  4,411 + 1,024 = 5,435, accept queue 4,096
@@ -36,7 +37,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-runs=gs:slowloris,gs:idle,gs:streams,gs-per-client:streams,gs-haproxy:slowloris,gs-haproxy:idle,gs-haproxy:streams,gs-nginx:slowloris,gs-nginx:idle,gs-nginx:streams,plain:slowloris,plain:idle,go:slowloris,go:idle
+runs=gs:slowloris,gs:trickle,gs:idle,gs:streams,gs-per-client:streams,gs-haproxy:slowloris,gs-haproxy:trickle,gs-haproxy:idle,gs-haproxy:streams,gs-nginx:slowloris,gs-nginx:trickle,gs-nginx:idle,gs-nginx:streams,plain:slowloris,plain:trickle,plain:idle,go:slowloris,go:trickle,go:idle
 n=9531 stream_n=5000 trickle=5s wait=120s out= report=
 while [ $# -gt 0 ]; do
 	case $1 in
