@@ -206,12 +206,18 @@ func hold(conn net.Conn, ready func()) {
 // The status line's code and the name of the first event ("value" also for a first data line
 // without a name), reading at most what one answer's head and first event take.
 func firstEvent(reader *bufio.Reader) string {
+	kind, _ := firstEventOrError(reader)
+	return kind
+}
+
+// As firstEvent, with why there was none.
+func firstEventOrError(reader *bufio.Reader) (string, error) {
 	response, err := http.ReadResponse(reader, &http.Request{Method: "GET"})
 	if err != nil {
-		return "none"
+		return "none", fmt.Errorf("no answer: %w", err)
 	}
 	if response.StatusCode != 200 || !strings.HasPrefix(response.Header.Get("Content-Type"), "text/event-stream") {
-		return fmt.Sprintf("status %d", response.StatusCode)
+		return fmt.Sprintf("status %d", response.StatusCode), nil
 	}
 	body := bufio.NewReader(response.Body)
 	name := ""
@@ -225,10 +231,10 @@ func firstEvent(reader *bufio.Reader) string {
 			if name == "" {
 				name = "value"
 			}
-			return name
+			return name, nil
 		}
 		if err != nil {
-			return "none"
+			return "none", fmt.Errorf("200 event stream, then no event: %w", err)
 		}
 	}
 }
@@ -264,16 +270,17 @@ func probeStream() probe {
 		conn.SetDeadline(deadline)
 		_, err = io.WriteString(conn, "GET /sequence/stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
 		if err == nil {
-			p.Kind = firstEvent(bufio.NewReader(conn))
+			var why error
+			p.Kind, why = firstEventOrError(bufio.NewReader(conn))
 			if p.Kind != "none" {
 				p.Status = 200
+			} else {
+				p.Error = why.Error()
 			}
 		}
 	}
 	if err != nil {
 		p.Error = classify(err)
-	} else if p.Kind == "none" {
-		p.Error = "no event within the wait, or closed"
 	}
 	p.Ms = float64(time.Since(start).Microseconds()) / 1000
 	return p

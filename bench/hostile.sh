@@ -194,7 +194,12 @@ def read(d, f):
 def seconds(p):
     return ("%.0f ms" % p["ms"]) if p["ms"] < 1000 else ("%.1f s" % (p["ms"] / 1000))
 rows = []
-for d in sorted((d for d in glob.glob(os.path.join(out, "*-*")) if os.path.isdir(d)), key=os.path.getmtime):
+TARGETS = ["gs", "gs-per-client", "gs-haproxy", "gs-nginx", "plain", "go"]
+ATTACKS = ["slowloris", "trickle", "idle", "streams"]
+def order(d):
+    target, attack = os.path.basename(d).rsplit("-", 1)
+    return (TARGETS.index(target) if target in TARGETS else 99, ATTACKS.index(attack) if attack in ATTACKS else 99)
+for d in sorted((d for d in glob.glob(os.path.join(out, "*-*")) if os.path.isdir(d)), key=order):
     name = os.path.basename(d)
     target, attack = name.rsplit("-", 1)
     res = [l for l in read(d, "client.out").splitlines() if l.startswith("RESULT ")]
