@@ -30,7 +30,8 @@ class HaproxyIT {
 	@Test
 	void streamsOfOneAddressPastHaproxysBoundAreTurnedAwayThereWhileAnotherAddressGetsOne(@TempDir Path directory)
 			throws Exception {
-		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory), serviceArguments())) {
+		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
+				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS))) {
 			service.awaitReady();
 			service.awaitReceived(1, Duration.ofSeconds(30));
 			try (HaproxyProcess haproxy = haproxyInFrontOf(service, directory, Map.of())) {
@@ -42,7 +43,8 @@ class HaproxyIT {
 
 	@Test
 	void aRequestHeadThatTricklesInIsCutAtHaproxysDeadlineForTheWholeHead(@TempDir Path directory) throws Exception {
-		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory), serviceArguments())) {
+		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
+				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS))) {
 			service.awaitReady();
 			try (HaproxyProcess haproxy = haproxyInFrontOf(service, directory,
 					Map.of("timeout http-request", "timeout http-request " + HEADER_TIMEOUT.toMillis() + "ms"))) {
@@ -51,14 +53,6 @@ class HaproxyIT {
 				assertThat(answer).as("HAProxy's own answer").startsWith("HTTP/1.1 408");
 			}
 		}
-	}
-
-	// As deploy/systemd runs it next to a proxy, with more room than the proxy's bound
-	private static String[] serviceArguments() {
-		return new String[] { "--sequence.period=500ms", "--server.forward-headers-strategy=native",
-				"--server.tomcat.remoteip.internal-proxies=127[.]0[.]0[.]1",
-				"--sequence.max-subscribers=" + (STREAMS_PER_ADDRESS * 4),
-				"--sequence.max-subscribers-per-client=" + (STREAMS_PER_ADDRESS * 2) };
 	}
 
 	private static HaproxyProcess haproxyInFrontOf(ServiceProcess service, Path directory, Map<String, String> lines)

@@ -151,7 +151,8 @@ class NginxIT {
 	@Test
 	void streamsOfOneAddressPastNginxsBoundAreTurnedAwayThereWhileAnotherAddressGetsOne(@TempDir Path directory)
 			throws Exception {
-		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory), behindAProxy());
+		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
+				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS));
 				NginxProcess nginx = nginxInFrontOf(service, directory,
 						Map.of("limit_conn graceful_sequence_streams", Integer.toString(STREAMS_PER_ADDRESS)))) {
 			service.awaitReady();
@@ -163,7 +164,8 @@ class NginxIT {
 
 	@Test
 	void aRequestHeadThatTricklesInIsCutAtNginxsDeadlineForTheWholeHead(@TempDir Path directory) throws Exception {
-		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory), behindAProxy());
+		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
+				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS));
 				NginxProcess nginx = nginxInFrontOf(service, directory,
 						Map.of("client_header_timeout", HEADER_TIMEOUT.toMillis() + "ms"))) {
 			service.awaitReady();
@@ -171,14 +173,6 @@ class NginxIT {
 					HEADER_TIMEOUT);
 			assertThat(answer).as("never answered: nginx closes it").doesNotContain("HTTP/1.1 200");
 		}
-	}
-
-	// As deploy/systemd runs it next to a proxy, with more room than the proxy's bound
-	private static String[] behindAProxy() {
-		return new String[] { "--sequence.period=500ms", "--server.forward-headers-strategy=native",
-				"--server.tomcat.remoteip.internal-proxies=127[.]0[.]0[.]1",
-				"--sequence.max-subscribers=" + (STREAMS_PER_ADDRESS * 4),
-				"--sequence.max-subscribers-per-client=" + (STREAMS_PER_ADDRESS * 2) };
 	}
 
 	private static NginxProcess nginxInFrontOf(ServiceProcess service, Path directory) throws IOException {

@@ -51,11 +51,28 @@ final class ProxyDefences {
 	}
 
 	/**
+	 * The service's arguments as {@code deploy/systemd} runs it next to a proxy: the
+	 * proxy's {@code X-Forwarded-For} trusted, and a per-client limit equal to the
+	 * proxy's bound, so that another address gets a stream only if the service tells the
+	 * clients apart by the forwarded address; room for more streams than that.
+	 * @param streamsPerAddress the proxy's bound on the streams of one address
+	 * @return the arguments
+	 */
+	static String[] serviceBehindAProxy(int streamsPerAddress) {
+		return new String[] { "--sequence.period=500ms", "--server.forward-headers-strategy=native",
+				"--server.tomcat.remoteip.internal-proxies=127[.]0[.]0[.]1",
+				"--sequence.max-subscribers=" + (streamsPerAddress * 4),
+				"--sequence.max-subscribers-per-client=" + streamsPerAddress };
+	}
+
+	/**
 	 * One address opens as many streams as the proxy's bound allows and then one more:
 	 * the proxy answers that one with a busy event of its own while the service holds no
-	 * more than the bound, and another address still gets a stream.
+	 * more than the bound, and another address still gets a stream, which the service
+	 * counts as that address's, not the proxy's.
 	 * @param proxyPort the proxy's port
-	 * @param service the service behind it, with room for more streams than the bound
+	 * @param service the service behind it, started with
+	 * {@link #serviceBehindAProxy(int)}
 	 * @param bound the proxy's bound on the streams of one address
 	 * @throws IOException if a connection fails
 	 */
