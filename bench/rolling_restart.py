@@ -351,8 +351,26 @@ def server_names(text):
     return names
 
 
+# Every client of this bench comes from 127.0.0.1: the proxies' per-address bounds, sized for real
+# users, would turn the load away, so the rendered copies carry this one instead (nginx's
+# limit_conn values; HAProxy's presetenv variables, set in its environment)
+PER_ADDRESS_LIMIT = 10000
+HAPROXY_PER_ADDRESS_VARIABLES = ["GRACEFUL_SEQUENCE_CONNECTIONS_PER_SOURCE", "GRACEFUL_SEQUENCE_STREAMS_PER_SOURCE"]
+
+
+def haproxy_environment(text):
+    """The environment for HAProxy: each per-address variable the file presets, at the bench's limit."""
+    for name in HAPROXY_PER_ADDRESS_VARIABLES:
+        if not re.search(r"(?m)^\s*presetenv\s+%s\s" % name, text):
+            raise RuntimeError("%s does not preset %s" % (CONFIG, name))
+    return dict(os.environ, **{name: str(PER_ADDRESS_LIMIT) for name in HAPROXY_PER_ADDRESS_VARIABLES})
+
+
 def render_nginx_config(text, front_port, server_ports):
-    """deploy/nginx/nginx.conf with this run's ports, every other line as it is."""
+    """deploy/nginx/nginx.conf with this run's ports and PER_ADDRESS_LIMIT, every other line as it is."""
+    text, limits = re.subn(r"(?m)^(\s*limit_conn\s+\S+\s+)\d+;", r"\g<1>%d;" % PER_ADDRESS_LIMIT, text)
+    if limits == 0:
+        raise RuntimeError("%s has no limit_conn line" % NGINX_CONFIG)
     text, listens = re.subn(r"(?m)^(\s*listen\s+)[^;\s]+", r"\g<1>127.0.0.1:%d" % front_port, text)
     if listens != 1:
         raise RuntimeError("%s has %d listen lines, expected 1" % (NGINX_CONFIG, listens))
@@ -868,7 +886,8 @@ class Scenario:
         with open(config_path, "w") as f:
             f.write(rendered)
         self.haproxy_log = self.proxy_log = os.path.join(self.directory, "haproxy.log")
-        self.haproxy = self.proxy = spawn([a.haproxy, "-db", "-f", config_path], self.directory, self.haproxy_log)
+        self.haproxy = self.proxy = spawn([a.haproxy, "-db", "-f", config_path], self.directory, self.haproxy_log,
+                                          env=haproxy_environment(rendered))
         self.monitor = StatsMonitor(self.stats_port, self.server_names)
         self.monitor.start()
         for instance in self.instances:

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import com.example.gracefulsequence.sequence.SequenceProperties;
@@ -41,10 +42,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * included
  * @param shutdown the shutdown properties
  * @param sequence the sequence properties
+ * @param forwardedAddress whose forwarded client address the application trusts
  * @author graceful-sequence contributors
  */
 record ApplicationSettings(int serverPort, Duration timeoutPerShutdownPhase, ShutdownProperties shutdown,
-		SequenceProperties sequence) {
+		SequenceProperties sequence, ForwardedAddress forwardedAddress) {
 
 	/**
 	 * The shortest {@code shutdown.drain-delay} the README recommends behind a load
@@ -112,7 +114,9 @@ record ApplicationSettings(int serverPort, Duration timeoutPerShutdownPhase, Shu
 		return new ApplicationSettings(binder.bind("server.port", Integer.class).orElse(BOOT_DEFAULT_PORT),
 				binder.bindOrCreate("spring.lifecycle", LifecycleProperties.class).getTimeoutPerShutdownPhase(),
 				binder.bindOrCreate("shutdown", ShutdownProperties.class),
-				binder.bindOrCreate("sequence", SequenceProperties.class));
+				binder.bindOrCreate("sequence", SequenceProperties.class),
+				new ForwardedAddress(binder.bind("server.forward-headers-strategy", String.class).orElse("none"),
+						binder.bind("server.tomcat.remoteip.internal-proxies", String.class).orElse("")));
 	}
 
 	/**
@@ -131,6 +135,31 @@ record ApplicationSettings(int serverPort, Duration timeoutPerShutdownPhase, Shu
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
+	}
+
+	/**
+	 * Whose {@code X-Forwarded-For} the application takes as the client's address: with
+	 * {@code server.forward-headers-strategy=native}, Tomcat's {@code RemoteIpValve}
+	 * trusts a peer whose whole address matches
+	 * {@code server.tomcat.remoteip.internal-proxies} (a regular expression; empty trusts
+	 * none).
+	 *
+	 * @param strategy {@code server.forward-headers-strategy}
+	 * @param internalProxies {@code server.tomcat.remoteip.internal-proxies}
+	 */
+	record ForwardedAddress(String strategy, String internalProxies) {
+
+		/**
+		 * Whether a request from this peer may name the client with
+		 * {@code X-Forwarded-For}.
+		 * @param peer the peer's address as Tomcat writes it, e.g. {@code 127.0.0.1}
+		 * @return whether the application trusts it
+		 */
+		boolean trusts(String peer) {
+			return "native".equalsIgnoreCase(this.strategy) && !this.internalProxies.isEmpty()
+					&& Pattern.compile(this.internalProxies).matcher(peer).matches();
+		}
+
 	}
 
 }

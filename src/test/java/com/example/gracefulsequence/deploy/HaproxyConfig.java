@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -156,11 +155,42 @@ final class HaproxyConfig {
 		}
 	}
 
-	// Words of a line without its comment; the configuration here needs no quoting
+	// Words of a line without its comment, as HAProxy splits them: double quotes keep
+	// spaces and a '#' in a word, and a backslash escapes the next character (\n a
+	// newline)
 	private static List<String> words(String line) {
-		int comment = line.indexOf('#');
-		String content = (comment >= 0) ? line.substring(0, comment) : line;
-		return (content.isBlank()) ? List.of() : Arrays.asList(content.strip().split("\\s+"));
+		List<String> words = new ArrayList<>();
+		StringBuilder word = null;
+		boolean quoted = false;
+		for (int i = 0; i < line.length(); i++) {
+			char c = line.charAt(i);
+			if (c == '\\' && i + 1 < line.length()) {
+				char next = line.charAt(++i);
+				word = (word != null) ? word : new StringBuilder();
+				word.append((next == 'n') ? '\n' : (next == 'r') ? '\r' : (next == 't') ? '\t' : next);
+			}
+			else if (c == '"') {
+				quoted = !quoted;
+				word = (word != null) ? word : new StringBuilder();
+			}
+			else if (!quoted && c == '#') {
+				break;
+			}
+			else if (!quoted && Character.isWhitespace(c)) {
+				if (word != null) {
+					words.add(word.toString());
+					word = null;
+				}
+			}
+			else {
+				word = (word != null) ? word : new StringBuilder();
+				word.append(c);
+			}
+		}
+		if (word != null) {
+			words.add(word.toString());
+		}
+		return words;
 	}
 
 	/**

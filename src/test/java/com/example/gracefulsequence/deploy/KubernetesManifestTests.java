@@ -132,6 +132,19 @@ class KubernetesManifestTests {
 	}
 
 	@Test
+	void trustsTheForwardedAddressOfThePodNetworkOnlyAndLeavesThePerClientLimitToWhoNarrowsIt() {
+		ApplicationSettings settings = settings();
+		assertThat(settings.forwardedAddress().trusts("10.244.3.17")).as("an ingress controller's pod").isTrue();
+		assertThat(List.of("192.168.1.1", "172.16.0.1", "10.0.0.1", "127.0.0.1", "10.2440.0.1"))
+			.allSatisfy((peer) -> assertThat(settings.forwardedAddress().trusts(peer))
+				.as("not every private range, as Tomcat's default: %s", peer)
+				.isFalse());
+		assertThat(settings.sequence().maxSubscribersPerClient())
+			.as("no per-client limit until internal-proxies names the ingress controller's pods only")
+			.isEqualTo(ApplicationSettings.defaults().sequence().maxSubscribersPerClient());
+	}
+
+	@Test
 	void stateFileIsOnTheVolumeClaimOfEachReplica() {
 		Path stateFile = settings().sequence().stateFile();
 		assertThat(stateFile).isAbsolute();

@@ -3,6 +3,7 @@ package com.example.gracefulsequence.deploy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -155,6 +156,75 @@ class NginxConfigTests {
 	}
 
 	@Test
+	void limitsRequestsAndStreamsPerClientAddressAndAnswersAStreamPastTheBoundAsTheServiceDoes() throws IOException {
+		Map<String, String> zones = new LinkedHashMap<>();
+		this.http.all("limit_conn_zone")
+			.stream()
+			.filter((zone) -> zone.arguments().get(0).equals("$binary_remote_addr"))
+			.forEach((zone) -> zones.put(zone.arguments().get(1).replaceFirst("^zone=", "").replaceFirst(":.*$", ""),
+					zone.arguments().get(1)));
+		Map<String, Integer> server = limits(this.server);
+		Map<String, Integer> stream = limits(location(STREAM));
+		assertThat(server).as("a bound on the requests of one address, for every location").hasSize(1);
+		assertThat(zones).as("zones keyed by the client's address")
+			.containsKeys(server.keySet().toArray(String[]::new));
+		assertThat(stream).as("the stream location repeats the server's bound (it inherits none) and adds its own")
+			.containsAllEntriesOf(server)
+			.hasSize(2);
+		String streamZone = stream.keySet()
+			.stream()
+			.filter((zone) -> !server.containsKey(zone))
+			.findFirst()
+			.orElseThrow();
+		assertThat(zones).containsKey(streamZone);
+		assertThat(server.values()).as("sized for a few dozen users behind one address")
+			.allSatisfy((limit) -> assertThat(limit).isBetween(50, 1000));
+		assertThat(stream.get(streamZone)).as("a few tabs each for a few dozen users behind one address")
+			.isBetween(10, 500);
+		// nginx's own refusal, which proxy_next_upstream never passes to the other
+		// instance
+		assertThat(this.server.effective("limit_conn_status", this.http)).hasValue(List.of("429"));
+		List<String> errorPage = location(STREAM).value("error_page").orElseThrow();
+		assertThat(errorPage.subList(0, errorPage.size() - 1)).containsExactly("429", "=");
+		Directive busy = this.server.block("location", errorPage.get(errorPage.size() - 1));
+		// As the service answers an EventSource it turns away: a 200 event stream with a
+		// retry and a busy event, and the connection closed after it
+		assertThat(busy.value("default_type")).hasValue(List.of("text/event-stream"));
+		assertThat(busy.value("keepalive_timeout")).hasValue(List.of("0"));
+		List<String> answer = busy.value("return").orElseThrow();
+		assertThat(answer.get(0)).isEqualTo("200");
+		assertThat(answer.get(1)).startsWith("retry: ").contains("\\nevent: busy\\ndata: {").endsWith("}\\n\\n");
+		Map<String, String> systemd = SystemdUnit
+			.environmentFile(Path.of("deploy", "systemd", "graceful-sequence.env"));
+		assertThat(ApplicationSettings.of(systemd, List.of()).sequence().maxSubscribersPerClient())
+			.as("the service's own per-client limit behind this proxy (deploy/systemd), which nginx answers first")
+			.isGreaterThan(stream.get(streamZone));
+	}
+
+	@Test
+	void slowRequestHeadsAndIdleClientsAreCutByNginxAndTheClientsAddressIsForwarded(
+			@Autowired WebServerApplicationContext context) {
+		Duration service = Duration.ofMillis(((Number) ((TomcatWebServer) context.getWebServer()).getTomcat()
+			.getConnector()
+			.getProperty("connectionTimeout")).longValue());
+		assertThat(
+				this.server.effective("client_header_timeout", this.http).map((line) -> NginxConfig.time(line.get(0))))
+			.as("a deadline for the whole request head (nginx's default: 60 s), no longer than the service's gap between reads")
+			.hasValueSatisfying((timeout) -> assertThat(timeout).isLessThanOrEqualTo(service));
+		assertThat(this.server.effective("keepalive_timeout", this.http)).isPresent();
+		assertThat(locations()).allSatisfy((location) -> assertThat(headers(location))
+			.contains(List.of("X-Forwarded-For", "$proxy_add_x_forwarded_for")));
+	}
+
+	// The limit_conn lines of a block: zone and number
+	private static Map<String, Integer> limits(Directive block) {
+		Map<String, Integer> limits = new LinkedHashMap<>();
+		block.all("limit_conn")
+			.forEach((line) -> limits.put(line.arguments().get(0), Integer.parseInt(line.arguments().get(1))));
+		return limits;
+	}
+
+	@Test
 	void nginxAcceptsTheConfiguration(@TempDir Path directory) throws Exception {
 		Path nginx = NginxProcess.executable();
 		String copy = NginxProcess.copy(directory, FreePort.find(), List.of(FreePort.find(), FreePort.find()),
@@ -167,8 +237,12 @@ class NginxConfigTests {
 			.doesNotContain("[emerg]");
 	}
 
+	// The locations of requests; not the named ones, which answer for nginx itself
 	private List<Directive> locations() {
-		List<Directive> locations = this.server.all("location");
+		List<Directive> locations = this.server.all("location")
+			.stream()
+			.filter((location) -> !location.arguments().get(0).startsWith("@"))
+			.toList();
 		assertThat(locations).extracting((location) -> location.arguments().get(0)).contains("/", STREAM);
 		return locations;
 	}

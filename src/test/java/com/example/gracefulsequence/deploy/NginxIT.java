@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The packaged jar behind real nginx, on a copy of {@code deploy/nginx/nginx.conf} with
  * this run's ports and a short {@code proxy_read_timeout}: events reach a stream client
  * as they are produced, the heartbeat keeps a quiet stream open where nginx would cut it
- * otherwise, and the {@code shutdown} event passes through.
+ * otherwise, the {@code shutdown} event passes through, and one address's attacks (more
+ * streams than nginx's bound per address, a request head that trickles in) end at nginx.
  *
  * @author graceful-sequence contributors
  */
@@ -36,6 +38,10 @@ class NginxIT {
 	private static final Duration READ_TIMEOUT = Duration.ofSeconds(2);
 
 	private static final Duration SLOW_PERIOD = Duration.ofSeconds(6);
+
+	private static final int STREAMS_PER_ADDRESS = 4;
+
+	private static final Duration HEADER_TIMEOUT = Duration.ofSeconds(2);
 
 	private static final Pattern INDEX = Pattern.compile("\"index\":(\\d+)");
 
@@ -142,12 +148,45 @@ class NginxIT {
 		}
 	}
 
+	@Test
+	void streamsOfOneAddressPastNginxsBoundAreTurnedAwayThereWhileAnotherAddressGetsOne(@TempDir Path directory)
+			throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
+				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS));
+				NginxProcess nginx = nginxInFrontOf(service, directory,
+						Map.of("limit_conn graceful_sequence_streams", Integer.toString(STREAMS_PER_ADDRESS)))) {
+			service.awaitReady();
+			service.awaitReceived(1, Duration.ofSeconds(30));
+			ProxyDefences.streamsPastTheBoundOfOneAddressAreTurnedAwayByTheProxy(nginx.port(), service,
+					STREAMS_PER_ADDRESS);
+		}
+	}
+
+	@Test
+	void aRequestHeadThatTricklesInIsCutAtNginxsDeadlineForTheWholeHead(@TempDir Path directory) throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
+				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS));
+				NginxProcess nginx = nginxInFrontOf(service, directory,
+						Map.of("client_header_timeout", HEADER_TIMEOUT.toMillis() + "ms"))) {
+			service.awaitReady();
+			String answer = ProxyDefences.aRequestHeadThatTricklesInIsCutAtTheProxysDeadline(nginx.port(),
+					HEADER_TIMEOUT);
+			assertThat(answer).as("never answered: nginx closes it").doesNotContain("HTTP/1.1 200");
+		}
+	}
+
 	private static NginxProcess nginxInFrontOf(ServiceProcess service, Path directory) throws IOException {
+		return nginxInFrontOf(service, directory, Map.of());
+	}
+
+	private static NginxProcess nginxInFrontOf(ServiceProcess service, Path directory, Map<String, String> settings)
+			throws IOException {
 		Path prefix = Files.createDirectories(directory.resolve("nginx"));
 		int port = FreePort.find();
+		Map<String, String> all = new HashMap<>(settings);
+		all.put("proxy_read_timeout", READ_TIMEOUT.toSeconds() + "s");
 		// Both upstream servers are the one instance: no failover in these tests
-		String copy = NginxProcess.copy(prefix, port, List.of(service.port(), service.port()),
-				Map.of("proxy_read_timeout", READ_TIMEOUT.toSeconds() + "s"));
+		String copy = NginxProcess.copy(prefix, port, List.of(service.port(), service.port()), all);
 		return NginxProcess.start(NginxProcess.executable(), prefix, copy, port);
 	}
 

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import com.example.gracefulsequence.deploy.ApplicationSettings.ForwardedAddress;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -86,6 +87,22 @@ class SystemdUnitTests {
 		}
 		assertThat(ApplicationSettings.of(this.environment, List.of()).serverPort())
 			.isEqualTo(ApplicationSettings.defaults().serverPort());
+	}
+
+	@Test
+	void trustsTheForwardedAddressOfAProxyOnThisHostOnlyAndLimitsEachClient() {
+		ApplicationSettings settings = ApplicationSettings.of(this.environment, List.of());
+		ForwardedAddress forwarded = settings.forwardedAddress();
+		assertThat(ApplicationSettings.defaults().forwardedAddress().trusts("127.0.0.1"))
+			.as("the application's default trusts no forwarded address")
+			.isFalse();
+		assertThat(List.of("127.0.0.1", "0:0:0:0:0:0:0:1"))
+			.allSatisfy((peer) -> assertThat(forwarded.trusts(peer)).as("a proxy on this host, %s", peer).isTrue());
+		assertThat(List.of("127.0.0.10", "127.0.0.2", "10.0.0.1", "172.16.0.1", "192.168.1.1", "127x0x0x1"))
+			.allSatisfy((peer) -> assertThat(forwarded.trusts(peer)).as("any other peer, %s", peer).isFalse());
+		assertThat(settings.sequence().maxSubscribersPerClient())
+			.as("sequence.max-subscribers-per-client, since this host knows each client's address")
+			.isPositive();
 	}
 
 	@Test

@@ -1,0 +1,71 @@
+package com.example.gracefulsequence.deploy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import com.example.gracefulsequence.FreePort;
+import com.example.gracefulsequence.ServiceProcess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The packaged jar behind real HAProxy, on a copy of {@code deploy/haproxy/haproxy.cfg}
+ * with this run's ports, a small bound on the streams of one address and a short deadline
+ * for a request head: one address's attacks end at HAProxy, and the service behind it
+ * goes on serving others.
+ *
+ * @author graceful-sequence contributors
+ */
+class HaproxyIT {
+
+	private static final int STREAMS_PER_ADDRESS = 4;
+
+	private static final Duration HEADER_TIMEOUT = Duration.ofSeconds(2);
+
+	@Test
+	void streamsOfOneAddressPastHaproxysBoundAreTurnedAwayThereWhileAnotherAddressGetsOne(@TempDir Path directory)
+			throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
+				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS))) {
+			service.awaitReady();
+			service.awaitReceived(1, Duration.ofSeconds(30));
+			try (HaproxyProcess haproxy = haproxyInFrontOf(service, directory, Map.of())) {
+				ProxyDefences.streamsPastTheBoundOfOneAddressAreTurnedAwayByTheProxy(haproxy.port(), service,
+						STREAMS_PER_ADDRESS);
+			}
+		}
+	}
+
+	@Test
+	void aRequestHeadThatTricklesInIsCutAtHaproxysDeadlineForTheWholeHead(@TempDir Path directory) throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
+				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS))) {
+			service.awaitReady();
+			try (HaproxyProcess haproxy = haproxyInFrontOf(service, directory,
+					Map.of("timeout http-request", "timeout http-request " + HEADER_TIMEOUT.toMillis() + "ms"))) {
+				String answer = ProxyDefences.aRequestHeadThatTricklesInIsCutAtTheProxysDeadline(haproxy.port(),
+						HEADER_TIMEOUT);
+				assertThat(answer).as("HAProxy's own answer").startsWith("HTTP/1.1 408");
+			}
+		}
+	}
+
+	private static HaproxyProcess haproxyInFrontOf(ServiceProcess service, Path directory, Map<String, String> lines)
+			throws IOException {
+		Path prefix = Files.createDirectories(directory.resolve("haproxy"));
+		int port = FreePort.find();
+		String copy = HaproxyProcess.copy(port, FreePort.find(), service.port(), lines);
+		return HaproxyProcess.start(HaproxyProcess.executable(), prefix, copy, port,
+				Map.of("GRACEFUL_SEQUENCE_STREAMS_PER_SOURCE", Integer.toString(STREAMS_PER_ADDRESS)));
+	}
+
+	private static Path workingDirectory(Path directory) throws IOException {
+		return Files.createDirectories(directory.resolve("service"));
+	}
+
+}

@@ -1,0 +1,200 @@
+package com.example.gracefulsequence.deploy;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Assumptions;
+
+import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * HAProxy started in the foreground on a copy of {@code deploy/haproxy/haproxy.cfg} that
+ * differs only in its ports and the lines a test replaces, with the environment that sets
+ * the file's {@code presetenv} variables, so that closing it ends it by handle.
+ *
+ * @author graceful-sequence contributors
+ */
+final class HaproxyProcess implements AutoCloseable {
+
+	/**
+	 * The shipped configuration.
+	 */
+	static final Path CONFIG = Path.of("deploy", "haproxy", "haproxy.cfg");
+
+	private static final List<Path> LOCATIONS = List.of(Path.of("/usr/sbin/haproxy"),
+			Path.of("/usr/local/sbin/haproxy"));
+
+	private final Process process;
+
+	private final int port;
+
+	private final Path log;
+
+	private HaproxyProcess(Process process, int port, Path log) {
+		this.process = process;
+		this.port = port;
+		this.log = log;
+	}
+
+	/**
+	 * The HAProxy executable, or else the test is skipped with one line naming the script
+	 * that installs it, or fails when the environment variable {@code CI} is set.
+	 * @return the executable
+	 */
+	static Path executable() {
+		Stream<Path> onPath = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
+			.filter((directory) -> !directory.isEmpty())
+			.map((directory) -> Path.of(directory, "haproxy"));
+		Path haproxy = Stream.concat(onPath, LOCATIONS.stream()).filter(Files::isExecutable).findFirst().orElse(null);
+		if (haproxy == null) {
+			String missing = "haproxy is not installed, so " + CONFIG
+					+ " is not run: run .ci/install-haproxy.sh as root (Debian package haproxy)";
+			if (System.getenv("CI") != null) {
+				fail(missing + "; CI is set, so this fails instead of being skipped");
+			}
+			Assumptions.abort(missing);
+		}
+		return haproxy;
+	}
+
+	/**
+	 * A copy of the shipped configuration: the frontends bound on loopback on the given
+	 * ports, every server of the backend on the one instance, and some lines replaced.
+	 * @param port the port of the service's frontend
+	 * @param statsPort the port of the stats frontend
+	 * @param servicePort the instance's port
+	 * @param lines lines of the file, each given as its first words (such as
+	 * {@code timeout http-request}), and the whole line to put in its place; each must be
+	 * in the file once
+	 * @return the configuration
+	 * @throws IOException if the shipped file cannot be read
+	 */
+	static String copy(int port, int statsPort, int servicePort, Map<String, String> lines) throws IOException {
+		StringBuilder copy = new StringBuilder();
+		String section = "";
+		Map<String, Integer> found = new HashMap<>();
+		for (String line : Files.readAllLines(CONFIG)) {
+			String stripped = line.strip();
+			if (!line.isEmpty() && !Character.isWhitespace(line.charAt(0)) && !stripped.startsWith("#")) {
+				section = stripped;
+			}
+			if (stripped.startsWith("bind ") && section.equals("frontend graceful-sequence")) {
+				line = "\tbind 127.0.0.1:" + port;
+			}
+			else if (stripped.startsWith("bind ") && section.equals("frontend stats")) {
+				line = "\tbind 127.0.0.1:" + statsPort;
+			}
+			else if (stripped.startsWith("server ") && section.equals("backend graceful-sequence")) {
+				line = line.replaceFirst("127\\.0\\.0\\.1:\\d+", "127.0.0.1:" + servicePort);
+			}
+			for (Map.Entry<String, String> replacement : lines.entrySet()) {
+				if (stripped.startsWith(replacement.getKey() + " ")) {
+					line = "\t" + replacement.getValue();
+					found.merge(replacement.getKey(), 1, Integer::sum);
+				}
+			}
+			copy.append(line).append('\n');
+		}
+		for (String key : lines.keySet()) {
+			if (found.getOrDefault(key, 0) != 1) {
+				throw new AssertionError(CONFIG + ": expected one line " + key + ", found " + found.get(key));
+			}
+		}
+		return copy.toString();
+	}
+
+	/**
+	 * Start HAProxy in the foreground on a configuration and wait until it accepts
+	 * connections on its port.
+	 * @param haproxy the executable
+	 * @param directory where the configuration and the log are written
+	 * @param configuration the configuration
+	 * @param port the port of the service's frontend
+	 * @param environment variables for the file's {@code presetenv} lines
+	 * @return the running HAProxy
+	 * @throws IOException if HAProxy cannot be started
+	 */
+	static HaproxyProcess start(Path haproxy, Path directory, String configuration, int port,
+			Map<String, String> environment) throws IOException {
+		Path file = Files.writeString(directory.resolve("haproxy.cfg"), configuration);
+		Path log = directory.resolve("haproxy.log");
+		ProcessBuilder builder = new ProcessBuilder(
+				new ArrayList<>(List.of(haproxy.toString(), "-db", "-f", file.toString())))
+			.redirectErrorStream(true)
+			.redirectOutput(log.toFile());
+		builder.environment().putAll(environment);
+		Process process = builder.start();
+		HaproxyProcess started = new HaproxyProcess(process, port, log);
+		try {
+			await("HAProxy listening on " + port).atMost(Duration.ofSeconds(20))
+				.pollInterval(Duration.ofMillis(50))
+				.failFast("HAProxy exited:\n" + started.output(), () -> !process.isAlive())
+				.until(started::accepts);
+		}
+		catch (RuntimeException | Error ex) {
+			started.close();
+			throw ex;
+		}
+		return started;
+	}
+
+	private boolean accepts() {
+		try (Socket socket = new Socket()) {
+			socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), this.port), 1000);
+			return true;
+		}
+		catch (IOException ex) {
+			return false;
+		}
+	}
+
+	/**
+	 * The port of the service's frontend.
+	 * @return the port
+	 */
+	int port() {
+		return this.port;
+	}
+
+	/**
+	 * What HAProxy logged so far.
+	 * @return the output
+	 */
+	String output() {
+		try {
+			return Files.readString(this.log);
+		}
+		catch (IOException ex) {
+			return "(no output: " + ex.getMessage() + ")";
+		}
+	}
+
+	@Override
+	public void close() {
+		// SIGTERM: HAProxy's hard stop
+		this.process.destroy();
+		try {
+			if (!this.process.waitFor(10, TimeUnit.SECONDS)) {
+				this.process.destroyForcibly();
+				this.process.waitFor(10, TimeUnit.SECONDS);
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+}
