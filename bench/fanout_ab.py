@@ -80,6 +80,9 @@ def main():
                                      jar=new_jar, plain_jar=None, go=None, fanout_client=args.fanout_client)
     os.environ.setdefault("QUIET_WAIT", "5")
     runner = bench.Runner(runner_args)
+    # Each invocation keeps its services' logs and state files in a folder of its own
+    runner.run_dir = os.path.join(OUT, "fanout-runs", time.strftime("%Y%m%dT%H%M%S"))
+    os.makedirs(runner.run_dir, exist_ok=True)
     scenarios = runner.fanout_scenarios
     if args.scenarios:
         wanted = args.scenarios.split(",")

@@ -381,7 +381,8 @@ func main() {
 	// The goroutines of the connections closed just now return, and their figures are final
 	waitAll(&finished, 5*time.Second)
 
-	slices := int(math.Ceil(window / *slice))
+	// A window a few milliseconds over a whole number of slices has no slice of its own for them
+	slices := int(math.Max(1, math.Ceil(window / *slice - 0.05)))
 	perSlice := make([][]float64, slices)
 	var lags []float64
 	opened, nonOK, shutdown, busy, heartbeats := 0, 0, 0, 0, int64(0)
@@ -413,8 +414,12 @@ func main() {
 		for _, x := range s.samples {
 			ms := float64(x.lagMicros) / 1000.0
 			lags = append(lags, ms)
-			if int(x.slice) < slices && x.slice >= 0 {
-				perSlice[x.slice] = append(perSlice[x.slice], ms)
+			k := int(x.slice)
+			if k >= slices {
+				k = slices - 1
+			}
+			if k >= 0 {
+				perSlice[k] = append(perSlice[k], ms)
 			}
 		}
 	}
