@@ -46,6 +46,10 @@ VARIANT_TEXT = {
 }
 
 
+def bench_period_ms(period):
+    return float(period[:-2]) if period.endswith("ms") else 1000.0 * float(period.rstrip("s"))
+
+
 def median_cell(values, digits=1):
     values = [v for v in values if v is not None]
     if not values:
@@ -59,8 +63,9 @@ def median_cell(values, digits=1):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("old_jar")
-    parser.add_argument("new_jar")
+    parser.add_argument("old_jar", nargs="?")
+    parser.add_argument("new_jar", nargs="?")
+    parser.add_argument("--render", metavar="JSON", help="print the tables of an earlier run's raw results")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="bench.py's quick scenarios, to check the harness")
     parser.add_argument("--variants", default="old,one-lane,lanes,lanes-shm")
@@ -74,6 +79,14 @@ def main():
     parser.add_argument("--java17", default=os.environ.get("JAVA17", "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"))
     parser.add_argument("--fanout-client", default=bench.GO_FANOUT_CLIENT)
     args = parser.parse_args()
+    if args.render:
+        with open(args.render) as f:
+            data = json.load(f)
+        print(render(data["records"], data["failures"], data["profiles"], data["meta"]["scenarios"],
+                     data["meta"]["variants"]))
+        return
+    if not args.old_jar or not args.new_jar:
+        parser.error("OLD.jar and NEW.jar are required")
     old_jar, new_jar = os.path.abspath(args.old_jar), os.path.abspath(args.new_jar)
 
     runner_args = argparse.Namespace(mode="quick" if args.quick else "full", java17=args.java17, java25=None,
@@ -185,9 +198,9 @@ def render(records, failures, profiles, scenarios, variants):
     lines = []
     add = lines.append
     add("| scenario | variant | runs | lag p50 (ms) | lag p99 (ms) | lag max (ms) | p99 per 10 s slice, median run (ms) "
-        "| id violations / gaps | server cores (lanes) | client cores | others' cores | RSS per stream (KiB) "
-        "| SIGTERM to exit (ms) | saw shutdown / opened |")
-    add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        "| values of the window received | id violations / gaps | server cores (lanes) | client cores | others' cores "
+        "| RSS per stream (KiB) | SIGTERM to exit (ms) | saw shutdown / opened |")
+    add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, streams, period, seconds in scenarios:
         for variant in variants:
             rs = [r for r in records if r["scenario"] == name and r["variant"] == variant]
@@ -200,11 +213,14 @@ def render(records, failures, profiles, scenarios, variants):
             p99s = sorted(rs, key=lambda r: r.get("lag_p99_ms") or 0)
             middle = p99s[(len(p99s) - 1) // 2]
             lanes = [r.get("server_cores_by_thread", {}).get("fan-out lanes") for r in rs]
-            add("| %s streams, %s, %d s | %s | %d | %s | %s | %s | %s | %d / %d | %s (%s) | %s | %s | %s | %s | %s |" % (
+            expected = [streams * r["window_seconds"] * 1000.0 / bench_period_ms(period) for r in rs]
+            received = [100.0 * min(1.0, (r.get("events_in_window") or 0) / e) for r, e in zip(rs, expected)]
+            add("| %s streams, %s, %d s | %s | %d | %s | %s | %s | %s | %s %% | %d / %d | %s (%s) | %s | %s | %s | %s "
+                "| %s |" % (
                 "{:,}".format(streams), period, seconds, variant, len(rs),
                 median_cell(col("lag_p50_ms")), median_cell(col("lag_p99_ms")), median_cell(col("lag_max_ms")),
                 " / ".join("%.0f" % v if v is not None else "-" for v in middle.get("lag_p99_ms_slices") or []),
-                max(v or 0 for v in col("id_violations")), max(v or 0 for v in col("gaps")),
+                median_cell(received, 0), max(v or 0 for v in col("id_violations")), max(v or 0 for v in col("gaps")),
                 median_cell(col("server_cores"), 2), median_cell(lanes, 2), median_cell(col("client_cpu_share"), 2),
                 median_cell(col("others_cores"), 2), median_cell(col("rss_per_subscriber_kib")),
                 median_cell(col("exit_ms"), 0),
