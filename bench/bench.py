@@ -211,6 +211,10 @@ def gc_delta(before, after):
             if key in before and key in after}
 
 
+class StartupFailed(RuntimeError):
+    """The service ended, or logged that it could not start, before it was ready."""
+
+
 class Runner:
     def __init__(self, args):
         self.args = args
@@ -314,10 +318,16 @@ class Runner:
         value one period after start and answers 404 until then (without a state file)."""
         request = b"GET /sequence/last HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         expected = (b"HTTP/1.",) if any_answer else (b"HTTP/1.1 200", b"HTTP/1.0 200")
+        checked = time.monotonic()
         while True:
             if proc.poll() is not None:
-                raise RuntimeError("process %d exited with %s before it was ready; see %s"
-                                   % (proc.pid, proc.returncode, proc.log_path))
+                raise StartupFailed("process %d exited with %s before it was ready; see %s"
+                                    % (proc.pid, proc.returncode, proc.log_path))
+            if time.monotonic() - checked > 1.0:
+                checked = time.monotonic()
+                with open(proc.log_path, errors="replace") as f:
+                    if "APPLICATION FAILED TO START" in f.read():
+                        raise StartupFailed("process %d failed to start (see %s)" % (proc.pid, proc.log_path))
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
                     s.sendall(request)
@@ -514,13 +524,25 @@ class Runner:
         label = label or variant
         self.wait_for_quiet("fan-out %s %s" % (label, name))
         busy_before = self.extra["busy_before"][-1]
-        port = free_port()
         args = ["--sequence.period=" + period] + list(extra_args)
-        if argv is None:
-            proc, started = self.spawn(variant, port, args)
+        for attempt in range(3):
+            # The free port can be taken by another tenant's process before the service binds it
+            port = free_port()
+            if argv is None:
+                proc, started = self.spawn(variant, port, args)
+            else:
+                proc, started = self.spawn_argv(label, argv(port) + args)
+            try:
+                self.wait_ready(proc, port, started)
+                break
+            except StartupFailed as ex:
+                log("%s; trying another port" % ex)
+                # A failed start can leave the JVM running (a non-daemon thread): end it by its PID
+                if proc.poll() is None:
+                    os.kill(proc.pid, signal.SIGKILL)
+                    proc.wait(30)
         else:
-            proc, started = self.spawn_argv(label, argv(port) + args)
-        self.wait_ready(proc, port, started)
+            raise RuntimeError("fan-out %s %s: the service did not start in 3 attempts" % (label, name))
         time.sleep(3.0)
         rss_idle = proc_status(proc.pid, "VmRSS")
         threads_idle = proc_status(proc.pid, "Threads")

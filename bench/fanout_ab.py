@@ -65,7 +65,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("old_jar", nargs="?")
     parser.add_argument("new_jar", nargs="?")
-    parser.add_argument("--render", metavar="JSON", help="print the tables of an earlier run's raw results")
+    parser.add_argument("--render", metavar="JSON", nargs="+",
+                        help="print the tables of earlier runs' raw results (several: their runs together)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="bench.py's quick scenarios, to check the harness")
     parser.add_argument("--variants", default="old,one-lane,lanes,lanes-shm")
@@ -80,10 +81,16 @@ def main():
     parser.add_argument("--fanout-client", default=bench.GO_FANOUT_CLIENT)
     args = parser.parse_args()
     if args.render:
-        with open(args.render) as f:
-            data = json.load(f)
-        print(render(data["records"], data["failures"], data["profiles"], data["meta"]["scenarios"],
-                     data["meta"]["variants"]))
+        records, failures, profiles, scenarios, variants = [], [], [], [], []
+        for path in args.render:
+            with open(path) as f:
+                data = json.load(f)
+            records += data["records"]
+            failures += data["failures"]
+            profiles += data["profiles"]
+            scenarios += [s for s in data["meta"]["scenarios"] if s not in scenarios]
+            variants += [v for v in data["meta"]["variants"] if v not in variants]
+        print(render(records, failures, profiles, scenarios, variants))
         return
     if not args.old_jar or not args.new_jar:
         parser.error("OLD.jar and NEW.jar are required")
@@ -94,8 +101,11 @@ def main():
     os.environ.setdefault("QUIET_WAIT", "5")
     runner = bench.Runner(runner_args)
     # Each invocation keeps its services' logs and state files in a folder of its own
-    runner.run_dir = os.path.join(OUT, "fanout-runs", time.strftime("%Y%m%dT%H%M%S"))
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    runner.run_dir = os.path.join(OUT, "fanout-runs", stamp)
     os.makedirs(runner.run_dir, exist_ok=True)
+    # The raw results of each invocation stay (bench/out/fanout-ab.json is the last one's)
+    kept = os.path.join(OUT, "fanout-ab-%s.json" % stamp)
     scenarios = runner.fanout_scenarios
     if args.scenarios:
         wanted = args.scenarios.split(",")
@@ -142,20 +152,25 @@ def main():
                      "old_jar": old_jar, "new_jar": new_jar, "rounds": args.rounds, "variants": variants,
                      "scenarios": scenarios, "fanout_flags": " ".join(bench.FANOUT_FLAGS),
                      "old_flags": " ".join(old_flags), "argv": sys.argv, "kernel": platform.release()})
-        with open(RESULTS, "w") as f:
-            json.dump({"meta": meta, "records": records, "failures": failures, "profiles": profiles}, f, indent=1)
+        for path in (kept, RESULTS):
+            with open(path, "w") as f:
+                json.dump({"meta": meta, "records": records, "failures": failures, "profiles": profiles}, f,
+                          indent=1)
 
     def one(scenario, variant, round_no, profile=None):
-        try:
-            record = runner.fanout(scenario, argv=command(variant), label=variant, profile=profile)
-            record["round"] = round_no
-            record["variant"] = variant
-            return record
-        except Exception as ex:  # recorded, the others go on
-            bench.log("fan-out %s %s failed: %r" % (variant, scenario[0], ex))
-            failures.append({"variant": variant, "scenario": scenario[0], "round": round_no, "error": repr(ex)})
-            bench.cleanup()
-            return None
+        # A second attempt: a free port can be taken by another process before the service binds it
+        for attempt in (1, 2):
+            try:
+                record = runner.fanout(scenario, argv=command(variant), label=variant, profile=profile)
+                record["round"] = round_no
+                record["variant"] = variant
+                return record
+            except Exception as ex:  # recorded, the others go on
+                bench.log("fan-out %s %s failed (attempt %d): %r" % (variant, scenario[0], attempt, ex))
+                failures.append({"variant": variant, "scenario": scenario[0], "round": round_no, "error": repr(ex),
+                                 "attempt": attempt})
+                bench.cleanup()
+        return None
 
     if not args.profile_only:
         for r in range(args.rounds):

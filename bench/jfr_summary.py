@@ -28,8 +28,32 @@ def events(jfr, recording, names):
 
 
 def frame_name(frame):
+    """package.Class.method: jfr prints a class as com/example/Foo, a lambda's hidden class
+    as com.example.Foo$$Lambda$12+0x.../123."""
     method = frame["method"]
-    return "%s.%s" % (method["type"]["name"], method["name"])
+    type_name = method["type"]["name"]
+    if "$$Lambda" in type_name:
+        type_name = type_name.split("$$Lambda")[0] + "$$Lambda"
+    return "%s.%s" % (type_name.replace("/", "."), method["name"])
+
+
+def short(name):
+    parts = name.split(".")
+    return ".".join(parts[-2:])
+
+
+def service_call(frames):
+    """The last call out of the service's code, nearest the sample's own frame: what the
+    service asked the container or the JDK to do ("StreamSubscriber.writeWhileReady ->
+    CoyoteOutputStream.flush"), or the service method itself when the sample is in the
+    service's own code."""
+    names = [frame_name(f) for f in frames]
+    for i, name in enumerate(names):
+        if name.startswith("com.example.") and "$$Lambda" not in name:
+            if i == 0:
+                return short(name) + " (own code)"
+            return "%s -> %s" % (short(name), short(names[i - 1]))
+    return "outside the service: " + (short(names[0]) if names else "?")
 
 
 def duration_ms(text):
@@ -56,7 +80,7 @@ def bucket(frames):
     if "FileDispatcherImpl.force" in joined or "FileChannelImpl.force" in joined:
         return "state file fsync"
     for name in names:
-        if name.startswith("com.example."):
+        if name.startswith("com.example.") and "$$Lambda" not in name:
             return "service code (%s)" % name.split(".")[-2]
     for name in names:
         if name.startswith("org.apache.coyote.") or name.startswith("org.apache.tomcat.") \
@@ -76,6 +100,7 @@ def summarize(jfr, recording):
     by_group = collections.Counter()
     buckets = collections.defaultdict(collections.Counter)
     leaves = collections.defaultdict(collections.Counter)
+    calls = collections.defaultdict(collections.Counter)
     for event in samples:
         values = event["values"]
         thread = (values.get("sampledThread") or {}).get("javaName") or "?"
@@ -85,12 +110,13 @@ def summarize(jfr, recording):
         buckets[group][bucket(frames)] += 1
         if frames:
             leaves[group][frame_name(frames[0])] += 1
+            calls[group][service_call(frames)] += 1
     native_by = collections.defaultdict(collections.Counter)
     for event in native:
         values = event["values"]
         thread = (values.get("sampledThread") or {}).get("javaName") or "?"
         frames = (values.get("stackTrace") or {}).get("frames") or []
-        native_by[thread_group(thread)][frame_name(frames[0]) if frames else "?"] += 1
+        native_by[thread_group(thread)][(frame_name(frames[0]) + " <- " + service_call(frames)) if frames else "?"] += 1
     pauses = sorted(duration_ms(e["values"].get("sumOfPauses")) for e in gcs)
     force_ms = sorted(duration_ms(e["values"].get("duration")) for e in forces)
 
@@ -105,9 +131,11 @@ def summarize(jfr, recording):
         "execution_samples": sum(by_group.values()),
         "samples_by_part": {k: {"samples": v, "share": round(v / float(total), 3),
                                 "what": dict(buckets[k].most_common(8)),
-                                "top_leaf_frames": dict(leaves[k].most_common(8))}
+                                "top_leaf_frames": dict(leaves[k].most_common(8)),
+                                "service_calls": dict(calls[k].most_common(10))}
                             for k, v in by_group.most_common()},
-        "native_samples_by_part": {k: dict(v.most_common(5)) for k, v in native_by.items()},
+        "native_samples_by_part": {k: {"samples": sum(v.values()), "top": dict(v.most_common(5))}
+                                   for k, v in native_by.items()},
         "gc": {"collections": len(gcs), "pause_total_ms": round(sum(pauses), 1),
                "pause_p50_ms": pct(pauses, 50), "pause_max_ms": pauses[-1] if pauses else None,
                "names": dict(collections.Counter(e["values"].get("name") for e in gcs))},
