@@ -204,13 +204,6 @@ def cpu_by_group(before, after, names):
     return groups
 
 
-def gc_delta(before, after):
-    if not before or not after:
-        return {}
-    return {key: round(after[key] - before[key], 3) for key in ("YGC", "YGCT", "FGC", "FGCT", "GCT")
-            if key in before and key in after}
-
-
 class StartupFailed(RuntimeError):
     """The service ended, or logged that it could not start, before it was ready."""
 
@@ -575,7 +568,9 @@ class Runner:
 
         try:
             opened = int(expect("OPEN", 300))
-            cpu0, threads0, gc0, load0 = machine_cpu(), thread_cpu(proc.pid), self.jstat_gc(proc.pid), loadavg()
+            # Only /proc here: a JDK tool (jstat, jcmd) is a JVM of its own, whose start would take
+            # CPU from the window on 2 cores
+            cpu0, threads0, load0 = machine_cpu(), thread_cpu(proc.pid), loadavg()
             jfr_file = None
             if profile:
                 jfr_file = os.path.join(os.path.dirname(proc.log_path), "fanout.jfr")
@@ -585,7 +580,7 @@ class Runner:
             rss_open = proc_status(proc.pid, "VmRSS")
             threads_open = proc_status(proc.pid, "Threads")
             expect("WINDOW", seconds + 60)
-            cpu1, threads1, gc1, load1 = machine_cpu(), thread_cpu(proc.pid), self.jstat_gc(proc.pid), loadavg()
+            cpu1, threads1, load1 = machine_cpu(), thread_cpu(proc.pid), loadavg()
             names = self.thread_names(proc.pid)
             exit_ms, _ = self.terminate(proc)
             result = json.loads(expect("RESULT", 120))
@@ -610,7 +605,7 @@ class Runner:
                        "server_cores": round(server_cpu / window, 3),
                        "server_cores_by_thread": {k: round(v / window, 3) for k, v in
                                                   sorted(by_group.items(), key=lambda kv: -kv[1])},
-                       "gc": gc_delta(gc0, gc1), "jfr": jfr_file,
+                       "jfr": jfr_file,
                        "client_argv": " ".join(shlex.quote(x) for x in client_argv).replace(ROOT + "/", ""),
                        "server_argv": " ".join(shlex.quote(x) for x in proc.args).replace(ROOT + "/", "")})
         record["others_cores"] = round(record["machine_cores_busy"] - record["server_cores"]
@@ -675,15 +670,6 @@ class Runner:
             nid = match.group(2)
             names[int(nid, 16) if nid.startswith("0x") else int(nid)] = match.group(1)
         return names
-
-    def jstat_gc(self, pid):
-        """Collections and their time so far, from the JVM's perf data (no attach, no pause)."""
-        try:
-            out = subprocess.run([self.jdk_tool("jstat"), "-gc", str(pid)], stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL, text=True, timeout=30).stdout.split("\n")
-            return dict(zip(out[0].split(), (float(x) for x in out[1].split())))
-        except (OSError, subprocess.TimeoutExpired, IndexError, ValueError):
-            return {}
 
     # -- the run ----------------------------------------------------------------
 
