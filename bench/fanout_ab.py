@@ -88,8 +88,10 @@ def main():
             records += data["records"]
             failures += data["failures"]
             profiles += data["profiles"]
-            scenarios += [s for s in data["meta"]["scenarios"] if s not in scenarios]
-            variants += [v for v in data["meta"]["variants"] if v not in variants]
+            # bench/fanout-ab-2026-12-02.json holds two invocations: a list of their metas
+            for meta in data["meta"] if isinstance(data["meta"], list) else [data["meta"]]:
+                scenarios += [s for s in meta["scenarios"] if s not in scenarios]
+                variants += [v for v in meta["variants"] if v not in variants]
         print(render(records, failures, profiles, scenarios, variants))
         return
     if not args.old_jar or not args.new_jar:

@@ -387,7 +387,7 @@ func main() {
 	var lags []float64
 	opened, nonOK, shutdown, busy, heartbeats := 0, 0, 0, 0, int64(0)
 	var violations, gaps, missing, values int64
-	retries := map[string]int{}
+	var retries []float64
 	errors := map[string]int{}
 	for _, s := range all {
 		if s.conn != nil {
@@ -398,7 +398,7 @@ func main() {
 		}
 		if s.shutdown.Load() {
 			shutdown++
-			retries[strconv.FormatInt(s.retryMillis, 10)]++
+			retries = append(retries, float64(s.retryMillis))
 		}
 		if s.busy {
 			busy++
@@ -431,6 +431,10 @@ func main() {
 		sliceP99[i] = percentile(l, 99)
 		sliceCount[i] = len(l)
 	}
+	// The reconnect delay of the shutdown events (jittered per stream): its spread, not each value
+	sort.Float64s(retries)
+	retry := map[string]interface{}{"min": percentile(retries, 0), "p50": percentile(retries, 50),
+		"max": percentile(retries, 100)}
 	var lagMax interface{}
 	if len(lags) > 0 {
 		lagMax = round(lags[len(lags)-1])
@@ -462,7 +466,7 @@ func main() {
 		"heartbeats":              heartbeats,
 		"ended_before_window_end": endedEarly,
 		"saw_shutdown":            shutdown,
-		"shutdown_retry_ms":       retries,
+		"shutdown_retry_ms":       retry,
 		"ended":                   ended,
 		"errors":                  errors,
 		"client_cpu_seconds":      round(cpuWindow),
