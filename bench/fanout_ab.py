@@ -93,6 +93,7 @@ def main():
                 scenarios += [s for s in meta["scenarios"] if s not in scenarios]
                 variants += [v for v in meta["variants"] if v not in variants]
         print(render(records, failures, profiles, scenarios, variants))
+        print(headline(records, scenarios))
         return
     if not args.old_jar or not args.new_jar:
         parser.error("OLD.jar and NEW.jar are required")
@@ -209,6 +210,53 @@ def main():
         f.write(text)
     print(text)
     bench.log("raw results in %s, summary in %s" % (RESULTS, SUMMARY))
+
+
+def headline(records, scenarios):
+    """docs/benchmarks.md's table: a row per figure, a column per variant."""
+    variants = [v for v in ("old", "one-lane", "lanes", "lanes-shm") if any(r["variant"] == v for r in records)]
+
+    def runs(name, variant):
+        return [r for r in records if r["scenario"] == name and r["variant"] == variant]
+
+    def num(v, digits=0):
+        return ("{:,.%df}" % digits).format(v)
+
+    def cell(values, digits=0):
+        values = [v for v in values if v is not None]
+        if not values:
+            return "n/a"
+        m = statistics.median(values)
+        if len(values) == 1:
+            return num(m, digits)
+        return "%s (%s-%s)" % (num(m, digits), num(min(values), digits), num(max(values), digits))
+
+    lines = ["| figure | " + " | ".join(variants) + " |", "|---" * (len(variants) + 1) + "|"]
+    for name, streams, period, seconds in scenarios:
+        where = "%s streams, %s" % ("{:,}".format(streams), period)
+        rows = [("lag p99 (ms)", lambda rs: cell([r["lag_p99_ms"] for r in rs])),
+                ("lag p50 (ms)", lambda rs: cell([r["lag_p50_ms"] for r in rs])),
+                ("p99 of each 10 s slice, median run (ms)", lambda rs: ", ".join(
+                    "{:,.0f}".format(v) if v is not None else "-"
+                    for v in sorted(rs, key=lambda r: r["lag_p99_ms"] or 0)[(len(rs) - 1) // 2]["lag_p99_ms_slices"])),
+                ("values of the window delivered (%)", lambda rs: cell([
+                    100.0 * min(1.0, r["events_in_window"] / (streams * r["window_seconds"] * 1000.0 /
+                                                              bench_period_ms(period))) for r in rs])),
+                ("fan-out threads / client / other tenants (cores)", lambda rs: "%.2f / %.2f / %.2f" % (
+                    statistics.median([r["server_cores_by_thread"].get("fan-out lanes", 0) for r in rs]),
+                    statistics.median([r["client_cpu_share"] for r in rs]),
+                    statistics.median([r["others_cores"] for r in rs]))),
+                ("id violations / gaps (worst run)", lambda rs: "%d / %d" % (
+                    max(r["id_violations"] for r in rs), max(r["gaps"] for r in rs))),
+                ("SIGTERM to exit (ms)", lambda rs: cell([r["exit_ms"] for r in rs])),
+                ("told `shutdown` / opened (worst run)", lambda rs: "%d / %d" % (
+                    min(r["saw_shutdown"] for r in rs), min(r["opened"] for r in rs))),
+                ("RSS per stream (KiB)", lambda rs: cell([r["rss_per_subscriber_kib"] for r in rs], 1)),
+                ("runs", lambda rs: str(len(rs)))]
+        for label, fn in rows:
+            lines.append("| %s: %s | " % (where, label) + " | ".join(
+                fn(runs(name, v)) if runs(name, v) else "n/a" for v in variants) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def render(records, failures, profiles, scenarios, variants):
