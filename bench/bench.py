@@ -46,8 +46,28 @@ DEFAULT_LEAN_FLAGS = ("-XX:+UseSerialGC -Xms16m -Xmx64m -Xss512k -XX:TrimNativeH
 CONTAINER_FLAGS = ["-XX:MaxRAMPercentage=75.0", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError"]
 
 # JVM flags of the fan-out: the serial collector and the heap that the README documents for
-# 10,000 streams (the default cap), and an exit rather than a sick JVM if that were too small
-FANOUT_FLAGS = ["-XX:+UseSerialGC", "-Xmx2g", "-XX:+ExitOnOutOfMemoryError"]
+# 10,000 streams (the default cap: 52 KiB a stream), and an exit rather than a sick JVM if that
+# were too small
+FANOUT_FLAGS = ["-XX:+UseSerialGC", "-Xmx1g", "-XX:+ExitOnOutOfMemoryError"]
+
+# The fan-out scenarios of issue 19: (name, streams, sequence.period, measurement window in s).
+# The last runs a minute, so that its p99 per 10 s slice shows whether the lag grows.
+FANOUT_SCENARIOS = [
+    ("1k-200ms", 1000, "200ms", 20),
+    ("10k-1s", 10000, "1s", 20),
+    ("10k-200ms", 10000, "200ms", 60),
+]
+# --quick only checks the harness: fewer streams, short windows
+QUICK_FANOUT_SCENARIOS = [
+    ("1k-200ms", 1000, "200ms", 5),
+    ("2k-1s", 2000, "1s", 5),
+    ("2k-200ms", 2000, "200ms", 10),
+]
+FANOUT_SLICE_SECONDS = 10
+
+# The fan-out client: bench/fanout (Go, a goroutine per stream over every core), built by
+# bench/run.sh into bench/out/fanout; bench/streams.py (Python asyncio, one core) if it is missing
+GO_FANOUT_CLIENT = os.path.join(OUT, "fanout")
 
 # Boot properties of the "boot-tomcat" variant, measured under load only: Spring Boot's Tomcat
 # defaults in place of the service's eight workers and long keep-alive, to show what those give
@@ -125,6 +145,69 @@ def proc_status(pid, key):
     return None
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu():
+    """(busy seconds of all CPUs, total seconds of all CPUs, monotonic now)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    total = sum(fields[:8])
+    idle = fields[3] + fields[4]
+    return (total - idle) / float(CLOCK_TICKS), total / float(CLOCK_TICKS), time.monotonic()
+
+
+def thread_cpu(pid):
+    """Native thread id -> (name from /proc, CPU seconds so far) of every thread of a process."""
+    found = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return found
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                data = f.read()
+        except OSError:
+            continue
+        comm = data[data.index("(") + 1:data.rindex(")")]
+        rest = data[data.rindex(")") + 2:].split()
+        found[int(tid)] = (comm, (int(rest[11]) + int(rest[12])) / float(CLOCK_TICKS))
+    return found
+
+
+def thread_group(name):
+    """The part of the service a thread belongs to, by its Java name."""
+    if name.startswith("sequence-fan-ou"):
+        return "fan-out lanes"
+    if name.startswith("sequence-producer"):
+        return "producer (and fsync)"
+    if name.endswith("-Poller") or name.endswith("-ClientPoller"):
+        return "Tomcat poller"
+    if "-exec-" in name:
+        return "Tomcat workers"
+    if name.endswith("-Acceptor"):
+        return "Tomcat acceptor"
+    if name == "VM Thread":
+        return "VM thread (serial GC, safepoints)"
+    if "CompilerThread" in name:
+        return "JIT compilers"
+    return "other"
+
+
+def cpu_by_group(before, after, names):
+    groups = {}
+    for tid, (comm, cpu) in after.items():
+        spent = cpu - before.get(tid, (comm, 0.0))[1]
+        group = thread_group(names.get(tid, comm))
+        groups[group] = groups.get(group, 0.0) + spent
+    return groups
+
+
+class StartupFailed(RuntimeError):
+    """The service ended, or logged that it could not start, before it was ready."""
+
+
 class Runner:
     def __init__(self, args):
         self.args = args
@@ -132,8 +215,8 @@ class Runner:
         self.rounds = int(os.environ.get("ROUNDS", "1" if self.quick else "3"))
         self.warmup = 5 if self.quick else 20
         self.duration = 5 if self.quick else 10
-        self.fanout_seconds = 5 if self.quick else 20
-        self.fanout_sizes = [1000, 5000] if self.quick else [1000, 5000, 10000]
+        self.fanout_scenarios = QUICK_FANOUT_SCENARIOS if self.quick else FANOUT_SCENARIOS
+        self.fanout_client = getattr(args, "fanout_client", None) or GO_FANOUT_CLIENT
         self.lean_flags = shlex.split(os.environ.get("GS_LEAN_FLAGS", DEFAULT_LEAN_FLAGS))
         self.samples = {}
         self.extra = {"gs_steps": [], "drain": [], "fanout": [], "wrk": [], "loads": [], "busy_before": [],
@@ -228,10 +311,16 @@ class Runner:
         value one period after start and answers 404 until then (without a state file)."""
         request = b"GET /sequence/last HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         expected = (b"HTTP/1.",) if any_answer else (b"HTTP/1.1 200", b"HTTP/1.0 200")
+        checked = time.monotonic()
         while True:
             if proc.poll() is not None:
-                raise RuntimeError("process %d exited with %s before it was ready; see %s"
-                                   % (proc.pid, proc.returncode, proc.log_path))
+                raise StartupFailed("process %d exited with %s before it was ready; see %s"
+                                    % (proc.pid, proc.returncode, proc.log_path))
+            if time.monotonic() - checked > 1.0:
+                checked = time.monotonic()
+                with open(proc.log_path, errors="replace") as f:
+                    if "APPLICATION FAILED TO START" in f.read():
+                        raise StartupFailed("process %d failed to start (see %s)" % (proc.pid, proc.log_path))
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
                     s.sendall(request)
@@ -416,19 +505,43 @@ class Runner:
             % (variant, record["status"] or record["error"], record["completed_after_sigterm_ms"], overshoot,
                record["connection"]))
 
-    def fanout(self, streams):
-        variant = "gs-17-fanout"
-        self.wait_for_quiet("fan-out %d" % streams)
-        port = free_port()
-        proc, started = self.spawn(variant, port, ["--sequence.period=500ms"])
-        self.wait_ready(proc, port, started)
-        time.sleep(5.0)
+    def fanout(self, scenario, variant="gs-17-fanout", argv=None, extra_args=(), label=None, profile=None):
+        """One fan-out scenario on a fresh process: N streams at a period, a window of
+        lag figures, RSS per stream, CPU by thread, then SIGTERM with every stream open.
+
+        argv, if given, is a function of the port that returns the service's command line
+        (bench/fanout.sh's jars); otherwise the variant's command. profile, if given, is a
+        .jfc file: a JFR recording of 30 s starts as the window does (it costs CPU: keep
+        such runs out of the medians)."""
+        name, streams, period, seconds = scenario
+        label = label or variant
+        self.wait_for_quiet("fan-out %s %s" % (label, name))
+        busy_before = self.extra["busy_before"][-1]
+        args = ["--sequence.period=" + period] + list(extra_args)
+        for attempt in range(3):
+            # The free port can be taken by another tenant's process before the service binds it
+            port = free_port()
+            if argv is None:
+                proc, started = self.spawn(variant, port, args)
+            else:
+                proc, started = self.spawn_argv(label, argv(port) + args)
+            try:
+                self.wait_ready(proc, port, started)
+                break
+            except StartupFailed as ex:
+                log("%s; trying another port" % ex)
+                # A failed start can leave the JVM running (a non-daemon thread): end it by its PID
+                if proc.poll() is None:
+                    os.kill(proc.pid, signal.SIGKILL)
+                    proc.wait(30)
+        else:
+            raise RuntimeError("fan-out %s %s: the service did not start in 3 attempts" % (label, name))
+        time.sleep(3.0)
         rss_idle = proc_status(proc.pid, "VmRSS")
         threads_idle = proc_status(proc.pid, "Threads")
-        client = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "streams.py"), "--port", str(port), "--streams", str(streams),
-             "--seconds", str(self.fanout_seconds), "--open-timeout", "240"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+        client_argv = self.client_command(port, streams, seconds)
+        client = subprocess.Popen(client_argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  stdin=subprocess.DEVNULL)
         children.append(client)
         lines = queue.Queue()
 
@@ -453,31 +566,110 @@ class Runner:
                 if line:
                     log("stream client: " + line)
 
-        opened = int(expect("OPEN", 300))
-        time.sleep(2.0)
-        rss_open = proc_status(proc.pid, "VmRSS")
-        threads_open = proc_status(proc.pid, "Threads")
-        expect("WINDOW", self.fanout_seconds + 60)
-        exit_ms, _ = self.terminate(proc)
-        result = json.loads(expect("RESULT", 120))
-        client.wait(30)
-        self.steps(proc, variant, "streams-%d" % streams)
+        try:
+            opened = int(expect("OPEN", 300))
+            # Only /proc here: a JDK tool (jstat, jcmd) is a JVM of its own, whose start would take
+            # CPU from the window on 2 cores
+            cpu0, threads0, load0 = machine_cpu(), thread_cpu(proc.pid), loadavg()
+            jfr_file = None
+            if profile:
+                jfr_file = os.path.join(os.path.dirname(proc.log_path), "fanout.jfr")
+                self.jcmd(proc.pid, "JFR.start", "name=fanout", "duration=30s", "settings=" + profile,
+                          "filename=" + jfr_file)
+            time.sleep(min(2.0, seconds / 2.0))
+            rss_open = proc_status(proc.pid, "VmRSS")
+            threads_open = proc_status(proc.pid, "Threads")
+            expect("WINDOW", seconds + 60)
+            cpu1, threads1, load1 = machine_cpu(), thread_cpu(proc.pid), loadavg()
+            names = self.thread_names(proc.pid)
+            exit_ms, _ = self.terminate(proc)
+            result = json.loads(expect("RESULT", 120))
+            client.wait(30)
+        finally:
+            if client.poll() is None:
+                os.kill(client.pid, signal.SIGKILL)
+                client.wait(10)
+        self.steps(proc, variant, ("streams-%s" % name) if argv is None else ("%s, streams-%s" % (label, name)))
+        window = max(1e-3, cpu1[2] - cpu0[2])
+        by_group = cpu_by_group(threads0, threads1, names)
+        server_cpu = sum(by_group.values())
         record = dict(result)
-        record.update({"streams": streams, "opened_with_first_event": opened, "rss_idle_kib": rss_idle,
+        record.update({"scenario": name, "label": label, "streams": streams, "period": period,
+                       "seconds": seconds, "opened_with_first_event": opened, "rss_idle_kib": rss_idle,
                        "rss_open_kib": rss_open, "rss_per_subscriber_kib": (rss_open - rss_idle) / float(streams),
                        "threads_idle": threads_idle, "threads_open": threads_open, "exit_ms": exit_ms,
-                       "exit_status": proc.returncode})
+                       "exit_status": proc.returncode, "busy_before": busy_before,
+                       "loadavg_window": [load0, load1],
+                       # CPU over the window, in cores (1.0 = one core all the time)
+                       "machine_cores_busy": round((cpu1[0] - cpu0[0]) / window, 3),
+                       "server_cores": round(server_cpu / window, 3),
+                       "server_cores_by_thread": {k: round(v / window, 3) for k, v in
+                                                  sorted(by_group.items(), key=lambda kv: -kv[1])},
+                       "jfr": jfr_file,
+                       "client_argv": " ".join(shlex.quote(x) for x in client_argv).replace(ROOT + "/", ""),
+                       "server_argv": " ".join(shlex.quote(x) for x in proc.args).replace(ROOT + "/", "")})
+        record["others_cores"] = round(record["machine_cores_busy"] - record["server_cores"]
+                                       - (result.get("client_cpu_share") or 0.0), 3)
         self.extra["fanout"].append(record)
-        key = str(streams)
-        self.add("fanout_lag_p50_ms_" + key, variant, result["lag_p50_ms"])
-        self.add("fanout_lag_p99_ms_" + key, variant, result["lag_p99_ms"])
-        self.add("fanout_rss_per_sub_kib_" + key, variant, record["rss_per_subscriber_kib"])
-        self.add("fanout_threads_" + key, variant, threads_open)
-        self.add("fanout_exit_ms_" + key, variant, exit_ms)
-        log("fan-out %d: %d open, lag p50 %.1f ms p99 %.1f ms, %.1f KiB per stream, threads %d -> %d, "
-            "SIGTERM to exit %.0f ms, %d saw shutdown"
-            % (streams, opened, result["lag_p50_ms"] or -1, result["lag_p99_ms"] or -1,
-               record["rss_per_subscriber_kib"], threads_idle, threads_open, exit_ms, result["saw_shutdown"]))
+        if argv is None:
+            for key in ("lag_p50_ms", "lag_p99_ms", "lag_max_ms"):
+                self.add("fanout_%s_%s" % (key, name), variant, result[key])
+            self.add("fanout_rss_per_sub_kib_" + name, variant, record["rss_per_subscriber_kib"])
+            self.add("fanout_threads_" + name, variant, threads_open)
+            self.add("fanout_exit_ms_" + name, variant, exit_ms)
+        log("fan-out %s %s: %d open, lag p50 %.1f p99 %.1f max %.1f ms, p99 per %d s %s, %d id violations, "
+            "%d gaps, %.1f KiB per stream, SIGTERM to exit %.0f ms, %d/%d saw shutdown; cores: server %.2f "
+            "(%s), client %.2f, others %.2f"
+            % (label, name, opened, result["lag_p50_ms"] or -1, result["lag_p99_ms"] or -1,
+               result["lag_max_ms"] or -1, result.get("slice_seconds", 0),
+               result.get("lag_p99_ms_slices"), result.get("id_violations", -1), result.get("gaps", -1),
+               record["rss_per_subscriber_kib"], exit_ms, result["saw_shutdown"], result["opened"],
+               record["server_cores"], ", ".join("%s %.2f" % kv for kv in
+                                                 list(record["server_cores_by_thread"].items())[:4]),
+               result.get("client_cpu_share") or -1, record["others_cores"]))
+        return record
+
+    def client_command(self, port, streams, seconds):
+        if os.path.exists(self.fanout_client):
+            return [self.fanout_client, "-port", str(port), "-streams", str(streams), "-seconds", str(seconds),
+                    "-slice", str(FANOUT_SLICE_SECONDS), "-open-timeout", "240"]
+        log("no Go fan-out client at %s (bench/run.sh builds it): using bench/streams.py" % self.fanout_client)
+        return [sys.executable, os.path.join(HERE, "streams.py"), "--port", str(port), "--streams", str(streams),
+                "--seconds", str(seconds), "--open-timeout", "240"]
+
+    def spawn_argv(self, label, argv):
+        """Like spawn, with a command line of the caller's (bench/fanout.sh's jars)."""
+        self.seq += 1
+        cwd = os.path.join(self.run_dir, "%03d-%s" % (self.seq, label))
+        os.makedirs(cwd, exist_ok=True)
+        for name in os.listdir(cwd):
+            os.remove(os.path.join(cwd, name))
+        logfile = open(os.path.join(cwd, "out.log"), "wb")
+        started = time.monotonic()
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        children.append(proc)
+        logfile.close()
+        proc.log_path = os.path.join(cwd, "out.log")
+        return proc, started
+
+    def jdk_tool(self, name):
+        return os.path.join(os.path.dirname(self.args.java17), name)
+
+    def jcmd(self, pid, *command):
+        return subprocess.run([self.jdk_tool("jcmd"), str(pid)] + list(command), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=60).stdout
+
+    def thread_names(self, pid):
+        """Native thread id -> Java thread name (/proc cuts names at 15 characters)."""
+        names = {}
+        try:
+            text = self.jcmd(pid, "Thread.print")
+        except (OSError, subprocess.TimeoutExpired):
+            return names
+        for match in re.finditer(r'^"([^"]+)".*?\bnid=(0x[0-9a-f]+|\d+)', text, re.M):
+            nid = match.group(2)
+            names[int(nid, 16) if nid.startswith("0x") else int(nid)] = match.group(1)
+        return names
 
     # -- the run ----------------------------------------------------------------
 
@@ -496,8 +688,8 @@ class Runner:
                 for variant in load_order[r % len(load_order):] + load_order[:r % len(load_order)]:
                     self.load_and_drain(variant)
             if "fanout" in self.phases:
-                for streams in self.fanout_sizes:
-                    self.fanout(streams)
+                for scenario in self.fanout_scenarios:
+                    self.fanout(scenario)
             self.save(started, load_start, r + 1)
             if r + 1 < self.rounds:
                 report.write(RESULTS, DOC, CHART)
@@ -508,7 +700,8 @@ class Runner:
         meta.update({
             "mode": self.args.mode, "rounds": rounds_done, "rounds_planned": self.rounds,
             "boot_tomcat_args": " ".join(self.boot_tomcat_args), "warmup_s": self.warmup, "duration_s": self.duration,
-            "fanout_seconds": self.fanout_seconds, "fanout_sizes": self.fanout_sizes,
+            "fanout_scenarios": self.fanout_scenarios, "fanout_flags": " ".join(FANOUT_FLAGS),
+            "fanout_client": os.path.relpath(self.fanout_client, ROOT),
             "lean_flags": " ".join(self.lean_flags),
             "started": started.strftime("%Y-%m-%d %H:%M UTC"), "finished": finished.strftime("%Y-%m-%d %H:%M UTC"),
             "minutes": round((finished - started).total_seconds() / 60.0, 1),
@@ -569,6 +762,7 @@ if __name__ == "__main__":
     parser.add_argument("--go")
     parser.add_argument("--java17")
     parser.add_argument("--java25")
+    parser.add_argument("--fanout-client", help="the fan-out client (default bench/out/fanout, the Go one)")
     arguments = parser.parse_args()
 
     if not arguments.report:

@@ -132,24 +132,41 @@ def rows(data):
     return out
 
 
+def fanout_key(record):
+    """Scenario of a fan-out record: (streams, period); runs before issue 19 had no period."""
+    return (record["streams"], record.get("period", "500ms"))
+
+
+def period_ms(period):
+    if period.endswith("ms"):
+        return float(period[:-2])
+    return 1000.0 * float(period.rstrip("s"))
+
+
 def fanout_rows(data):
-    by_size = {}
+    by_scenario = {}
     for record in data["extra"]["fanout"]:
-        by_size.setdefault(record["streams"], []).append(record)
+        by_scenario.setdefault(fanout_key(record), []).append(record)
     idle_exit = med(data["samples"].get("idle_exit_ms", {}).get("gs-17", []))
     lines = []
-    for size in sorted(by_size):
-        records = by_size[size]
+    for key in sorted(by_scenario, key=lambda k: (k[0], -period_ms(k[1]))):
+        records = by_scenario[key]
 
         def col(name, records=records):
             return [r.get(name) for r in records]
 
         exit_med = med(col("exit_ms"))
-        lines.append("| %s | %s | %s | %s | %s | %s -> %s | %s | %s | %s/%s |" % (
-            "{:,}".format(size),
+        slices = [max(s for s in r.get("lag_p99_ms_slices") or [None] if s is not None)
+                  if any(s is not None for s in r.get("lag_p99_ms_slices") or []) else None for r in records]
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s/%s | %s | %s | %s | %s | %s/%s |" % (
+            "{:,}".format(key[0]), key[1],
             cell(col("lag_p50_ms"), "ms"), cell(col("lag_p99_ms"), "ms"), cell(col("lag_max_ms"), "ms"),
+            cell(slices, "ms"),
+            cell(col("server_cores"), ""),
+            *(("n/a", "n/a") if all(v is None for v in col("id_violations"))
+              else (max(v or 0 for v in col("id_violations")), max(v or 0 for v in col("gaps")))),
             cell(col("rss_per_subscriber_kib"), "KiB"),
-            cell(col("threads_idle"), ""), cell(col("threads_open"), ""),
+            cell(col("threads_open"), ""),
             cell(col("exit_ms"), "ms"),
             ("%.2fx" % (exit_med / idle_exit)) if exit_med and idle_exit else "n/a",
             min(col("saw_shutdown")), min(col("opened")),
@@ -264,19 +281,33 @@ def write(results, doc, chart):
     if chart_ok:
         add("![graceful-sequence / peer ratios](%s)" % os.path.basename(chart))
         add("")
-    add("## Fan-out (issue 4): `/sequence/stream` of graceful-sequence")
+    add("## Fan-out (issues 4 and 19): `/sequence/stream` of graceful-sequence")
     add("")
-    add("Java 17, `-XX:+UseSerialGC -Xmx2g -XX:+ExitOnOutOfMemoryError` (the heap the README documents for "
-        "10,000 streams, the default cap), `--sequence.period=500ms`; the client (`bench/streams.py`, Python asyncio) opens N streams, "
-        "waits until every one has had its first event, then reads for %d s; lag is the receipt time minus "
-        "`emittedAt` of each value event emitted in that window (it includes the state-file fsync that comes "
-        "before the publish, the client's own scheduling on the same %d cores, and the millisecond "
-        "truncation of `emittedAt`). RSS per subscriber is (RSS with N streams open - RSS idle) / N, both "
-        "of the same process. Then SIGTERM with every stream open." % (meta["fanout_seconds"], meta["nproc"]))
+    scenarios = meta.get("fanout_scenarios")
+    if scenarios:
+        windows = ", ".join("%s streams at `--sequence.period=%s` for %d s" % ("{:,}".format(n), p, w)
+                            for _, n, p, w in scenarios)
+    else:
+        windows = "%d s at `--sequence.period=500ms`" % meta.get("fanout_seconds", 20)
+    client = meta.get("fanout_client", "bench/streams.py")
+    client_text = ("`bench/fanout` (Go, a goroutine per stream over every core, built into `%s`)" % client
+                   if client.endswith("fanout") else "`bench/streams.py` (Python asyncio, one core)")
+    add("Java 17, `%s` (the heap the README documents for 10,000 streams, the default cap); %s. The client, "
+        "%s, opens the streams, waits until every one has had its first event, then reads for the window; lag "
+        "is the receipt time minus `emittedAt` of each value event emitted in that window (it includes the "
+        "state-file fsync that comes before the publish, the client's own scheduling on the same %d cores, and "
+        "the millisecond truncation of `emittedAt`), with its p99 per %d s slice of the window (the worst "
+        "slice in the table) to show whether it grows. The client checks that event ids strictly increase "
+        "on every stream and that no value is missing between consecutive indexes (violations/gaps: the "
+        "worst round). Server cores: CPU of the service's threads over the window, in cores. RSS per "
+        "stream is (RSS with N streams open - RSS idle) / N, both of the same process. Then SIGTERM "
+        "with every stream open." % (meta.get("fanout_flags", "-XX:+UseSerialGC -Xmx2g -XX:+ExitOnOutOfMemoryError"),
+                                     windows, client_text, meta["nproc"], 10))
     add("")
-    add("| streams | lag p50 (ms) | lag p99 (ms) | lag max (ms) | RSS per stream (KiB) | threads idle -> "
-        "with streams | SIGTERM to exit (ms) | vs idle exit | saw `shutdown` / opened (worst round) |")
-    add("|---|---|---|---|---|---|---|---|---|")
+    add("| streams | period | lag p50 (ms) | lag p99 (ms) | lag max (ms) | worst 10 s slice's p99 (ms) | "
+        "server cores | id violations/gaps | RSS per stream (KiB) | threads with streams | "
+        "SIGTERM to exit (ms) | vs idle exit | saw `shutdown` / opened (worst round) |")
+    add("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     md.extend(fanout_rows(data))
     add("")
     add("## graceful-sequence shutdown steps (from its log)")
@@ -343,8 +374,14 @@ def write(results, doc, chart):
     add("- load: `wrk -t2 -c64 -d%ds http://127.0.0.1:$PORT/sequence/last` then "
         "`wrk -t2 -c64 -d%ds --latency http://127.0.0.1:$PORT/sequence/last`" % (meta["warmup_s"],
                                                                                meta["duration_s"]))
-    add("- fan-out: the `gs-17-fanout` command with `--sequence.period=500ms`, and "
-        "`python3 bench/streams.py --port $PORT --streams N --seconds %d`" % meta["fanout_seconds"])
+    if meta.get("fanout_scenarios"):
+        add("- fan-out: the `gs-17-fanout` command with `--sequence.period=P`, and `%s -port $PORT -streams N "
+            "-seconds W -slice 10 -open-timeout 240` (N, P, W: %s)" % (
+                meta.get("fanout_client", "bench/out/fanout"),
+                "; ".join("%d, %s, %d" % (n, p, w) for _, n, p, w in meta["fanout_scenarios"])))
+    else:
+        add("- fan-out: the `gs-17-fanout` command with `--sequence.period=500ms`, and "
+            "`python3 bench/streams.py --port $PORT --streams N --seconds %d`" % meta["fanout_seconds"])
     add("- AOT caches (Spring Boot's documented layout): `java -Djarmode=tools -jar x.jar extract --destination "
         "bench/out/aot/NAME/app`, then a training run with Java 25: graceful-sequence as its Dockerfile trains "
         "it, `deploy/aot/train.sh java -XX:MaxRAMPercentage=75.0 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError "

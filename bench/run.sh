@@ -87,6 +87,12 @@ if [[ ! -x "${out}/go-seed" || "${peers}/go-seed/main.go" -nt "${out}/go-seed" ]
 	(cd "${out}/go-seed-src" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -o "${out}/go-seed" .)
 fi
 
+# The fan-out client (Go, stdlib only): a goroutine per stream over every core
+if [[ ! -x "${out}/fanout" || -n "$(find "${here}/fanout" -newer "${out}/fanout" -name '*.go' -o -newer "${out}/fanout" -name go.mod)" ]]; then
+	echo "Building the fan-out client"
+	(cd "${here}/fanout" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -o "${out}/fanout" .)
+fi
+
 plain_jar="${out}/spring-plain-src/target/spring-plain-0.0.1.jar"
 if [[ ! -f "${plain_jar}" ]]; then
 	echo "Building spring-plain"
@@ -130,8 +136,12 @@ aot_cache() {
 aot_cache graceful-sequence "${jar}" workload
 aot_cache spring-plain "${plain_jar}" refresh
 
-# Thousands of streams need file descriptors
+# Thousands of streams need file descriptors: 10,000 streams take 10,000 in the client and
+# 10,000 in the service (each process has its own limit)
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [[ "$(ulimit -n)" != unlimited && "$(ulimit -n)" -lt 10300 ]]; then
+	echo "ulimit -n is $(ulimit -n): 10,000 streams need about 10,300 descriptors per process" >&2
+fi
 
 "${python}" "${here}/bench.py" --mode "${mode}" --jar "${jar}" --plain-jar "${plain_jar}" \
 	--go "${out}/go-seed" --java17 "${java17}" --java25 "${java25}" &

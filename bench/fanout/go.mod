@@ -1,0 +1,3 @@
+module graceful-sequence/bench/fanout
+
+go 1.19
