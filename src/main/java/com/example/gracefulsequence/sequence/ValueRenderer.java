@@ -6,19 +6,27 @@ import tools.jackson.databind.json.JsonMapper;
 import org.springframework.stereotype.Component;
 
 /**
- * Renders values for the web, keeping the rendering of the last one: every request for
- * the latest value and every stream that gets a new one use the same bytes.
+ * Renders values for the web, once each: it keeps the renderings of the latest values, so
+ * that every request for the latest value and every stream that gets a new one use the
+ * same bytes, also when a lane of the fan-out writes a value a few periods after it came.
  *
  * @author graceful-sequence contributors
  */
 @Component
 final class ValueRenderer {
 
+	/**
+	 * How many of the latest values keep their rendering: a lane that is further behind
+	 * than this renders again.
+	 */
+	static final int KEPT = 16;
+
 	private final SequenceHub hub;
 
 	private final JsonMapper jsonMapper;
 
-	private volatile @Nullable RenderedValue last;
+	// Newest first; replaced whole, never changed in place, so that readers need no lock
+	private volatile RenderedValue[] recent = new RenderedValue[0];
 
 	ValueRenderer(SequenceHub hub, JsonMapper jsonMapper) {
 		this.hub = hub;
@@ -35,27 +43,41 @@ final class ValueRenderer {
 	}
 
 	/**
-	 * A value, rendered: the latest once, however many threads ask for it at the same
-	 * time (the lanes of the fan-out, requests), an older one (the replay of a resuming
-	 * stream) again each time.
+	 * A value, rendered: one of the latest once, however many threads ask for it and
+	 * however late (the lanes of the fan-out, requests); an older one (the replay of a
+	 * resuming stream) each time it is asked for.
 	 * @param value the value
 	 * @return the rendered value
 	 */
 	RenderedValue render(SequenceValue value) {
-		RenderedValue rendered = this.last;
-		if (rendered != null && rendered.value() == value) {
-			return rendered;
+		RenderedValue kept = find(this.recent, value);
+		if (kept != null) {
+			return kept;
 		}
 		synchronized (this) {
-			rendered = this.last;
-			if (rendered == null || rendered.value() != value) {
-				rendered = RenderedValue.of(value, this.jsonMapper);
-				if (value == this.hub.latest()) {
-					this.last = rendered;
-				}
+			RenderedValue[] recent = this.recent;
+			kept = find(recent, value);
+			if (kept != null) {
+				return kept;
+			}
+			RenderedValue rendered = RenderedValue.of(value, this.jsonMapper);
+			if (recent.length == 0 || value.eventId() > recent[0].value().eventId()) {
+				RenderedValue[] next = new RenderedValue[Math.min(KEPT, recent.length + 1)];
+				next[0] = rendered;
+				System.arraycopy(recent, 0, next, 1, next.length - 1);
+				this.recent = next;
 			}
 			return rendered;
 		}
+	}
+
+	private static @Nullable RenderedValue find(RenderedValue[] recent, SequenceValue value) {
+		for (RenderedValue rendered : recent) {
+			if (rendered.value() == value) {
+				return rendered;
+			}
+		}
+		return null;
 	}
 
 }

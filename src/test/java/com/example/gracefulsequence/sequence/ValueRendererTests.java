@@ -62,6 +62,22 @@ class ValueRendererTests {
 	}
 
 	@Test
+	void aValueIsRenderedOnceForALaneThatWritesItAFewValuesLate() {
+		SequenceValue late = live(1);
+		this.hub.publish(late);
+		RenderedValue first = this.renderer.render(late);
+		for (long index = 2; index <= ValueRenderer.KEPT; index++) {
+			SequenceValue value = live(index);
+			this.hub.publish(value);
+			this.renderer.render(value);
+		}
+		assertThat(this.renderer.render(late)).isSameAs(first);
+		this.hub.publish(live(ValueRenderer.KEPT + 1));
+		this.renderer.render(this.hub.latest());
+		assertThat(this.renderer.render(late)).as("more than %d values late", ValueRenderer.KEPT).isNotSameAs(first);
+	}
+
+	@Test
 	void anOlderValueRenderedForAReplayDoesNotReplaceTheLatest() {
 		this.hub.publish(live(1));
 		this.hub.publish(live(2));
