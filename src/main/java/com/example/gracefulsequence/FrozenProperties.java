@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -22,6 +23,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.context.annotation.ImportCandidates;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.core.annotation.MergedAnnotation;
 import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.env.Environment;
@@ -119,14 +121,19 @@ record FrozenProperties(Map<String, Frozen> properties) {
 		catch (ClassNotFoundException ex) {
 			// No actuator, no management context
 		}
+		Set<String> visited = new HashSet<>();
 		for (String candidate : candidates) {
-			collect(readers, candidate, conditions);
+			collect(readers, candidate, conditions, visited);
 		}
 		return conditions;
 	}
 
-	private static void collect(MetadataReaderFactory readers, String className,
-			Map<String, Set<Condition>> conditions) {
+	// The class, its nested classes and the configurations it imports
+	private static void collect(MetadataReaderFactory readers, String className, Map<String, Set<Condition>> conditions,
+			Set<String> visited) {
+		if (!visited.add(className)) {
+			return;
+		}
 		MetadataReader reader;
 		try {
 			reader = readers.getMetadataReader(className);
@@ -141,8 +148,12 @@ record FrozenProperties(Map<String, Frozen> properties) {
 			collect(method.getAnnotations(), conditions);
 		}
 		for (String member : metadata.getMemberClassNames()) {
-			collect(readers, member, conditions);
+			collect(readers, member, conditions, visited);
 		}
+		metadata.getAnnotations()
+			.stream(Import.class)
+			.flatMap((imported) -> Stream.of(imported.getStringArray(MergedAnnotation.VALUE)))
+			.forEach((imported) -> collect(readers, imported, conditions, visited));
 	}
 
 	private static void collect(MergedAnnotations annotations, Map<String, Set<Condition>> conditions) {

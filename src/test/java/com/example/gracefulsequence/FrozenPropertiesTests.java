@@ -37,7 +37,9 @@ class FrozenPropertiesTests {
 		assertThat(conditions).containsKeys("management.server.port", "spring.threads.virtual.enabled",
 				"management.endpoint.health.probes.enabled", "server.forward-headers-strategy",
 				"management.endpoints.web.exposure.include", "spring.mvc.problemdetails.enabled",
-				"management.health.diskspace.enabled", "management.prometheus.metrics.export.enabled");
+				"management.health.diskspace.enabled", "management.prometheus.metrics.export.enabled",
+				// On configurations that auto-configurations import
+				"spring.task.execution.propagate-context", "spring.http.converters.preferred-json-mapper");
 		assertThat(conditions).as("applied to Tomcat at run time, from the bound ServerProperties")
 			.doesNotContainKeys("server.http2.enabled", "server.port", "sequence.period");
 	}

@@ -1,7 +1,6 @@
 package com.example.gracefulsequence.deploy;
 
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -66,6 +65,9 @@ class PrometheusIT {
 				assertThat(stream.status()).isEqualTo(200);
 				drive(service);
 				awaitValue(server, "sum(sequence_subscribers{kind=\"stream\"})", 1);
+				// Enough scrapes since the errors and the collection for a rate over them
+				awaitValue(server, "count_over_time(http_server_requests_seconds_count{status=\"404\"}[1m])", 3);
+				awaitValue(server, "min(count_over_time(jvm_gc_pause_seconds_count[1m]))", 3);
 				service.sigterm();
 				// A scrape during the drain delay: readiness down, the stream told to go
 				String seen = awaitValue(server, "shutdown_phase_seconds_count{phase=\"streams\"}", 1);
@@ -107,6 +109,12 @@ class PrometheusIT {
 		assertThat(service.status("/sequence/next?timeout=abc")).isEqualTo(400);
 		assertThat(service.status("/nope")).isEqualTo(404);
 		assertThat(longPoll.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+		// A collection, which a service this idle may not need for minutes: the GC meters
+		// appear with the first one
+		Programs.Result gc = Programs.run(Duration.ofSeconds(60),
+				Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(service.pid()),
+				"GC.run");
+		assertThat(gc.exitValue()).as(gc.output()).isZero();
 	}
 
 	// Waits until a query answers at least the given value; returns when it did
@@ -167,10 +175,10 @@ class PrometheusIT {
 		JsonNode groups = server.api("/api/v1/rules").path("groups");
 		List<JsonNode> rules = new ArrayList<>();
 		groups.forEach((group) -> group.path("rules").forEach(rules::add));
-		assertThat(rules).hasSize(5).allSatisfy((rule) -> {
-			assertThat(rule.path("health").asString()).as(rule.path("name").asString() + ": " + rule.path("lastError"))
-				.isEqualTo("ok");
-		});
+		assertThat(rules).hasSize(5)
+			.allSatisfy((rule) -> assertThat(rule.path("health").asString())
+				.as(rule.path("name").asString() + ": " + rule.path("lastError"))
+				.isEqualTo("ok"));
 	}
 
 }
