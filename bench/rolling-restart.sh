@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Rolling restart behind HAProxy: two instances of graceful-sequence, restarted one after the
-# other under keep-alive load, long-polls, an SSE client and a headless browser; writes
-# docs/rolling-restart.md. See bench/README.md.
+# Rolling restart behind HAProxy (or nginx): two instances of graceful-sequence, restarted one
+# after the other under keep-alive load, long-polls, an SSE client and a headless browser;
+# writes docs/rolling-restart.md. See bench/README.md.
 #
-#   bench/rolling-restart.sh                 the run (under 3 minutes on 2 cores)
+#   bench/rolling-restart.sh                 the run behind HAProxy (under 3 minutes on 2 cores)
+#   bench/rolling-restart.sh --proxy nginx   the same behind nginx; writes the doc's nginx part
 #   bench/rolling-restart.sh --no-doc        the same, leaving docs/rolling-restart.md alone
 #   bench/rolling-restart.sh --help          every option of bench/rolling_restart.py
 #
-# Installs what is missing with apt (root, Debian): haproxy (.ci/install-haproxy.sh), wrk,
-# chromium and chromium-driver. Builds target/graceful-sequence.jar unless it is there
+# Installs what is missing with apt (root, Debian): haproxy (.ci/install-haproxy.sh) or nginx
+# (.ci/install-nginx.sh), wrk, chromium and chromium-driver. Builds target/graceful-sequence.jar unless it is there
 # (delete it to run a newer build).
 set -euo pipefail
 
@@ -28,7 +29,14 @@ apt_install() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-"${root}/.ci/install-haproxy.sh" >/dev/null
+proxy=haproxy
+previous=""
+for argument in "$@"; do
+	[[ "${previous}" == "--proxy" ]] && proxy="${argument}"
+	[[ "${argument}" == --proxy=* ]] && proxy="${argument#--proxy=}"
+	previous="${argument}"
+done
+"${root}/.ci/install-${proxy}.sh" >/dev/null
 command -v wrk >/dev/null 2>&1 || { echo "Installing wrk"; apt_install wrk; }
 [[ -x /usr/bin/chromium ]] || { echo "Installing chromium"; apt_install chromium; }
 [[ -x /usr/bin/chromedriver ]] || { echo "Installing chromium-driver"; apt_install chromium-driver; }

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Rolling restart of graceful-sequence behind HAProxy, under load, with real clients.
+"""Rolling restart of graceful-sequence behind HAProxy or nginx, under load, with real clients.
 
 Started by bench/rolling-restart.sh, which installs what is missing first. Starts two
 instances of target/graceful-sequence.jar and HAProxy in front of them (a copy of
-deploy/haproxy/haproxy.cfg with this run's ports), then keeps these clients busy through
-HAProxy while it restarts the instances one after the other:
+deploy/haproxy/haproxy.cfg with this run's ports), or with --proxy nginx, nginx (a copy of
+deploy/nginx/nginx.conf with this run's ports), then keeps these clients busy through the
+proxy while it restarts the instances one after the other:
 
 - wrk: keep-alive load on GET /sequence/last (statuses counted by a small Lua script);
 - long-polls: a few clients that wait on GET /sequence/next?timeout=60s, again and again;
@@ -17,7 +18,8 @@ HAProxy while it restarts the instances one after the other:
 
 Each restart: SIGTERM, wait for the exit (status 143, "I'm leaving, bye!" last), start a new
 process on the same port in the same working directory (so it restores the state file),
-wait for /readyz 200 and for HAProxy to see it UP, then the next. To tell which process a
+wait for /readyz 200 and for HAProxy to see it UP (nginx, which has no health checks: for
+the first GET /sequence/last that nginx sends it), then the next. To tell which process a
 client's value came from, the script also follows every process's stream directly (a "tap",
 not through HAProxy) and matches values by emittedAt, index and value.
 
@@ -49,8 +51,13 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CONFIG = os.path.join(ROOT, "deploy", "haproxy", "haproxy.cfg")
+NGINX_CONFIG = os.path.join(ROOT, "deploy", "nginx", "nginx.conf")
 DOC = os.path.join(ROOT, "docs", "rolling-restart.md")
 OUT = os.path.join(HERE, "out", "rolling-restart")
+
+# The nginx run's part of the doc, kept as it is when the HAProxy run rewrites the rest
+NGINX_BEGIN = "<!-- nginx run: written by bench/rolling_restart.py --proxy nginx -->"
+NGINX_END = "<!-- end of the nginx run -->"
 
 SIGTERM_STATUS = 143
 BYE = "I'm leaving, bye!"
@@ -342,6 +349,79 @@ def server_names(text):
         if words and words[0] == "server" and section == "backend graceful-sequence":
             names.append(words[1])
     return names
+
+
+def render_nginx_config(text, front_port, server_ports):
+    """deploy/nginx/nginx.conf with this run's ports, every other line as it is."""
+    text, listens = re.subn(r"(?m)^(\s*listen\s+)[^;\s]+", r"\g<1>127.0.0.1:%d" % front_port, text)
+    if listens != 1:
+        raise RuntimeError("%s has %d listen lines, expected 1" % (NGINX_CONFIG, listens))
+    ports = iter(server_ports)
+    text, servers = re.subn(r"(?m)^(\s*server\s+)127\.0\.0\.1:\d+",
+                            lambda m: "%s127.0.0.1:%d" % (m.group(1), next(ports)), text)
+    if servers != len(server_ports):
+        raise RuntimeError("%s has %d upstream server lines, expected %d" % (NGINX_CONFIG, servers, len(server_ports)))
+    return text
+
+
+def nginx_servers(text):
+    """Names for the upstream servers of deploy/nginx/nginx.conf, a, b, ... in their order."""
+    count = len(re.findall(r"(?m)^\s*server\s+127\.0\.0\.1:\d+", text))
+    return [chr(ord("a") + n) for n in range(count)]
+
+
+def nginx_fail_timeout(text):
+    """The longest fail_timeout of the upstream servers (nginx's default: 10 s)."""
+    found = [seconds(m) for m in re.findall(r"fail_timeout=(\d+(?:ms|s))", text)]
+    return max(found) if found else 10.0
+
+
+class LogTail(threading.Thread):
+    """Reads what a process appends to its log, with the time each line was read."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True, name="log-tail")
+        self.path = path
+        self.lines = []  # (monotonic, line)
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+
+    def run(self):
+        position, partial = 0, ""
+        while True:
+            stopping = self.stop.is_set()
+            try:
+                with open(self.path, errors="replace") as f:
+                    f.seek(position)
+                    chunk = f.read()
+                    position = f.tell()
+            except OSError:
+                chunk = ""
+            if chunk:
+                now = time.monotonic()
+                parts = (partial + chunk).split("\n")
+                partial = parts.pop()
+                with self.lock:
+                    self.lines.extend((now, line) for line in parts if line.strip())
+            if stopping:
+                return
+            self.stop.wait(0.1)
+
+    def since(self, after, before=None):
+        with self.lock:
+            return [(t, line) for t, line in self.lines if t >= after and (before is None or t < before)]
+
+
+def nginx_error_kind(line):
+    """What an nginx error log line says about an upstream, in a few words."""
+    for pattern, kind in [("connect() failed (111", "connection refused"),
+                          ("prematurely closed", "upstream closed the connection early"),
+                          ("reset by peer", "connection reset"), ("timed out", "timed out"),
+                          ("no live upstreams", "no live upstreams"),
+                          ("temporarily disabled", "server marked failed")]:
+        if pattern in line:
+            return kind
+    return "other"
 
 
 class StatsMonitor(threading.Thread):
@@ -700,9 +780,11 @@ class Scenario:
         self.directory = os.path.join(OUT, stamp)
         os.makedirs(self.directory, exist_ok=True)
         self.stopping = threading.Event()
+        self.nginx = args.proxy == "nginx"
+        self.proxy_name = "nginx" if self.nginx else "HAProxy"
         with open(args.config) as f:
             self.config_text = f.read()
-        self.server_names = server_names(self.config_text)
+        self.server_names = nginx_servers(self.config_text) if self.nginx else server_names(self.config_text)
         self.instances = [Instance(name, free_port(), os.path.join(self.directory, name), args)
                           for name in self.server_names]
         self.front_port = free_port()
@@ -744,26 +826,17 @@ class Scenario:
             ready = self.record_ready(instance)
             log("%s (pid %d) ready on %d after %.1f s" % (instance.label, instance.proc.pid, instance.port, ready))
 
-        rendered = render_config(self.config_text, self.front_port, self.stats_port,
-                                 [i.port for i in self.instances])
-        config_path = os.path.join(self.directory, "haproxy.cfg")
-        with open(config_path, "w") as f:
-            f.write(rendered)
-        self.haproxy_log = os.path.join(self.directory, "haproxy.log")
-        self.haproxy = spawn([a.haproxy, "-db", "-f", config_path], self.directory, self.haproxy_log)
-        self.monitor = StatsMonitor(self.stats_port, self.server_names)
-        self.monitor.start()
-        for instance in self.instances:
-            if not self.monitor.wait_for(instance.name, "UP", 30):
-                raise RuntimeError("HAProxy does not see %s UP; see %s" % (instance.name, self.haproxy_log))
-        log("HAProxy on %d, stats on %d, sees %s UP"
-            % (self.front_port, self.stats_port, " and ".join(self.server_names)))
+        if self.nginx:
+            self.start_nginx()
+        else:
+            self.start_haproxy()
 
         if not a.no_browser:
             self.browser = Browser(a, self.directory)
             self.browser.start()
             self.browser.open(self.front_port)
-            log("Chromium %s follows the stream through HAProxy (%s)" % (self.browser.version, self.browser.mode))
+            log("Chromium %s follows the stream through %s (%s)"
+                % (self.browser.version, self.proxy_name, self.browser.mode))
 
         self.sse = EventStream(self.front_port, "sse-client", True, self.stopping)
         self.sse.start()
@@ -787,7 +860,69 @@ class Scenario:
         self.teardown()
         return self.results
 
+    def start_haproxy(self):
+        a = self.args
+        rendered = render_config(self.config_text, self.front_port, self.stats_port,
+                                 [i.port for i in self.instances])
+        config_path = os.path.join(self.directory, "haproxy.cfg")
+        with open(config_path, "w") as f:
+            f.write(rendered)
+        self.haproxy_log = self.proxy_log = os.path.join(self.directory, "haproxy.log")
+        self.haproxy = self.proxy = spawn([a.haproxy, "-db", "-f", config_path], self.directory, self.haproxy_log)
+        self.monitor = StatsMonitor(self.stats_port, self.server_names)
+        self.monitor.start()
+        for instance in self.instances:
+            if not self.monitor.wait_for(instance.name, "UP", 30):
+                raise RuntimeError("HAProxy does not see %s UP; see %s" % (instance.name, self.haproxy_log))
+        log("HAProxy on %d, stats on %d, sees %s UP"
+            % (self.front_port, self.stats_port, " and ".join(self.server_names)))
+
+    def start_nginx(self):
+        a = self.args
+        rendered = render_nginx_config(self.config_text, self.front_port, [i.port for i in self.instances])
+        config_path = os.path.join(self.directory, "nginx.conf")
+        with open(config_path, "w") as f:
+            f.write(rendered)
+        self.fail_timeout = nginx_fail_timeout(rendered)
+        self.proxy_log = os.path.join(self.directory, "nginx.log")
+        # In the foreground, its pid file in the run directory: Debian's own nginx keeps /run/nginx.pid
+        self.proxy = spawn([a.nginx, "-p", self.directory + "/", "-c", config_path,
+                            "-g", "daemon off; pid %s;" % os.path.join(self.directory, "nginx.pid")],
+                           self.directory, self.proxy_log)
+        self.tail = LogTail(self.proxy_log)
+        self.tail.start()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if http_status(self.front_port, "/readyz")[0] == 200:
+                    break
+            except (OSError, http.client.HTTPException):
+                pass
+            if time.monotonic() > deadline or self.proxy.poll() is not None:
+                raise RuntimeError("nginx does not answer on %d; see %s" % (self.front_port, self.proxy_log))
+            time.sleep(0.05)
+        log("nginx on %d in front of %s (no health checks: it finds a leaving instance by failed requests)"
+            % (self.front_port, " and ".join(self.server_names)))
+
+    def served_through_proxy(self, instance):
+        """How many GET /sequence/last an instance has answered: only wrk, through the proxy, asks it."""
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=2)
+            try:
+                conn.request("GET", "/actuator/metrics/http.server.requests?tag=uri:/sequence/last")
+                response = conn.getresponse()
+                body = response.read()
+            finally:
+                conn.close()
+            if response.status != 200:
+                return 0
+            return int(next(m["value"] for m in json.loads(body)["measurements"] if m["statistic"] == "COUNT"))
+        except (OSError, http.client.HTTPException, ValueError, KeyError, StopIteration):
+            return 0
+
     def restart(self, instance):
+        if self.nginx:
+            return self.restart_behind_nginx(instance)
         old_label, proc = instance.label, instance.proc
         signalled = time.monotonic()
         os.kill(proc.pid, signal.SIGTERM)
@@ -820,15 +955,52 @@ class Scenario:
         log("%s (pid %d) ready after %.1f s, UP in HAProxy %.2f s later"
             % (instance.label, instance.proc.pid, ready, step["up_after_ready_s"]))
 
+    def restart_behind_nginx(self, instance):
+        old_label, proc = instance.label, instance.proc
+        signalled = time.monotonic()
+        os.kill(proc.pid, signal.SIGTERM)
+        wait_exit(proc, 90)
+        exited = time.monotonic()
+        last = instance.last_line()
+        self.process(old_label).update({"exit_status": proc.returncode, "bye_last": last.endswith(BYE)})
+        step = {"server": instance.name, "old": old_label, "old_pid": proc.pid, "signalled": signalled,
+                "exit_after_s": round(exited - signalled, 2), "exit_status": proc.returncode,
+                "bye_last": last.endswith(BYE), "down_after_s": None}
+        log("%s (pid %d): SIGTERM; exit after %.2f s, status %d, %s"
+            % (old_label, proc.pid, step["exit_after_s"], proc.returncode,
+               "bye last" if step["bye_last"] else "last line: " + last))
+        started = time.monotonic()
+        self.start_instance(instance)
+        ready = self.record_ready(instance)
+        # No health check says when nginx takes the instance back: the first request it sends
+        # there does, at most fail_timeout after its last failed attempt
+        deadline = time.monotonic() + self.fail_timeout + 30
+        while self.served_through_proxy(instance) == 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError("nginx sends nothing to %s; see %s" % (instance.label, self.proxy_log))
+            time.sleep(0.1)
+        back = time.monotonic()
+        port = ":%d" % instance.port
+        failed = [(t, line) for t, line in self.tail.since(signalled) if port in line and "upstream" in line]
+        first = failed[0][0] if failed else None
+        step.update({"new": instance.label, "new_pid": instance.proc.pid, "ready_after_start_s": round(ready, 2),
+                     "up_after_ready_s": round(back - started - ready, 2),
+                     "first_failure_after_s": None if first is None else round(first - signalled, 2),
+                     "out_of_rotation_s": None if first is None else round(back - first, 2),
+                     "back": back})
+        self.restarts.append(step)
+        log("%s (pid %d) ready after %.1f s, sent a request by nginx %.2f s later"
+            % (instance.label, instance.proc.pid, ready, step["up_after_ready_s"]))
+
     def collect(self):
         """Stops the load and the clients, and gathers what they saw."""
         results = {}
-        # HAProxy logs a request when it ends: what is logged from now on is this teardown
-        with open(self.haproxy_log, errors="replace") as f:
-            self.haproxy_log_lines = [line.rstrip("\n") for line in f if line.strip()]
+        # The proxy logs a request when it ends: what is logged from now on is this teardown
+        with open(self.proxy_log, errors="replace") as f:
+            self.proxy_log_lines = [line.rstrip("\n") for line in f if line.strip()]
         results["wrk"] = self.wrk.stop()
         results["wrk"]["argv"] = " ".join("statuses.lua" if w == self.wrk.script else w
-                                          for w in self.wrk.argv).replace(":%d/" % self.front_port, ":$HAPROXY/")
+                                          for w in self.wrk.argv).replace(":%d/" % self.front_port, ":$%s/" % self.proxy_name.upper())
         results["load_seconds"] = round(time.monotonic() - self.load_started, 1)
         if self.browser is not None:
             record = self.browser.record()
@@ -845,8 +1017,11 @@ class Scenario:
         self.sse.join(10)
         for tap in self.taps.values():
             tap.join(10)
-        self.monitor.poll()
-        self.monitor.stop.set()
+        if self.nginx:
+            self.tail.stop.set()
+        else:
+            self.monitor.poll()
+            self.monitor.stop.set()
 
         origin = self.attribution()
         results["long_polls"] = {
@@ -865,7 +1040,10 @@ class Scenario:
             "seconds_without_values": gaps([(e["t"], e["type"]) for e in self.sse.events])})
         if self.browser is not None:
             results["browser"] = self.browser_summary(record, origin)
-        results["haproxy"] = self.haproxy_summary()
+        if self.nginx:
+            results["nginx"] = self.nginx_summary()
+        else:
+            results["haproxy"] = self.haproxy_summary()
         results["restarts"] = self.restarts
         results["processes"] = self.processes
         results["taps"] = {label: len(tap.values()) for label, tap in self.taps.items()}
@@ -978,7 +1156,7 @@ class Scenario:
         front = rows.get(("graceful-sequence", "FRONTEND"), {})
         frontend = {f: int(front[f]) if front.get(f, "").isdigit() else 0
                     for f in ["stot", "req_tot", "hrsp_2xx", "hrsp_4xx", "hrsp_5xx", "ereq"]}
-        lines = self.haproxy_log_lines
+        lines = self.proxy_log_lines
         # dontlog-normal: what is logged is what went wrong, apart from server state changes
         state = [line for line in lines if re.search(r"Server \S+ is (UP|DOWN)", line) and "[WARNING]" not in line]
         notices = [line for line in lines if line.startswith("[NOTICE]") or line.startswith("[WARNING]")]
@@ -986,8 +1164,40 @@ class Scenario:
         return {"servers": servers, "frontend": frontend, "state_changes": state, "abnormal_log_lines": len(abnormal),
                 "abnormal_examples": abnormal[:10]}
 
+    def nginx_summary(self):
+        """From nginx's log: the access log of requests that went wrong or took more than one attempt
+        (the file's map), and the error log's upstream errors by kind and by restart."""
+        access, errors = [], []
+        for line in self.proxy_log_lines:
+            match = re.search(r'" (\d{3}) \d+ upstream (.*) status (.*) time ', line)
+            if match:
+                access.append({"status": int(match.group(1)), "upstreams": match.group(2),
+                               "upstream_statuses": match.group(3)})
+            elif "upstream" in line and re.search(r"\[(error|warn|crit|alert)\]", line):
+                errors.append(line)
+        kinds = {}
+        for line in errors:
+            kind = nginx_error_kind(line)
+            kinds[kind] = kinds.get(kind, 0) + 1
+        statuses = {}
+        for entry in access:
+            statuses[entry["status"]] = statuses.get(entry["status"], 0) + 1
+        retried = [e for e in access if "," in e["upstream_statuses"]]
+        per_restart = []
+        for n, step in enumerate(self.restarts):
+            until = self.restarts[n + 1]["signalled"] if n + 1 < len(self.restarts) else None
+            lines = [line for _, line in self.tail.since(step["signalled"], until)]
+            per_restart.append({
+                "retried": sum(1 for line in lines if re.search(r" status \S+, ", line)),
+                "errors": sum(1 for line in lines if "upstream" in line and "[error]" in line)})
+        return {"logged_requests": len(access), "retried": len(retried),
+                "retried_statuses": counts_of(e["upstream_statuses"] for e in retried),
+                "answered_5xx": sum(n for k, n in statuses.items() if k >= 500), "statuses": statuses,
+                "error_kinds": kinds, "per_restart": per_restart,
+                "examples": [line for line in self.proxy_log_lines if "upstream" in line][:10]}
+
     def teardown(self):
-        """Ends the browser, HAProxy and the instances (gracefully, by PID)."""
+        """Ends the browser, the proxy and the instances (gracefully, by PID)."""
         if self.browser is not None:
             self.browser.quit()
         for instance in self.instances:
@@ -998,9 +1208,9 @@ class Scenario:
                 wait_exit(instance.proc, 90)
                 self.process(instance.label).update({"exit_status": instance.proc.returncode,
                                                      "bye_last": instance.last_line().endswith(BYE)})
-        if self.haproxy.poll() is None:
-            os.kill(self.haproxy.pid, signal.SIGTERM)
-            wait_exit(self.haproxy, 10)
+        if self.proxy.poll() is None:
+            os.kill(self.proxy.pid, signal.SIGTERM)
+            wait_exit(self.proxy, 10)
 
 
 def gaps(events):
@@ -1020,6 +1230,13 @@ def instant(text):
         return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except (AttributeError, ValueError):
         return None
+
+
+def counts_of(items):
+    found = {}
+    for item in items:
+        found[item] = found.get(item, 0) + 1
+    return found
 
 
 def merge_counts(dicts):
@@ -1068,7 +1285,12 @@ def verdict(results, scenario):
         ("HAProxy marks a leaving instance DOWN before its drain delay ends",
          all(s["down_after_s"] is not None and s["down_after_s"] < scenario.drain_seconds
              for s in results["restarts"]),
-         ", ".join("%s s" % fmt(s["down_after_s"]) for s in results["restarts"]) + " after SIGTERM"),
+         ", ".join("%s s" % fmt(s["down_after_s"]) for s in results["restarts"]) + " after SIGTERM")
+        if not scenario.nginx else
+        ("nginx answered no request with an error of its own (every failed attempt passed on)",
+         results["nginx"]["answered_5xx"] == 0,
+         "%d requests passed on to the other instance; %d answered 5xx"
+         % (results["nginx"]["retried"], results["nginx"]["answered_5xx"])),
         ("long-polls: only 200 or 204, no error",
          not polls["errors"] and all(k in ("200", "204") for k in polls["statuses"]),
          "%s; %d errors" % (counts(polls["statuses"]), len(polls["errors"]))),
@@ -1111,11 +1333,17 @@ def print_summary(results, checks, supporting):
     if b:
         print("browser (%s): %d values, events %s, closed %s, by process %s"
               % (b["mode"], b["page_values"], b["page_events"], b["closed"], b["values_by_process"]))
-    h = results["haproxy"]
-    print("HAProxy: %s; abnormal log lines %d" % (h["servers"]["BACKEND"], h["abnormal_log_lines"]))
+    if "haproxy" in results:
+        h = results["haproxy"]
+        print("HAProxy: %s; abnormal log lines %d" % (h["servers"]["BACKEND"], h["abnormal_log_lines"]))
+    else:
+        n = results["nginx"]
+        print("nginx: %d requests passed on, %d answered 5xx, upstream errors %s, per restart %s"
+              % (n["retried"], n["answered_5xx"], n["error_kinds"], n["per_restart"]))
     for step in results["restarts"]:
         print("restart %s -> %s: DOWN after %s s, exit after %s s (%d), ready %s s after start, UP %s s after ready"
-              % (step["old"], step["new"], step["down_after_s"], step["exit_after_s"], step["exit_status"],
+              % (step["old"], step["new"], step.get("first_failure_after_s", step["down_after_s"]),
+                 step["exit_after_s"], step["exit_status"],
                  step["ready_after_start_s"], step["up_after_ready_s"]))
     print("")
     for name, ok, detail in checks + supporting:
@@ -1136,6 +1364,7 @@ def write_doc(results, checks, supporting, scenario, command):
     add("HAProxy (`deploy/haproxy/haproxy.cfg`, with this run's ports), restarted one after the other while")
     add("keep-alive load, long-polls, an SSE client and a headless browser go through HAProxy.")
     add("`docs/operations.md` (\"Load balancer\") explains the configuration; `bench/README.md` how to run it.")
+    add("The same scenario behind nginx (`--proxy nginx`) is at the end: [Behind nginx](#behind-nginx).")
     add("")
     add("- Date: %s" % date)
     add("- Machine: %s CPUs (`nproc`), %s, Linux %s; shared with other builds" % (m["nproc"], m["cpu"], m["kernel"]))
@@ -1240,9 +1469,136 @@ def write_doc(results, checks, supporting, scenario, command):
         with open(scenario.args.notes) as f:
             add(f.read().rstrip())
         add("")
+    kept = nginx_block()
+    if kept:
+        lines.extend(["", kept])
     with open(DOC, "w") as f:
-        f.write("\n".join(lines))
+        f.write("\n".join(lines).rstrip("\n") + "\n")
     log("wrote %s" % os.path.relpath(DOC, ROOT))
+
+
+def nginx_block():
+    """The nginx run's part of the doc as it is now, markers included, or empty."""
+    try:
+        with open(DOC) as f:
+            text = f.read()
+    except OSError:
+        return ""
+    start, end = text.find(NGINX_BEGIN), text.find(NGINX_END)
+    return text[start:end + len(NGINX_END)] if start >= 0 and end > start else ""
+
+
+def write_nginx_doc(results, checks, supporting, scenario, command):
+    """Writes the nginx run into its own part at the end of docs/rolling-restart.md, leaving the rest."""
+    a = scenario.args
+    w = results["wrk"]
+    n = results["nginx"]
+    date = subprocess.run(["date", "-u"], stdout=subprocess.PIPE, text=True).stdout.strip()
+    met = all(ok for _, ok, _ in checks)
+    lines = [NGINX_BEGIN]
+    add = lines.append
+    add("## Behind nginx")
+    add("")
+    add("The same scenario with `--proxy nginx`: nginx (`deploy/nginx/nginx.conf`, with this run's ports) in front")
+    add("of the two instances instead of HAProxy, the same load and clients, the same restarts. nginx has no")
+    add("health checks (open source nginx: only NGINX Plus has active ones): it learns that an instance is")
+    add("leaving only when a request to it fails, and passes that GET on to the other instance")
+    add("(`proxy_next_upstream error timeout http_503`). Without a stats page to say when an instance is back,")
+    add("the script waits, after a new instance is ready, for the first `GET /sequence/last` that nginx sends it")
+    add("(its own request counter), then %d s before the next restart. `docs/operations.md` (\"nginx\") explains"
+        % a.settle)
+    add("the file.")
+    add("")
+    add("- Date: %s" % date)
+    add("- Software: %s; the rest as above" % version([a.nginx, "-v"]).replace("nginx version: ", ""))
+    add("- Command: `%s`" % command)
+    add("- Instances: as above (`--shutdown.drain-delay=%s --sequence.period=%s`)" % (a.drain_delay, a.period))
+    add("- Restarts, in this order: %s" % " then ".join(a.restarts.split(",")))
+    add("")
+    add("### Verdict: target %s" % ("met" if met else "NOT met"))
+    add("")
+    add("| target | result | |")
+    add("|---|---|---|")
+    for name, ok, detail in checks:
+        add("| %s | %s | %s |" % (name, "met" if ok else "**not met**", detail))
+    for name, ok, detail in supporting:
+        add("| %s | %s | %s |" % (name, "yes" if ok else "**no**", detail))
+    add("")
+    add("### Load through nginx")
+    add("")
+    add("| figure | value |")
+    add("|---|---|")
+    add("| wrk | `%s`, stopped with SIGINT after %.1f s |" % (w["argv"], w["seconds"]))
+    add("| requests | %s (%s a second) |" % (thousands(w["requests"]), thousands(round(w["rps"]))))
+    add("| statuses | %s |" % ", ".join("%d: %s" % (c, thousands(k)) for c, k in sorted(w["statuses"].items())))
+    add("| non-2xx (wrk's count) | %d |" % w["non_2xx_3xx"])
+    add("| socket errors | connect %(connect)d, read %(read)d, write %(write)d, timeout %(timeout)d |"
+        % w["socket_errors"])
+    add("| latency p50 / p90 / p99 / max | %s / %s / %s / %s ms |"
+        % tuple(fmt(x) for x in [w["latency_ms"]["50%"], w["latency_ms"]["90%"], w["latency_ms"]["99%"],
+                                  w["latency_max_ms"]]))
+    p = results["long_polls"]
+    add("| long-polls (`/sequence/next?timeout=60s`, %d clients, back to back) | statuses %s; errors %d; longest wait %s s |"
+        % (p["clients"], counts(p["statuses"]), len(p["errors"]), p["longest_s"]))
+    add("| requests nginx passed on to the other instance (access log: `$upstream_status` lists two attempts) | %s%s |"
+        % (thousands(n["retried"]), (" (" + ", ".join("`%s` %d" % kv for kv in sorted(n["retried_statuses"].items())) + ")")
+           if n["retried_statuses"] else ""))
+    add("| requests nginx answered 500 or more | %d |" % n["answered_5xx"])
+    add("| upstream errors in nginx's error log, by kind | %s |" % counts(n["error_kinds"]))
+    add("")
+    add("### The restarts")
+    add("")
+    add("Times in seconds. There is no DOWN or UP in nginx: the first failed attempt on a leaving instance is")
+    add("nginx's first error log line about it after the SIGTERM (when its port had closed, at the end of the")
+    add("drain delay, %s); back is the first request nginx sent the new process." % a.drain_delay)
+    add("")
+    add("| instance | SIGTERM to first failed attempt | SIGTERM to exit | exit status, last line | new process | start to /readyz 200 | ready to back | first failure to back | requests passed on |")
+    add("|---|---|---|---|---|---|---|---|---|")
+    for step, counted in zip(results["restarts"], n["per_restart"]):
+        add("| %s (pid %d) | %s | %s | %d, %s | %s (pid %d) | %s | %s | %s | %d |"
+            % (step["old"], step["old_pid"], fmt(step["first_failure_after_s"]), fmt(step["exit_after_s"]),
+               step["exit_status"], "bye" if step["bye_last"] else "**not the bye**", step["new"], step["new_pid"],
+               fmt(step["ready_after_start_s"]), fmt(step["up_after_ready_s"]), fmt(step["out_of_rotation_s"]),
+               counted["retried"]))
+    add("")
+    add("### What the stream clients saw")
+    add("")
+    sse = results["sse_client"]
+    add("| client | values | shutdown events | reconnects | gave up | values by process | values not newer than one already received | ids |")
+    add("|---|---|---|---|---|---|---|---|")
+    add("| SSE client | %d | %d | %d | %s | %s | %d | %d backwards within an instance, %d duplicates |"
+        % (sse["values"], sse["shutdown_events"], sse["reconnects"], "no" if sse["gave_up"] is None else sse["gave_up"],
+           by_process(sse["values_by_process"]), sse["not_newer_than_one_already_received"],
+           sse["ids"]["backwards_within_an_instance"], sse["ids"]["duplicates"]))
+    b = results.get("browser")
+    if b:
+        add("| Chromium, %s | %d | %d | %d | %s | %s | %d | %d backwards within an instance, %d duplicates |"
+            % (b["mode"], b["page_values"], b["page_events"].get("shutdown", 0), max(0, b["observed_opens"] - 1),
+               "**yes**" if b["closed"] else "no (`closed` false)", by_process(b["values_by_process"]),
+               b["not_newer_than_one_already_received"], b["ids"]["backwards_within_an_instance"],
+               b["ids"]["duplicates"]))
+    ids = results["ids_per_server"]
+    add("")
+    add("Ids across the restarts of one instance, from the direct streams: %s."
+        % "; ".join("%s (%d processes) %s" % (name, len(v["id_ranges"]), "increasing" if v["increasing_across_restarts"]
+                                               else "**not increasing**") for name, v in ids.items()))
+    add("")
+    if a.notes and os.path.exists(a.notes):
+        with open(a.notes) as f:
+            add(f.read().rstrip())
+        add("")
+    add(NGINX_END)
+    try:
+        with open(DOC) as f:
+            text = f.read()
+    except OSError:
+        text = "# Rolling restart\n"
+    old = nginx_block()
+    if old:
+        text = text.replace(old, "").rstrip("\n")
+    with open(DOC, "w") as f:
+        f.write(text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")
+    log("wrote the nginx part of %s" % os.path.relpath(DOC, ROOT))
 
 
 def by_process(found):
@@ -1279,27 +1635,39 @@ def main():
     parser.add_argument("--jar", default=os.path.join(ROOT, "target", "graceful-sequence.jar"))
     parser.add_argument("--java", default=shutil.which("java") or "java")
     parser.add_argument("--jvm-args", default="", help="JVM options of every instance")
+    parser.add_argument("--proxy", choices=["haproxy", "nginx"], default="haproxy",
+                        help="what runs in front of the instances: HAProxy (deploy/haproxy/haproxy.cfg) or nginx "
+                             "(deploy/nginx/nginx.conf)")
     parser.add_argument("--haproxy", default=shutil.which("haproxy") or "/usr/sbin/haproxy")
+    parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
     parser.add_argument("--chromedriver", default=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
-    parser.add_argument("--config", default=CONFIG, help="the HAProxy configuration to render (ports replaced)")
+    parser.add_argument("--config", help="the proxy's configuration to render (ports replaced); default: "
+                        "deploy/haproxy/haproxy.cfg, or deploy/nginx/nginx.conf with --proxy nginx")
     parser.add_argument("--drain-delay", default="5s")
     parser.add_argument("--period", default="500ms", help="sequence.period of the instances")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--long-polls", type=int, default=4)
     parser.add_argument("--restarts", default="a,b,a",
-                        help="instances to restart, in order (server names of haproxy.cfg)")
+                        help="instances to restart, in order (server names of haproxy.cfg; with nginx, a and b "
+                             "are its upstream servers in their order)")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before the first restart")
     parser.add_argument("--settle", type=float, default=5.0,
-                        help="seconds after a new instance is UP in HAProxy before the next restart")
+                        help="seconds after a new instance is UP in HAProxy (or sent a request by nginx) before the "
+                             "next restart")
     parser.add_argument("--budget", type=int, default=170, help="bound on the whole run, in seconds")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--no-doc", action="store_true", help="leave docs/rolling-restart.md alone")
-    parser.add_argument("--notes", default=os.path.join(HERE, "rolling-restart-notes.md"),
-                        help="hand-written notes appended to the doc as they are")
+    parser.add_argument("--notes", help="hand-written notes appended to the doc as they are; default: "
+                        "bench/rolling-restart-notes.md, or bench/rolling-restart-nginx-notes.md with --proxy nginx")
     args = parser.parse_args()
     seconds(args.drain_delay)
+    if args.config is None:
+        args.config = NGINX_CONFIG if args.proxy == "nginx" else CONFIG
+    if args.notes is None:
+        args.notes = os.path.join(HERE, "rolling-restart-nginx-notes.md" if args.proxy == "nginx"
+                                  else "rolling-restart-notes.md")
 
     atexit.register(cleanup)
     signal.signal(signal.SIGTERM, on_signal)
@@ -1317,7 +1685,10 @@ def main():
         json.dump(results, f, indent=1, default=str)
     print_summary(results, checks, supporting)
     if not args.no_doc:
-        write_doc(results, checks, supporting, scenario, command)
+        if scenario.nginx:
+            write_nginx_doc(results, checks, supporting, scenario, command)
+        else:
+            write_doc(results, checks, supporting, scenario, command)
     return 0 if all(ok for _, ok, _ in checks + supporting) else 1
 
 

@@ -78,6 +78,28 @@ public final class StreamConnection implements Closeable {
 	}
 
 	/**
+	 * Connect from the given loopback address to the given port on loopback and send a
+	 * {@code GET}, as a client on another address would.
+	 * @param from the local address, such as 127.0.0.2
+	 * @param port the port
+	 * @param path the path and query
+	 * @param headers request header lines, as for {@link #open(int, String, String...)}
+	 * @return the connection, its response not read yet
+	 * @throws IOException if the connection cannot be made or the request written
+	 */
+	public static StreamConnection openFrom(String from, int port, String path, String... headers) throws IOException {
+		Socket socket = new Socket();
+		try {
+			socket.bind(new InetSocketAddress(InetAddress.getByName(from), 0));
+		}
+		catch (IOException ex) {
+			socket.close();
+			throw ex;
+		}
+		return open(socket, port, path, headers);
+	}
+
+	/**
 	 * Connect to the given port on loopback with a small receive buffer and send a
 	 * {@code GET}: when the test stops reading, the buffers between the server and it
 	 * fill in a moment rather than after megabytes.

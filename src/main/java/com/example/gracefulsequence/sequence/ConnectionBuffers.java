@@ -20,7 +20,8 @@ import org.springframework.stereotype.Component;
  * the {@link SubscriberCapacity} holds, plus room for other requests, unless
  * {@code server.tomcat.max-connections} is set, which is honoured if it leaves room for
  * the subscribers and for turning others away, and refused otherwise; and lets a stream
- * close its connection at once ({@link CloseNowValve}).
+ * close its connection at once ({@link CloseNowValve}). The response's own buffers are
+ * sized by the protocol, {@link CompactHttp11NioProtocol}.
  *
  * @author graceful-sequence contributors
  */
@@ -79,10 +80,17 @@ final class ConnectionBuffers implements WebServerFactoryCustomizer<TomcatServle
 	 * Tomcat's buffers between the socket and the application, each way: a request of
 	 * this API and an event or a value are a few hundred bytes.
 	 */
-	static final int APPLICATION_BUFFER = 2 * 1024;
+	static final int APPLICATION_BUFFER = 1024;
+
+	/**
+	 * The largest trailer of a chunked request body; Tomcat allocates it for every
+	 * connection up front (8 KiB by default), and no request of this API has a body.
+	 */
+	static final int MAX_TRAILER = 256;
 
 	@Override
 	public void customize(TomcatServletWebServerFactory factory) {
+		factory.setProtocol(CompactHttp11NioProtocol.class.getName());
 		factory.addConnectorCustomizers(this::customize);
 		factory.addContextValves(new CloseNowValve());
 	}
@@ -100,6 +108,7 @@ final class ConnectionBuffers implements WebServerFactoryCustomizer<TomcatServle
 		connector.setProperty("socket.txBufSize", Integer.toString(SEND_BUFFER));
 		connector.setProperty("socket.appReadBufSize", Integer.toString(APPLICATION_BUFFER));
 		connector.setProperty("socket.appWriteBufSize", Integer.toString(APPLICATION_BUFFER));
+		connector.setProperty("maxTrailerSize", Integer.toString(MAX_TRAILER));
 		if (this.maxConnections != null) {
 			connector.setProperty("maxConnections", Integer.toString(this.maxConnections));
 		}

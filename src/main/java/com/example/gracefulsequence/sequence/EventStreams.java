@@ -67,13 +67,15 @@ final class EventStreams {
 	 * @throws IOException if the response cannot be written
 	 */
 	void open(HttpServletRequest request, HttpServletResponse response, long count) throws IOException {
-		Admission admission = this.hub.admitStream();
+		String client = request.getRemoteAddr();
+		Admission admission = this.hub.admitStream(client);
 		if (admission == Admission.TAKEN) {
-			this.hub.subscribe(new Stream(request, response, count), parseEventId(request.getHeader("Last-Event-ID")));
+			this.hub.subscribe(new Stream(request, response, client, count),
+					parseEventId(request.getHeader("Last-Event-ID")));
 			return;
 		}
-		boolean full = admission == Admission.FULL;
-		String detail = full ? this.refusals.tooMany("stream") : Refusals.SHUTTING_DOWN;
+		boolean full = admission != Admission.CLOSED;
+		String detail = full ? this.refusals.turnedAway(admission, "stream") : Refusals.SHUTTING_DOWN;
 		if (!acceptsEventStream(request)) {
 			throw this.refusals.unavailable(detail);
 		}
@@ -138,7 +140,10 @@ final class EventStreams {
 
 		private final StreamSubscriber subscriber;
 
-		Stream(HttpServletRequest request, HttpServletResponse response, long count) throws IOException {
+		private final String client;
+
+		Stream(HttpServletRequest request, HttpServletResponse response, String client, long count) throws IOException {
+			this.client = client;
 			startEventStream(response);
 			AsyncContext async = request.startAsync();
 			async.setTimeout(0);
@@ -150,6 +155,11 @@ final class EventStreams {
 					});
 			async.addListener(this.subscriber);
 			out.setWriteListener(this.subscriber);
+		}
+
+		@Override
+		public String client() {
+			return this.client;
 		}
 
 		@Override

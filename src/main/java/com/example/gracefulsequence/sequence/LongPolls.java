@@ -2,6 +2,7 @@ package com.example.gracefulsequence.sequence;
 
 import java.time.Duration;
 
+import com.example.gracefulsequence.sequence.SequenceHub.Admission;
 import com.example.gracefulsequence.shutdown.HttpDrainTimedOutEvent;
 
 import org.springframework.context.event.EventListener;
@@ -33,15 +34,17 @@ final class LongPolls {
 	/**
 	 * Wait for the next value.
 	 * @param timeout how long to wait before answering 204
+	 * @param client the client's address
 	 * @return the result, set when the next value comes
 	 */
-	DeferredResult<ResponseEntity<byte[]>> awaitNext(Duration timeout) {
+	DeferredResult<ResponseEntity<byte[]>> awaitNext(Duration timeout, String client) {
 		DeferredResult<ResponseEntity<byte[]>> result = new DeferredResult<>(timeout.toMillis(),
 				() -> ResponseEntity.noContent().build());
-		Subscriber poll = new Poll(result);
+		Subscriber poll = new Poll(result, client);
 		result.onCompletion(() -> this.hub.unsubscribe(poll));
-		if (!this.hub.awaitNext(poll)) {
-			throw this.refusals.unavailable(this.refusals.tooMany("long-poll"));
+		Admission admission = this.hub.awaitNext(poll);
+		if (admission != Admission.TAKEN) {
+			throw this.refusals.unavailable(this.refusals.turnedAway(admission, "long-poll"));
 		}
 		return result;
 	}
@@ -59,8 +62,16 @@ final class LongPolls {
 
 		private final DeferredResult<ResponseEntity<byte[]>> result;
 
-		Poll(DeferredResult<ResponseEntity<byte[]>> result) {
+		private final String client;
+
+		Poll(DeferredResult<ResponseEntity<byte[]>> result, String client) {
 			this.result = result;
+			this.client = client;
+		}
+
+		@Override
+		public String client() {
+			return this.client;
 		}
 
 		@Override

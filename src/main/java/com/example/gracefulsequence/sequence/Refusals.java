@@ -1,5 +1,7 @@
 package com.example.gracefulsequence.sequence;
 
+import com.example.gracefulsequence.sequence.SequenceHub.Admission;
+
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -26,9 +28,27 @@ final class Refusals {
 
 	private final int maxSubscribers;
 
+	private final int maxPerClient;
+
 	Refusals(SequenceProperties properties, SubscriberCapacity capacity) {
 		this.retryAfter = Long.toString(Math.max(1, properties.period().toSeconds()));
 		this.maxSubscribers = capacity.maxSubscribers();
+		this.maxPerClient = properties.maxSubscribersPerClient();
+	}
+
+	/**
+	 * Why a subscriber was turned away.
+	 * @param admission why the hub did not take it: full, or full for its client
+	 * @param kind {@code stream} or {@code long-poll}
+	 * @return the detail
+	 */
+	String turnedAway(Admission admission, String kind) {
+		return (admission == Admission.CLIENT_FULL) ? tooManyFromClient(kind) : tooMany(kind);
+	}
+
+	private String tooManyFromClient(String kind) {
+		return "Too many open streams and waiting long-polls from your address (sequence.max-subscribers-per-client is "
+				+ this.maxPerClient + "); this " + kind + " was refused, close one or try again later";
 	}
 
 	/**
@@ -36,7 +56,7 @@ final class Refusals {
 	 * @param kind {@code stream} or {@code long-poll}
 	 * @return the detail
 	 */
-	String tooMany(String kind) {
+	private String tooMany(String kind) {
 		return "Too many open streams and waiting long-polls (sequence.max-subscribers is " + this.maxSubscribers
 				+ "); this " + kind + " was refused, try again later";
 	}

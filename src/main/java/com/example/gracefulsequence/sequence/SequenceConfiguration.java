@@ -48,8 +48,9 @@ class SequenceConfiguration {
 		SequenceValue restored = stateFile.restore()
 			.map((saved) -> SequenceValue.restored(saved.value(), saved.savedAt().truncatedTo(ChronoUnit.MILLIS)))
 			.orElse(null);
-		return new SequenceHub(capacity.maxSubscribers(), properties.stream().replay(), properties.stream().heartbeat(),
-				System::nanoTime, restored, meterRegistry);
+		SubscriberPlaces places = new SubscriberPlaces(capacity.maxSubscribers(), properties.maxSubscribersPerClient());
+		return new SequenceHub(places, properties.stream().replay(), properties.stream().heartbeat(), System::nanoTime,
+				restored, meterRegistry);
 	}
 
 }

@@ -62,8 +62,9 @@ final class SequenceController {
 	}
 
 	@GetMapping(path = "/next", produces = MediaType.APPLICATION_JSON_VALUE)
-	DeferredResult<ResponseEntity<byte[]>> next(@RequestParam(required = false) @Nullable String timeout) {
-		return this.longPolls.awaitNext(timeout(timeout));
+	DeferredResult<ResponseEntity<byte[]>> next(@RequestParam(required = false) @Nullable String timeout,
+			HttpServletRequest request) {
+		return this.longPolls.awaitNext(timeout(timeout), request.getRemoteAddr());
 	}
 
 	@GetMapping(path = "/stream", produces = MediaType.TEXT_EVENT_STREAM_VALUE)

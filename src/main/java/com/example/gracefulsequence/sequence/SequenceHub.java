@@ -7,36 +7,25 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import java.util.function.ToIntFunction;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Holds the latest value and hands each new one to its {@link Subscriber subscribers}:
- * waiting long-polls at once, open streams from a single fan-out thread, so that the
- * producer never waits on a client. The same thread sends a heartbeat to streams that
- * have been quiet, so that it never overtakes a value. It keeps the latest values for
- * streams that resume from an event id, takes at most {@code sequence.max-subscribers},
- * and takes no new stream once it is closed.
+ * waiting long-polls at once, open streams through the {@link StreamFanOut}, so that the
+ * producer never waits on a client. It keeps the latest values for streams that resume
+ * from an event id, takes subscribers while it has {@link SubscriberPlaces places} for
+ * them, and takes no new stream once it is closed.
  *
  * @author graceful-sequence contributors
  */
 final class SequenceHub {
 
-	private static final Logger logger = LoggerFactory.getLogger(SequenceHub.class);
-
-	private static final Duration GOODBYE_TIMEOUT = Duration.ofSeconds(1);
-
-	private final int maxSubscribers;
+	private final SubscriberPlaces places;
 
 	private final int replay;
 
@@ -44,16 +33,7 @@ final class SequenceHub {
 
 	private final Set<Subscriber> polls = ConcurrentHashMap.newKeySet();
 
-	private final Set<Subscriber> streams = ConcurrentHashMap.newKeySet();
-
-	private final AtomicInteger subscribers = new AtomicInteger();
-
-	private final ScheduledExecutorService fanOut = Executors
-		.newSingleThreadScheduledExecutor((task) -> new Thread(task, "sequence-fan-out"));
-
-	private final long heartbeatNanos;
-
-	private final LongSupplier ticker;
+	private final StreamFanOut streams;
 
 	private volatile @Nullable SequenceValue latest;
 
@@ -61,7 +41,7 @@ final class SequenceHub {
 
 	/**
 	 * Create a hub.
-	 * @param maxSubscribers how many long-polls and streams it takes at once
+	 * @param places the places of long-polls and streams
 	 * @param replay how many of the latest values it keeps for resuming streams
 	 * @param heartbeat how long a stream may be quiet before it gets a heartbeat; zero
 	 * for none
@@ -69,31 +49,24 @@ final class SequenceHub {
 	 * @param restored the value restored from the state file, if any
 	 * @param meterRegistry where to register the gauges of the sequence
 	 */
-	SequenceHub(int maxSubscribers, int replay, Duration heartbeat, LongSupplier ticker,
+	SequenceHub(SubscriberPlaces places, int replay, Duration heartbeat, LongSupplier ticker,
 			@Nullable SequenceValue restored, MeterRegistry meterRegistry) {
-		this.maxSubscribers = maxSubscribers;
+		this.places = places;
 		this.replay = replay;
-		this.heartbeatNanos = heartbeat.toNanos();
-		this.ticker = ticker;
-		if (this.heartbeatNanos > 0) {
-			// A quarter of the heartbeat apart, so that a stream is quiet for at most
-			// 1.25
-			// heartbeats, with one timer for every stream
-			long tick = Math.max(1, this.heartbeatNanos / 4);
-			this.fanOut.scheduleAtFixedRate(this::heartbeat, tick, tick, TimeUnit.NANOSECONDS);
-		}
+		this.streams = new StreamFanOut(Runtime.getRuntime().availableProcessors(), heartbeat, ticker);
 		if (restored != null) {
 			remember(restored);
 		}
 		Gauge.builder("sequence.last", this, SequenceHub::lastValue)
 			.description("The latest value of the sequence")
 			.register(meterRegistry);
-		subscribersGauge(meterRegistry, "stream", this.streams);
-		subscribersGauge(meterRegistry, "poll", this.polls);
+		subscribersGauge(meterRegistry, "stream", this.streams, StreamFanOut::size);
+		subscribersGauge(meterRegistry, "poll", this.polls, Set::size);
 	}
 
-	private static void subscribersGauge(MeterRegistry meterRegistry, String kind, Set<Subscriber> subscribers) {
-		Gauge.builder("sequence.subscribers", subscribers, Set::size)
+	private static <T> void subscribersGauge(MeterRegistry meterRegistry, String kind, T subscribers,
+			ToIntFunction<T> count) {
+		Gauge.builder("sequence.subscribers", subscribers, (held) -> count.applyAsInt(held))
 			.description("Open streams and waiting long-polls")
 			.tag("kind", kind)
 			.register(meterRegistry);
@@ -123,9 +96,7 @@ final class SequenceHub {
 				poll.onValue(value);
 			}
 		}
-		if (!this.streams.isEmpty()) {
-			onFanOutThread(() -> this.streams.forEach((stream) -> stream.onValue(value)));
-		}
+		this.streams.publish(value);
 	}
 
 	private void remember(SequenceValue value) {
@@ -172,50 +143,49 @@ final class SequenceHub {
 	}
 
 	/**
-	 * Give every stream that has been quiet for the heartbeat a heartbeat. Runs on the
-	 * fan-out thread.
-	 */
-	private void heartbeat() {
-		long quietSince = this.ticker.getAsLong() - this.heartbeatNanos;
-		this.streams.forEach((stream) -> stream.onHeartbeat(quietSince));
-	}
-
-	/**
-	 * Have a long-poll wait for the next value.
+	 * Have a long-poll wait for the next value, if the hub has a place for it.
 	 * @param poll the long-poll
-	 * @return whether it waits; {@code false} if the hub is full
+	 * @return whether it waits, or why not
 	 */
-	boolean awaitNext(Subscriber poll) {
-		if (!reserve()) {
-			return false;
+	Admission awaitNext(Subscriber poll) {
+		Admission admission = admit(poll.client());
+		if (admission == Admission.TAKEN) {
+			this.polls.add(poll);
 		}
-		this.polls.add(poll);
-		return true;
+		return admission;
 	}
 
 	/**
 	 * Take a place for a new stream, if the hub has one.
+	 * @param client the address of the stream's client
 	 * @return whether a place was taken, or why not
 	 */
-	Admission admitStream() {
+	Admission admitStream(String client) {
 		if (this.closed) {
 			return Admission.CLOSED;
 		}
-		return reserve() ? Admission.TAKEN : Admission.FULL;
+		return admit(client);
+	}
+
+	private Admission admit(String client) {
+		return switch (this.places.take(client)) {
+			case YES -> Admission.TAKEN;
+			case FULL -> Admission.FULL;
+			case CLIENT_FULL -> Admission.CLIENT_FULL;
+		};
 	}
 
 	/**
-	 * Subscribe a stream that was {@link #admitStream() admitted}: it gets the values
-	 * after the given event id, or the current value, and then every new one, until it
-	 * ends or the hub closes.
+	 * Subscribe a stream that was {@link #admitStream(String) admitted}: it gets the
+	 * values after the given event id, or the current value, and then every new one,
+	 * until it ends or the hub closes.
 	 * @param stream the stream
 	 * @param lastEventId the id of the last event the client had, or -1
 	 */
 	void subscribe(Subscriber stream, long lastEventId) {
-		// On the fan-out thread, so that no value falls between the replay and the live
+		// On the stream's lane, so that no value falls between the replay and the live
 		// ones
-		boolean accepted = onFanOutThread(() -> {
-			this.streams.add(stream);
+		boolean accepted = this.streams.add(stream, () -> {
 			if (stream.isEnded()) {
 				// Ended before it was subscribed
 				unsubscribe(stream);
@@ -229,7 +199,7 @@ final class SequenceHub {
 			}
 		});
 		if (!accepted) {
-			this.subscribers.decrementAndGet();
+			this.places.release(stream.client());
 			stream.onClose();
 		}
 	}
@@ -240,15 +210,8 @@ final class SequenceHub {
 	 * @return whether it was still subscribed
 	 */
 	boolean unsubscribe(Subscriber subscriber) {
-		if (this.polls.remove(subscriber)) {
-			this.subscribers.decrementAndGet();
-			return true;
-		}
-		if (this.streams.remove(subscriber)) {
-			this.subscribers.decrementAndGet();
-			synchronized (this.streams) {
-				this.streams.notifyAll();
-			}
+		if (this.polls.remove(subscriber) || this.streams.remove(subscriber)) {
+			this.places.release(subscriber.client());
 			return true;
 		}
 		return false;
@@ -271,58 +234,11 @@ final class SequenceHub {
 	 */
 	void closeStreams() {
 		this.closed = true;
-		int open = this.streams.size();
-		onFanOutThread(() -> this.streams.forEach(Subscriber::onClose));
-		this.fanOut.shutdown();
-		awaitStreamsEnded();
-		int cut = this.streams.size();
-		this.streams.forEach(Subscriber::abort);
-		if (cut > 0) {
-			logger.info("Told {} open stream(s) that the service is shutting down; cut {} that did not take it "
-					+ "within {}", open, cut, GOODBYE_TIMEOUT);
-		}
-		else if (open > 0) {
-			logger.info("Told {} open stream(s) that the service is shutting down", open);
-		}
-	}
-
-	private void awaitStreamsEnded() {
-		long deadline = System.nanoTime() + GOODBYE_TIMEOUT.toNanos();
-		synchronized (this.streams) {
-			try {
-				long left = deadline - System.nanoTime();
-				while (!this.streams.isEmpty() && left > 0) {
-					TimeUnit.NANOSECONDS.timedWait(this.streams, left);
-					left = deadline - System.nanoTime();
-				}
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
-	}
-
-	private boolean reserve() {
-		if (this.subscribers.incrementAndGet() > this.maxSubscribers) {
-			this.subscribers.decrementAndGet();
-			return false;
-		}
-		return true;
-	}
-
-	private boolean onFanOutThread(Runnable task) {
-		try {
-			this.fanOut.execute(task);
-			return true;
-		}
-		catch (RejectedExecutionException ex) {
-			// Closed: streams have been told already
-			return false;
-		}
+		this.streams.close();
 	}
 
 	/**
-	 * Whether the hub took a stream.
+	 * Whether the hub took a subscriber.
 	 */
 	enum Admission {
 
@@ -335,6 +251,12 @@ final class SequenceHub {
 		 * Turned away: {@code sequence.max-subscribers} are open.
 		 */
 		FULL,
+
+		/**
+		 * Turned away: {@code sequence.max-subscribers-per-client} of the client are
+		 * open.
+		 */
+		CLIENT_FULL,
 
 		/**
 		 * Turned away: the hub is closed.

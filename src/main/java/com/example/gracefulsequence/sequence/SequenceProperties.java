@@ -18,6 +18,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param stateFile where the last value is kept, relative to the working directory
  * @param maxSubscribers open streams plus waiting long-polls; past it new ones are turned
  * away; unset: as many as the maximum heap holds, at most 10000
+ * @param maxSubscribersPerClient open streams plus waiting long-polls of one client (its
+ * address, or the one a trusted proxy forwards); past it that client is turned away; 0
+ * for no limit
  * @param stream how event streams resume and come back
  * @param cors which other origins may read the API
  * @param fastPath whether the plain {@code GET /sequence/last} is answered before the
@@ -27,7 +30,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 @ConfigurationProperties("sequence")
 public record SequenceProperties(@DefaultValue("2s") Duration period, @DefaultValue("120") int bound,
 		@Nullable Long seed, @DefaultValue("last-num-from-seq.txt") Path stateFile, @Nullable Integer maxSubscribers,
-		@DefaultValue Stream stream, @DefaultValue Cors cors, @DefaultValue FastPath fastPath) {
+		@DefaultValue("0") int maxSubscribersPerClient, @DefaultValue Stream stream, @DefaultValue Cors cors,
+		@DefaultValue FastPath fastPath) {
 
 	static final Duration MAX_RECONNECT_DELAY = Duration.ofHours(1);
 
@@ -48,6 +52,11 @@ public record SequenceProperties(@DefaultValue("2s") Duration period, @DefaultVa
 		}
 		if (maxSubscribers != null && maxSubscribers < 0) {
 			throw new IllegalArgumentException("sequence.max-subscribers must be 0 or more, but was " + maxSubscribers);
+		}
+		if (maxSubscribersPerClient < 0) {
+			throw new IllegalArgumentException(
+					"sequence.max-subscribers-per-client must be 0 (no limit) or more, but was "
+							+ maxSubscribersPerClient);
 		}
 		if (stateFile.toString().isBlank()) {
 			throw new IllegalArgumentException("sequence.state-file must name a file, but was empty");

@@ -8,6 +8,12 @@ package com.example.gracefulsequence.sequence;
 interface Subscriber {
 
 	/**
+	 * The client, by its address: the peer's, or the one a trusted proxy forwarded.
+	 * @return the address
+	 */
+	String client();
+
+	/**
 	 * A new value: the one a long-poll waits for, or the next of a stream.
 	 * @param value the value
 	 */

@@ -32,10 +32,10 @@ final class SubscriberCapacity {
 
 	/**
 	 * Heap that one open stream keeps, nearly all of it Tomcat's request and response
-	 * with their buffers (84 to 89 KiB live per stream with 3,000 to 10,000 streams open,
-	 * see docs/benchmarks.md), with some headroom.
+	 * with their buffers (see docs/benchmarks.md for the measurement), with some
+	 * headroom.
 	 */
-	static final long HEAP_PER_SUBSCRIBER = 96 * 1024;
+	static final long HEAP_PER_SUBSCRIBER = 52 * 1024;
 
 	/**
 	 * Heap that the service needs besides its subscribers: itself, requests in flight and

@@ -34,13 +34,28 @@ final class ValueRenderer {
 		return (value != null) ? render(value) : null;
 	}
 
+	/**
+	 * A value, rendered: the latest once, however many threads ask for it at the same
+	 * time (the lanes of the fan-out, requests), an older one (the replay of a resuming
+	 * stream) again each time.
+	 * @param value the value
+	 * @return the rendered value
+	 */
 	RenderedValue render(SequenceValue value) {
 		RenderedValue rendered = this.last;
-		if (rendered == null || rendered.value() != value) {
-			rendered = RenderedValue.of(value, this.jsonMapper);
-			this.last = rendered;
+		if (rendered != null && rendered.value() == value) {
+			return rendered;
 		}
-		return rendered;
+		synchronized (this) {
+			rendered = this.last;
+			if (rendered == null || rendered.value() != value) {
+				rendered = RenderedValue.of(value, this.jsonMapper);
+				if (value == this.hub.latest()) {
+					this.last = rendered;
+				}
+			}
+			return rendered;
+		}
 	}
 
 }

@@ -41,7 +41,11 @@ class ConnectionBuffersTests {
 			.hasToString(String.valueOf(ConnectionBuffers.APPLICATION_BUFFER));
 		assertThat(connector.getProperty("maxConnections"))
 			.hasToString(String.valueOf(100 + ConnectionBuffers.OTHER_CONNECTIONS));
-		assertThat(connector.getProperty("maxHttpResponseHeaderSize")).hasToString(String.valueOf(4096));
+		assertThat(connector.getProperty("maxHttpResponseHeaderSize")).hasToString(String.valueOf(2048));
+		assertThat(connector.getProperty("maxTrailerSize")).hasToString(String.valueOf(ConnectionBuffers.MAX_TRAILER));
+		assertThat(connector.getProtocolHandler()).isInstanceOf(CompactHttp11NioProtocol.class);
+		assertThat(connector.getProtocolHandler().getDesiredBufferSize())
+			.isEqualTo(CompactHttp11NioProtocol.RESPONSE_BUFFER);
 	}
 
 	@Test

@@ -42,7 +42,7 @@ class SaveLastValueOnShutdownTests {
 	private SaveLastValueOnShutdown step(Path path) {
 		Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
 		StateFile stateFile = new StateFile(path, clock);
-		SequenceProperties properties = new SequenceProperties(Duration.ofSeconds(2), 120, null, path, 10,
+		SequenceProperties properties = new SequenceProperties(Duration.ofSeconds(2), 120, null, path, 10, 0,
 				new SequenceProperties.Stream(Duration.ofSeconds(3), 64, Duration.ofSeconds(15)),
 				new SequenceProperties.Cors(List.of()), new SequenceProperties.FastPath(true));
 		this.hub = new SequenceConfiguration().sequenceHub(properties, new SubscriberCapacity(10, Long.MAX_VALUE),

@@ -115,7 +115,7 @@ class SequenceControllerTests {
 	void nextWaitsWithTheDefaultTimeoutOf30Seconds() {
 		DeferredResult<ResponseEntity<byte[]>> result = new DeferredResult<>();
 		result.setResult(this.renderer.render(VALUE).response());
-		given(this.longPolls.awaitNext(Duration.ofSeconds(30))).willReturn(result);
+		given(this.longPolls.awaitNext(Duration.ofSeconds(30), "127.0.0.1")).willReturn(result);
 		assertThat(this.mvc.get().uri("/sequence/next")).hasStatusOk()
 			.bodyJson()
 			.extractingPath("$.value")
@@ -124,7 +124,7 @@ class SequenceControllerTests {
 
 	@Test
 	void nextAcceptsSimpleAndIsoDurations() {
-		given(this.longPolls.awaitNext(any())).willAnswer((invocation) -> {
+		given(this.longPolls.awaitNext(any(), any())).willAnswer((invocation) -> {
 			DeferredResult<ResponseEntity<byte[]>> result = new DeferredResult<>();
 			result.setResult(ResponseEntity.noContent().build());
 			return result;
@@ -132,9 +132,9 @@ class SequenceControllerTests {
 		for (String timeout : List.of("1ms", "500ms", "PT1M", "60s", "250")) {
 			assertThat(this.mvc.get().uri("/sequence/next").param("timeout", timeout)).hasStatus(HttpStatus.NO_CONTENT);
 		}
-		then(this.longPolls).should().awaitNext(Duration.ofMillis(500));
-		then(this.longPolls).should().awaitNext(Duration.ofMillis(250));
-		then(this.longPolls).should(times(2)).awaitNext(Duration.ofMinutes(1));
+		then(this.longPolls).should().awaitNext(Duration.ofMillis(500), "127.0.0.1");
+		then(this.longPolls).should().awaitNext(Duration.ofMillis(250), "127.0.0.1");
+		then(this.longPolls).should(times(2)).awaitNext(Duration.ofMinutes(1), "127.0.0.1");
 	}
 
 	@Test
@@ -150,7 +150,7 @@ class SequenceControllerTests {
 				.startsWith("Parameter 'timeout' must be a duration from 1ms to 60s")
 				.endsWith("but was '" + timeout + "'");
 		}
-		then(this.longPolls).should(never()).awaitNext(any());
+		then(this.longPolls).should(never()).awaitNext(any(), any());
 	}
 
 	@Test

@@ -38,7 +38,8 @@ class SequenceHubTests {
 	}
 
 	private SequenceHub hub(int replay, Duration heartbeat, @Nullable SequenceValue restored) {
-		this.hub = new SequenceHub(10, replay, heartbeat, this.ticker::get, restored, new SimpleMeterRegistry());
+		this.hub = new SequenceHub(new SubscriberPlaces(10, 0), replay, heartbeat, this.ticker::get, restored,
+				new SimpleMeterRegistry());
 		return this.hub;
 	}
 
@@ -113,8 +114,13 @@ class SequenceHubTests {
 		Duration heartbeat = Duration.ofMillis(40);
 		SequenceHub hub = hub(64, heartbeat, null);
 		Queue<Long> heartbeats = new ConcurrentLinkedQueue<>();
-		assertThat(hub.admitStream()).isEqualTo(Admission.TAKEN);
+		assertThat(hub.admitStream("127.0.0.1")).isEqualTo(Admission.TAKEN);
 		hub.subscribe(new Subscriber() {
+
+			@Override
+			public String client() {
+				return "127.0.0.1";
+			}
 
 			@Override
 			public void onValue(SequenceValue value) {

@@ -1,0 +1,175 @@
+package com.example.gracefulsequence.deploy;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.example.gracefulsequence.FreePort;
+import com.example.gracefulsequence.ServiceProcess;
+import com.example.gracefulsequence.StreamConnection;
+import com.example.gracefulsequence.sequence.EventStream.Event;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The packaged jar behind real nginx, on a copy of {@code deploy/nginx/nginx.conf} with
+ * this run's ports and a short {@code proxy_read_timeout}: events reach a stream client
+ * as they are produced, the heartbeat keeps a quiet stream open where nginx would cut it
+ * otherwise, and the {@code shutdown} event passes through.
+ *
+ * @author graceful-sequence contributors
+ */
+class NginxIT {
+
+	// The test's proxy_read_timeout: a few of them fit between two values of a slow
+	// period
+	private static final Duration READ_TIMEOUT = Duration.ofSeconds(2);
+
+	private static final Duration SLOW_PERIOD = Duration.ofSeconds(6);
+
+	private static final Pattern INDEX = Pattern.compile("\"index\":(\\d+)");
+
+	@Test
+	void eachValueReachesAStreamClientThroughNginxBeforeTheNextIsProduced(@TempDir Path directory) throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory), "--sequence.period=1s");
+				NginxProcess nginx = nginxInFrontOf(service, directory)) {
+			service.awaitReady();
+			service.awaitReceived(1, Duration.ofSeconds(30));
+			// As a browser's EventSource asks: compressed, if nginx were set to
+			try (StreamConnection stream = StreamConnection.open(nginx.port(), "/sequence/stream",
+					StreamConnection.EVENT_STREAM, "Accept-Encoding: gzip, deflate, br")) {
+				assertThat(stream.status()).isEqualTo(200);
+				List<Integer> indexes = new ArrayList<>();
+				while (indexes.size() < 4) {
+					Event event = stream.next();
+					assertThat(event).as("the stream through nginx goes on").isNotNull();
+					if ("value".equals(event.name())) {
+						int index = index(event);
+						assertThat(service.receivedValues())
+							.as("values produced when the event of value %d arrived through nginx", index)
+							.hasSizeLessThanOrEqualTo(index);
+						indexes.add(index);
+					}
+				}
+				assertThat(indexes).as("every value, in order").isSorted().doesNotHaveDuplicates();
+			}
+		}
+	}
+
+	@Test
+	void aQuietStreamStaysOneConnectionThroughNginxThanksToTheHeartbeat(@TempDir Path directory) throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
+				"--sequence.period=" + SLOW_PERIOD.toMillis() + "ms", "--sequence.stream.heartbeat=500ms");
+				NginxProcess nginx = nginxInFrontOf(service, directory)) {
+			service.awaitReady();
+			service.awaitReceived(1, Duration.ofSeconds(30));
+			try (StreamConnection stream = StreamConnection.open(nginx.port(), "/sequence/stream",
+					StreamConnection.EVENT_STREAM)) {
+				assertThat(stream.status()).isEqualTo(200);
+				Event first = stream.next();
+				assertThat(first).isNotNull();
+				assertThat(first.name()).isEqualTo("value");
+				int commentsBefore = stream.comments();
+				Event next = stream.next();
+				assertThat(next).as("the next value, %s after the first, on the same connection", SLOW_PERIOD)
+					.isNotNull();
+				assertThat(next.name()).isEqualTo("value");
+				assertThat(index(next)).isEqualTo(index(first) + 1);
+				assertThat(stream.comments() - commentsBefore).as("heartbeats between two values")
+					.isGreaterThanOrEqualTo((int) (SLOW_PERIOD.toMillis() / READ_TIMEOUT.toMillis()));
+			}
+			assertThat(nginx.output()).doesNotContain("upstream timed out");
+		}
+	}
+
+	@Test
+	void withoutTheHeartbeatNginxCutsAQuietStreamBeforeTheNextValue(@TempDir Path directory) throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
+				"--sequence.period=" + SLOW_PERIOD.toMillis() + "ms", "--sequence.stream.heartbeat=0s");
+				NginxProcess nginx = nginxInFrontOf(service, directory)) {
+			service.awaitReady();
+			service.awaitReceived(1, Duration.ofSeconds(30));
+			try (StreamConnection stream = StreamConnection.open(nginx.port(), "/sequence/stream",
+					StreamConnection.EVENT_STREAM)) {
+				assertThat(stream.status()).isEqualTo(200);
+				Event first = stream.next();
+				assertThat(first).isNotNull();
+				assertThat(first.name()).isEqualTo("value");
+				long quietSince = System.nanoTime();
+				assertThat(nextOrEnd(stream)).as("the stream ends, with no event").isEmpty();
+				Duration quiet = Duration.ofNanos(System.nanoTime() - quietSince);
+				assertThat(quiet).as("cut after proxy_read_timeout (%s) of silence", READ_TIMEOUT)
+					.isGreaterThanOrEqualTo(READ_TIMEOUT.minusMillis(100))
+					.isLessThan(SLOW_PERIOD);
+				assertThat(service.receivedValues()).as("values produced when nginx cut the stream")
+					.hasSize(index(first));
+			}
+			assertThat(nginx.output()).contains("upstream timed out");
+		}
+	}
+
+	@Test
+	void theShutdownEventPassesThroughNginx(@TempDir Path directory) throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory), "--sequence.period=500ms");
+				NginxProcess nginx = nginxInFrontOf(service, directory)) {
+			service.awaitReady();
+			try (StreamConnection stream = StreamConnection.open(nginx.port(), "/sequence/stream",
+					StreamConnection.EVENT_STREAM)) {
+				assertThat(stream.status()).isEqualTo(200);
+				Event event = stream.next();
+				assertThat(event).isNotNull();
+				assertThat(event.name()).isEqualTo("value");
+				service.sigterm();
+				while ("value".equals(event.name())) {
+					event = stream.next();
+					assertThat(event).as("the shutdown event before the end of the stream").isNotNull();
+				}
+				assertThat(event.name()).isEqualTo("shutdown");
+				assertThat(event.data()).isEqualTo("{\"reason\":\"shutting down\"}");
+				assertThat(event.retry()).as("retry: sent with it").isNotNull().isPositive();
+				assertThat(nextOrEnd(stream)).as("nothing after the shutdown event").isEmpty();
+			}
+			assertThat(service.awaitExit(Duration.ofSeconds(30))).isEqualTo(143);
+		}
+	}
+
+	private static NginxProcess nginxInFrontOf(ServiceProcess service, Path directory) throws IOException {
+		Path prefix = Files.createDirectories(directory.resolve("nginx"));
+		int port = FreePort.find();
+		// Both upstream servers are the one instance: no failover in these tests
+		String copy = NginxProcess.copy(prefix, port, List.of(service.port(), service.port()),
+				Map.of("proxy_read_timeout", READ_TIMEOUT.toSeconds() + "s"));
+		return NginxProcess.start(NginxProcess.executable(), prefix, copy, port);
+	}
+
+	private static Path workingDirectory(Path directory) throws IOException {
+		return Files.createDirectories(directory.resolve("service"));
+	}
+
+	// The next event, or empty when the stream has ended, cleanly or cut
+	private static Optional<Event> nextOrEnd(StreamConnection stream) throws IOException {
+		try {
+			return Optional.ofNullable(stream.next());
+		}
+		catch (EOFException ex) {
+			return Optional.empty();
+		}
+	}
+
+	private static int index(Event event) {
+		Matcher matcher = INDEX.matcher(event.data());
+		assertThat(matcher.find()).as("an index in " + event.data()).isTrue();
+		return Integer.parseInt(matcher.group(1));
+	}
+
+}

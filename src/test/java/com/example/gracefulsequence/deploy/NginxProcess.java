@@ -1,0 +1,256 @@
+package com.example.gracefulsequence.deploy;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Assumptions;
+
+import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * nginx started on a copy of {@code deploy/nginx/nginx.conf} that differs only in its
+ * ports, its temporary paths and the settings a test shortens, in the foreground, so that
+ * closing it ends what it started by handle.
+ *
+ * @author graceful-sequence contributors
+ */
+final class NginxProcess implements AutoCloseable {
+
+	/**
+	 * The shipped configuration.
+	 */
+	static final Path CONFIG = Path.of("deploy", "nginx", "nginx.conf");
+
+	private static final List<Path> LOCATIONS = List.of(Path.of("/usr/sbin/nginx"), Path.of("/usr/local/sbin/nginx"));
+
+	// nginx creates these at startup; the package's paths are root's
+	private static final List<String> TEMPORARY_PATHS = List.of("client_body_temp_path", "proxy_temp_path",
+			"fastcgi_temp_path", "uwsgi_temp_path", "scgi_temp_path");
+
+	private static final Pattern LISTEN = Pattern.compile("(?m)^(\\s*listen\\s+)[^;\\s]+");
+
+	private static final Pattern SERVER = Pattern.compile("(?m)^(\\s*server\\s+)127\\.0\\.0\\.1:\\d+");
+
+	private final Process process;
+
+	private final int port;
+
+	private final Path log;
+
+	private NginxProcess(Process process, int port, Path log) {
+		this.process = process;
+		this.port = port;
+		this.log = log;
+	}
+
+	/**
+	 * The nginx executable, or else the test is skipped with one line naming the script
+	 * that installs it, or fails when the environment variable {@code CI} is set.
+	 * @return the executable
+	 */
+	static Path executable() {
+		Stream<Path> onPath = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
+			.filter((directory) -> !directory.isEmpty())
+			.map((directory) -> Path.of(directory, "nginx"));
+		Path nginx = Stream.concat(onPath, LOCATIONS.stream()).filter(Files::isExecutable).findFirst().orElse(null);
+		if (nginx == null) {
+			String missing = "nginx is not installed, so " + CONFIG
+					+ " is not run: run .ci/install-nginx.sh as root (Debian package nginx-light)";
+			if (System.getenv("CI") != null) {
+				fail(missing + "; CI is set, so this fails instead of being skipped");
+			}
+			Assumptions.abort(missing);
+		}
+		return nginx;
+	}
+
+	/**
+	 * A copy of the shipped configuration to run in a directory: listening on loopback on
+	 * the given port, the upstream servers on the given ports in their order, temporary
+	 * paths in the directory, and some settings given other values.
+	 * @param directory the directory, nginx's prefix
+	 * @param port the port to listen on
+	 * @param upstreamPorts the ports of the instances
+	 * @param settings directives of the file and the values to give them, such as
+	 * {@code proxy_read_timeout} and {@code 3s}; each must be set once in the file
+	 * @return the configuration
+	 * @throws IOException if the shipped file cannot be read
+	 */
+	static String copy(Path directory, int port, List<Integer> upstreamPorts, Map<String, String> settings)
+			throws IOException {
+		String text = Files.readString(CONFIG);
+		text = replaceEach(text, LISTEN, List.of("127.0.0.1:" + port));
+		text = replaceEach(text, SERVER, upstreamPorts.stream().map((upstream) -> "127.0.0.1:" + upstream).toList());
+		for (Map.Entry<String, String> setting : settings.entrySet()) {
+			Pattern directive = Pattern.compile("(?m)^(\\s*" + Pattern.quote(setting.getKey()) + "\\s+)[^;]+");
+			text = replaceEach(text, directive, List.of(setting.getValue()));
+		}
+		StringBuilder paths = new StringBuilder();
+		for (String path : TEMPORARY_PATHS) {
+			paths.append("\t").append(path).append(' ').append(directory.resolve(path)).append(";\n");
+		}
+		return text.replaceFirst("(?m)^http \\{\n", "http {\n" + Matcher.quoteReplacement(paths.toString()));
+	}
+
+	// Replaces the value after each match with the next replacement; as many matches as
+	// replacements
+	private static String replaceEach(String text, Pattern pattern, List<String> replacements) {
+		Matcher matcher = pattern.matcher(text);
+		StringBuilder result = new StringBuilder();
+		Iterator<String> next = replacements.iterator();
+		int found = 0;
+		while (matcher.find()) {
+			found++;
+			if (!next.hasNext()) {
+				break;
+			}
+			matcher.appendReplacement(result, Matcher.quoteReplacement(matcher.group(1) + next.next()));
+		}
+		if (found != replacements.size()) {
+			throw new AssertionError(
+					CONFIG + ": expected " + replacements.size() + " match(es) of " + pattern + ", found " + found);
+		}
+		matcher.appendTail(result);
+		return result.toString();
+	}
+
+	/**
+	 * Run {@code nginx -t} on a configuration.
+	 * @param nginx the executable
+	 * @param directory the directory, nginx's prefix, where the configuration is written
+	 * @param configuration the configuration
+	 * @return the exit status and the output
+	 * @throws IOException if nginx cannot be run
+	 * @throws InterruptedException if interrupted while waiting for it
+	 */
+	static Result test(Path nginx, Path directory, String configuration) throws IOException, InterruptedException {
+		Path file = write(directory, configuration);
+		Process process = new ProcessBuilder(command(nginx, directory, file, "-t")).redirectErrorStream(true).start();
+		try {
+			String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+			if (!process.waitFor(30, TimeUnit.SECONDS)) {
+				throw new AssertionError("nginx -t did not end within 30 s: " + output);
+			}
+			return new Result(process.exitValue(), output);
+		}
+		finally {
+			process.destroyForcibly();
+		}
+	}
+
+	/**
+	 * Start nginx in the foreground on a configuration and wait until it accepts
+	 * connections on its port.
+	 * @param nginx the executable
+	 * @param directory the directory, nginx's prefix, where the configuration and the log
+	 * are written
+	 * @param configuration the configuration
+	 * @param port the port it listens on
+	 * @return the running nginx
+	 * @throws IOException if nginx cannot be started
+	 */
+	static NginxProcess start(Path nginx, Path directory, String configuration, int port) throws IOException {
+		Path file = write(directory, configuration);
+		Path log = directory.resolve("nginx.log");
+		Process process = new ProcessBuilder(command(nginx, directory, file)).redirectErrorStream(true)
+			.redirectOutput(log.toFile())
+			.start();
+		NginxProcess started = new NginxProcess(process, port, log);
+		try {
+			await("nginx listening on " + port).atMost(Duration.ofSeconds(20))
+				.pollInterval(Duration.ofMillis(50))
+				.failFast("nginx exited:\n" + started.output(), () -> !process.isAlive())
+				.until(started::accepts);
+		}
+		catch (RuntimeException | Error ex) {
+			started.close();
+			throw ex;
+		}
+		return started;
+	}
+
+	private static List<String> command(Path nginx, Path directory, Path file, String... options) {
+		List<String> command = new ArrayList<>(List.of(nginx.toString(), "-p", directory + "/", "-c", file.toString(),
+				"-g", "daemon off; pid " + directory.resolve("nginx.pid") + ";"));
+		command.addAll(List.of(options));
+		return command;
+	}
+
+	private static Path write(Path directory, String configuration) throws IOException {
+		return Files.writeString(directory.resolve("nginx.conf"), configuration);
+	}
+
+	private boolean accepts() {
+		try (Socket socket = new Socket()) {
+			socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), this.port), 1000);
+			return true;
+		}
+		catch (IOException ex) {
+			return false;
+		}
+	}
+
+	/**
+	 * The port nginx listens on.
+	 * @return the port
+	 */
+	int port() {
+		return this.port;
+	}
+
+	/**
+	 * What nginx wrote so far: its error log and the access log of failed requests.
+	 * @return the output
+	 */
+	String output() {
+		try {
+			return Files.readString(this.log);
+		}
+		catch (IOException ex) {
+			return "(no output: " + ex.getMessage() + ")";
+		}
+	}
+
+	@Override
+	public void close() {
+		// SIGTERM: nginx's fast shutdown, the master ends its workers
+		this.process.destroy();
+		try {
+			if (!this.process.waitFor(10, TimeUnit.SECONDS)) {
+				this.process.descendants().forEach(ProcessHandle::destroyForcibly);
+				this.process.destroyForcibly();
+				this.process.waitFor(10, TimeUnit.SECONDS);
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	/**
+	 * The outcome of a run that ended.
+	 *
+	 * @param status the exit status
+	 * @param output what it printed
+	 */
+	record Result(int status, String output) {
+
+	}
+
+}
