@@ -25,20 +25,20 @@ for _ in $(seq 1 600); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz" || true)" = 200 ] && break; sleep 0.1
 done
 curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$port/sequence/next?timeout=5s" # the first value
-live() { jcmd "$pid" GC.class_histogram | awk '/^Total/ {print $3}'; }
+histogram() { jcmd "$pid" GC.class_histogram >"$dir/histogram-$1.txt"; awk '/^Total/ {print $3}' "$dir/histogram-$1.txt"; }
 rss() { awk '/VmRSS/ {print $2 * 1024}' "/proc/$pid/status"; }
-heap0=$(live); rss0=$(rss)
+heap0=$(histogram idle); rss0=$(rss)
 python3 bench/streams.py --port "$port" --streams "$streams" --seconds 20 --connect-concurrency "$streams" \
   --open-timeout 60 >"$dir/streams.out" 2>&1 &
 client=$!
 for _ in $(seq 1 600); do grep -q '^OPEN' "$dir/streams.out" 2>/dev/null && break; kill -0 $client 2>/dev/null || break; sleep 0.1; done
 open=$(curl -s "http://127.0.0.1:$port/actuator/metrics/sequence.subscribers?tag=kind:stream" | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["measurements"][0]["value"]))')
-heap1=$(live); rss1=$(rss)
+heap1=$(histogram open); rss1=$(rss)
 wait $client || true
 kill -TERM $pid; status=0; wait $pid || status=$?
-python3 - "$streams" "$open" "$heap0" "$heap1" "$rss0" "$rss1" "$status" "$dir/log" "${flags[*]}" <<'PY'
-import sys
-asked, open_, h0, h1, r0, r1, status, log, flags = sys.argv[1:]
+python3 - "$streams" "$open" "$heap0" "$heap1" "$rss0" "$rss1" "$status" "$dir/log" "${flags[*]}" "$dir" <<'PY'
+import re, sys
+asked, open_, h0, h1, r0, r1, status, log, flags, out = sys.argv[1:]
 open_, h0, h1, r0, r1 = int(open_), int(h0), int(h1), int(r0), int(r1)
 text = open(log, errors="replace").read()
 cap = [l for l in text.splitlines() if "Taking up to" in l]
@@ -48,6 +48,19 @@ print("streams asked %s, open %d" % (asked, open_))
 if open_:
     print("live heap per stream %.1f KiB (%.0f -> %.0f MiB), RSS per stream %.1f KiB (%.0f -> %.0f MiB)" % (
         (h1 - h0) / open_ / 1024, h0 / 2**20, h1 / 2**20, (r1 - r0) / open_ / 1024, r0 / 2**20, r1 / 2**20))
+def classes(name):
+    found = {}
+    for line in open("%s/histogram-%s.txt" % (out, name)):
+        m = re.match(r"\s*\d+:\s+(\d+)\s+(\d+)\s+(\S+)", line)
+        if m:
+            found[m.group(3)] = (int(m.group(1)), int(m.group(2)))
+    return found
+if open_:
+    idle, held = classes("idle"), classes("open")
+    rows = sorted(((b - idle.get(k, (0, 0))[1], n - idle.get(k, (0, 0))[0], k) for k, (n, b) in held.items()), reverse=True)
+    print("what one open stream holds, by class (bytes, instances):")
+    for size, count, name in rows[:12]:
+        print("  %7.0f B %6.2f  %s" % (size / open_, count / open_, name))
 print("exit status %s, OutOfMemoryError in log: %s, bye: %s" % (
     status, "OutOfMemoryError" in text, "I'm leaving, bye!" in text.splitlines()[-1] if text else False))
 PY

@@ -33,7 +33,8 @@ import static org.awaitility.Awaitility.await;
 @TemporaryStateFile
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "sequence.period=1h", "sequence.stream.heartbeat=100ms", "sequence.max-subscribers-per-client=1",
-				"server.forward-headers-strategy=native", TemporaryStateFile.RESTORED + "=42" })
+				"server.forward-headers-strategy=native", "server.tomcat.remoteip.internal-proxies=127\\.0\\.0\\.2",
+				TemporaryStateFile.RESTORED + "=42" })
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SubscriberShareTests {
 
@@ -59,7 +60,7 @@ class SubscriberShareTests {
 				assertThat(busy.name()).isEqualTo("busy");
 				assertThat(busy.data()).contains("sequence.max-subscribers-per-client is 1");
 			}
-			try (StreamConnection other = stream("127.0.0.2")) {
+			try (StreamConnection other = stream("127.0.0.3")) {
 				assertThat(other.next()).extracting(Event::name).isEqualTo("value");
 			}
 		}
@@ -71,6 +72,24 @@ class SubscriberShareTests {
 			assertThat(first.next()).extracting(Event::name).isEqualTo("value");
 			try (StreamConnection forged = stream("127.0.0.1", "X-Forwarded-For: 10.9.8.7")) {
 				assertThat(forged.next()).extracting(Event::name).isEqualTo("busy");
+			}
+		}
+	}
+
+	@Test
+	void theAddressATrustedProxyForwardsIsTheClient() throws Exception {
+		try (StreamConnection first = stream("127.0.0.2", "X-Forwarded-For: 10.0.0.1")) {
+			assertThat(first.next()).extracting(Event::name).isEqualTo("value");
+			try (StreamConnection second = stream("127.0.0.2", "X-Forwarded-For: 10.0.0.2")) {
+				assertThat(second.next()).as("another client of the same proxy")
+					.extracting(Event::name)
+					.isEqualTo("value");
+				try (StreamConnection again = stream("127.0.0.2", "X-Forwarded-For: 10.0.0.1")) {
+					Event busy = again.next();
+					assertThat(busy).isNotNull();
+					assertThat(busy.name()).isEqualTo("busy");
+					assertThat(busy.data()).contains("sequence.max-subscribers-per-client is 1");
+				}
 			}
 		}
 	}
