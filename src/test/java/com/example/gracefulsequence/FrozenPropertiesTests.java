@@ -5,7 +5,6 @@ import java.util.Map;
 import java.util.Set;
 
 import com.example.gracefulsequence.FrozenProperties.Change;
-import com.example.gracefulsequence.FrozenProperties.Condition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -16,8 +15,9 @@ import org.springframework.mock.env.MockEnvironment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link FrozenProperties} and {@link FrozenPropertiesWarning}: which
- * properties the build fixes, and which values at run time would have decided otherwise.
+ * Tests for {@link FrozenProperties}, {@link AutoConfigurationConditions},
+ * {@link PropertyCondition} and {@link FrozenPropertiesWarning}: which properties the
+ * build fixes, and which values at run time would have decided otherwise.
  *
  * @author graceful-sequence contributors
  */
@@ -32,8 +32,8 @@ class FrozenPropertiesTests {
 
 	@Test
 	void theConditionsOfTheAutoConfigurationsReadTheseProperties() {
-		Map<String, Set<Condition>> conditions = FrozenProperties
-			.conditions(FrozenPropertiesTests.class.getClassLoader());
+		Map<String, Set<PropertyCondition>> conditions = AutoConfigurationConditions
+			.read(FrozenPropertiesTests.class.getClassLoader());
 		assertThat(conditions).containsKeys("management.server.port", "spring.threads.virtual.enabled",
 				"management.endpoint.health.probes.enabled", "server.forward-headers-strategy",
 				"management.endpoints.web.exposure.include", "spring.mvc.problemdetails.enabled",
