@@ -2,11 +2,15 @@ package com.example.gracefulsequence.deploy;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.stream.Stream;
 
 import com.example.gracefulsequence.sequence.SequenceProperties;
 import com.example.gracefulsequence.shutdown.ShutdownProperties;
@@ -22,6 +26,8 @@ import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.core.io.FileSystemResource;
 import org.springframework.core.io.support.PropertiesLoaderUtils;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The configuration a deployment gives the application: the defaults of
@@ -62,6 +68,30 @@ record ApplicationSettings(int serverPort, Duration timeoutPerShutdownPhase, Shu
 	 */
 	static ApplicationSettings defaults() {
 		return of(Map.of(), List.of());
+	}
+
+	/**
+	 * The instances that the comment of a proxy's configuration file starts
+	 * ({@code # java -jar ... --server.port=3334 ...}), bound as the application binds
+	 * their arguments.
+	 * @param config the configuration file
+	 * @return the settings of each instance, at least one
+	 */
+	static List<ApplicationSettings> exampleInstances(Path config) {
+		try (Stream<String> lines = Files.lines(config)) {
+			List<ApplicationSettings> instances = new ArrayList<>();
+			lines.map(String::strip)
+				.filter((line) -> line.startsWith("#"))
+				.map((line) -> List.of(line.substring(1).strip().split("\\s+")))
+				.filter((words) -> words.get(0).equals("java") && words.contains("-jar"))
+				.forEach(
+						(words) -> instances.add(of(Map.of(), words.subList(words.indexOf("-jar") + 2, words.size()))));
+			assertThat(instances).as("java -jar command lines in the comment of " + config).isNotEmpty();
+			return instances;
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
 	}
 
 	/**

@@ -91,7 +91,7 @@ class HaproxyConfigTests {
 			String address = server.get(2);
 			return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
 		}).toList();
-		assertThat(exampleInstances()).extracting(ApplicationSettings::serverPort)
+		assertThat(ApplicationSettings.exampleInstances(CONFIG)).extracting(ApplicationSettings::serverPort)
 			.containsExactlyInAnyOrderElementsOf(ports);
 	}
 
@@ -194,29 +194,11 @@ class HaproxyConfigTests {
 			.orElseThrow(() -> new AssertionError("No frontend with default_backend " + BACKEND));
 	}
 
-	// The instances the comment at the top of the file starts, bound as the application
-	// binds
-	// their arguments
-	private static List<ApplicationSettings> exampleInstances() {
-		try (Stream<String> lines = Files.lines(CONFIG)) {
-			List<ApplicationSettings> instances = new ArrayList<>();
-			lines.map(String::strip)
-				.filter((line) -> line.startsWith("#"))
-				.map((line) -> List.of(line.substring(1).strip().split("\\s+")))
-				.filter((words) -> words.get(0).equals("java") && words.contains("-jar"))
-				.forEach((words) -> instances
-					.add(ApplicationSettings.of(Map.of(), words.subList(words.indexOf("-jar") + 2, words.size()))));
-			assertThat(instances).as("java -jar command lines in the comment of " + CONFIG).isNotEmpty();
-			return instances;
-		}
-		catch (IOException ex) {
-			throw new AssertionError(ex);
-		}
-	}
-
 	private static List<Duration> drainDelays() {
-		List<Duration> delays = new ArrayList<>(
-				exampleInstances().stream().map((instance) -> instance.shutdown().drainDelay()).toList());
+		List<Duration> delays = new ArrayList<>(ApplicationSettings.exampleInstances(CONFIG)
+			.stream()
+			.map((instance) -> instance.shutdown().drainDelay())
+			.toList());
 		delays.add(ApplicationSettings.SHORTEST_RECOMMENDED_DRAIN_DELAY);
 		return delays;
 	}

@@ -1,13 +1,10 @@
 package com.example.gracefulsequence.deploy;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import com.example.gracefulsequence.FreePort;
 import com.example.gracefulsequence.TemporaryStateFile;
@@ -150,7 +147,8 @@ class NginxConfigTests {
 			String address = server.arguments().get(0);
 			return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
 		}).toList();
-		assertThat(exampleInstances()).extracting(ApplicationSettings::serverPort)
+		assertThat(ApplicationSettings.exampleInstances(NginxProcess.CONFIG))
+			.extracting(ApplicationSettings::serverPort)
 			.containsExactlyInAnyOrderElementsOf(ports);
 		assertThat(this.server.value("listen"))
 			.hasValue(List.of(Integer.toString(ApplicationSettings.defaults().serverPort())));
@@ -194,25 +192,6 @@ class NginxConfigTests {
 			}
 		}
 		return List.of();
-	}
-
-	// The instances the comment at the top of the file starts, bound as the application
-	// binds their arguments
-	private static List<ApplicationSettings> exampleInstances() {
-		try (Stream<String> lines = Files.lines(NginxProcess.CONFIG)) {
-			List<ApplicationSettings> instances = new ArrayList<>();
-			lines.map(String::strip)
-				.filter((line) -> line.startsWith("#"))
-				.map((line) -> List.of(line.substring(1).strip().split("\\s+")))
-				.filter((words) -> words.get(0).equals("java") && words.contains("-jar"))
-				.forEach((words) -> instances
-					.add(ApplicationSettings.of(Map.of(), words.subList(words.indexOf("-jar") + 2, words.size()))));
-			assertThat(instances).as("java -jar command lines in the comment of " + NginxProcess.CONFIG).isNotEmpty();
-			return instances;
-		}
-		catch (IOException ex) {
-			throw new AssertionError(ex);
-		}
 	}
 
 }

@@ -68,34 +68,40 @@ class NginxIT {
 
 	@Test
 	void aQuietStreamStaysOneConnectionThroughNginxThanksToTheHeartbeat(@TempDir Path directory) throws Exception {
-		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
-				"--sequence.period=" + SLOW_PERIOD.toMillis() + "ms", "--sequence.stream.heartbeat=500ms");
-				NginxProcess nginx = nginxInFrontOf(service, directory)) {
-			service.awaitReady();
-			service.awaitReceived(1, Duration.ofSeconds(30));
-			try (StreamConnection stream = StreamConnection.open(nginx.port(), "/sequence/stream",
-					StreamConnection.EVENT_STREAM)) {
-				assertThat(stream.status()).isEqualTo(200);
-				Event first = stream.next();
-				assertThat(first).isNotNull();
-				assertThat(first.name()).isEqualTo("value");
-				int commentsBefore = stream.comments();
-				Event next = stream.next();
-				assertThat(next).as("the next value, %s after the first, on the same connection", SLOW_PERIOD)
-					.isNotNull();
-				assertThat(next.name()).isEqualTo("value");
-				assertThat(index(next)).isEqualTo(index(first) + 1);
-				assertThat(stream.comments() - commentsBefore).as("heartbeats between two values")
-					.isGreaterThanOrEqualTo((int) (SLOW_PERIOD.toMillis() / READ_TIMEOUT.toMillis()));
-			}
-			assertThat(nginx.output()).doesNotContain("upstream timed out");
-		}
+		String nginxOutput = quietStreamThroughNginx(directory, "500ms", (service, stream, first) -> {
+			int commentsBefore = stream.comments();
+			Event next = stream.next();
+			assertThat(next).as("the next value, %s after the first, on the same connection", SLOW_PERIOD).isNotNull();
+			assertThat(next.name()).isEqualTo("value");
+			assertThat(index(next)).isEqualTo(index(first) + 1);
+			assertThat(stream.comments() - commentsBefore).as("heartbeats between two values")
+				.isGreaterThanOrEqualTo((int) (SLOW_PERIOD.toMillis() / READ_TIMEOUT.toMillis()));
+		});
+		assertThat(nginxOutput).doesNotContain("upstream timed out");
 	}
 
 	@Test
 	void withoutTheHeartbeatNginxCutsAQuietStreamBeforeTheNextValue(@TempDir Path directory) throws Exception {
+		String nginxOutput = quietStreamThroughNginx(directory, "0s", (service, stream, first) -> {
+			long quietSince = System.nanoTime();
+			assertThat(nextOrEnd(stream)).as("the stream ends, with no event").isEmpty();
+			Duration quiet = Duration.ofNanos(System.nanoTime() - quietSince);
+			assertThat(quiet).as("cut after proxy_read_timeout (%s) of silence", READ_TIMEOUT)
+				.isGreaterThanOrEqualTo(READ_TIMEOUT.minusMillis(100))
+				.isLessThan(SLOW_PERIOD);
+			assertThat(service.receivedValues()).as("values produced when nginx cut the stream").hasSize(index(first));
+		});
+		assertThat(nginxOutput).contains("upstream timed out");
+	}
+
+	/**
+	 * Run the service with a period longer than nginx's read timeout and the given
+	 * heartbeat, open a stream through nginx, and check it after its first value.
+	 * @return what nginx printed
+	 */
+	private String quietStreamThroughNginx(Path directory, String heartbeat, QuietStreamCheck check) throws Exception {
 		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
-				"--sequence.period=" + SLOW_PERIOD.toMillis() + "ms", "--sequence.stream.heartbeat=0s");
+				"--sequence.period=" + SLOW_PERIOD.toMillis() + "ms", "--sequence.stream.heartbeat=" + heartbeat);
 				NginxProcess nginx = nginxInFrontOf(service, directory)) {
 			service.awaitReady();
 			service.awaitReceived(1, Duration.ofSeconds(30));
@@ -105,16 +111,9 @@ class NginxIT {
 				Event first = stream.next();
 				assertThat(first).isNotNull();
 				assertThat(first.name()).isEqualTo("value");
-				long quietSince = System.nanoTime();
-				assertThat(nextOrEnd(stream)).as("the stream ends, with no event").isEmpty();
-				Duration quiet = Duration.ofNanos(System.nanoTime() - quietSince);
-				assertThat(quiet).as("cut after proxy_read_timeout (%s) of silence", READ_TIMEOUT)
-					.isGreaterThanOrEqualTo(READ_TIMEOUT.minusMillis(100))
-					.isLessThan(SLOW_PERIOD);
-				assertThat(service.receivedValues()).as("values produced when nginx cut the stream")
-					.hasSize(index(first));
+				check.check(service, stream, first);
 			}
-			assertThat(nginx.output()).contains("upstream timed out");
+			return nginx.output();
 		}
 	}
 
@@ -170,6 +169,16 @@ class NginxIT {
 		Matcher matcher = INDEX.matcher(event.data());
 		assertThat(matcher.find()).as("an index in " + event.data()).isTrue();
 		return Integer.parseInt(matcher.group(1));
+	}
+
+	/**
+	 * What a test checks of a quiet stream after its first value.
+	 */
+	@FunctionalInterface
+	private interface QuietStreamCheck {
+
+		void check(ServiceProcess service, StreamConnection stream, Event first) throws Exception;
+
 	}
 
 }
