@@ -172,7 +172,14 @@ final class StreamFanOut {
 		private final Set<Subscriber> members = ConcurrentHashMap.newKeySet();
 
 		Lane(String name) {
-			this.executor = Executors.newSingleThreadScheduledExecutor((task) -> new Thread(task, name));
+			this.executor = Executors.newSingleThreadScheduledExecutor((task) -> {
+				// A daemon, as Tomcat's threads are: the shutdown tells streams to go
+				// before the JVM ends, and a start-up that fails before it must not be
+				// kept alive by the heartbeat's timer
+				Thread thread = new Thread(task, name);
+				thread.setDaemon(true);
+				return thread;
+			});
 		}
 
 		boolean run(Runnable task) {
