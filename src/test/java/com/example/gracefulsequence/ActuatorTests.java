@@ -84,6 +84,18 @@ class ActuatorTests {
 		});
 		assertThat(samples)
 			.anySatisfy((sample) -> assertMeter(sample, "sequence_state_writes_total", Map.of("outcome", "failure")));
+		assertThat(samples).anySatisfy((sample) -> {
+			assertMeter(sample, "sequence_subscribers_limit", Map.of());
+			assertThat(sample.value()).isPositive();
+		});
+		assertThat(samples).anySatisfy((sample) -> {
+			assertMeter(sample, "sequence_state_healthy", Map.of());
+			assertThat(sample.value()).isOne();
+		});
+		assertThat(samples).anySatisfy((sample) -> {
+			assertMeter(sample, "sequence_ready", Map.of());
+			assertThat(sample.value()).isOne();
+		});
 	}
 
 	@Test

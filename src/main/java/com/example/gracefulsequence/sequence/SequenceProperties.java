@@ -23,12 +23,15 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * for no limit
  * @param stream how event streams resume and come back
  * @param cors which other origins may read the API
+ * @param fastPath whether the plain {@code GET /sequence/last} is answered before the
+ * servlet filters
  * @author graceful-sequence contributors
  */
 @ConfigurationProperties("sequence")
 public record SequenceProperties(@DefaultValue("2s") Duration period, @DefaultValue("120") int bound,
 		@Nullable Long seed, @DefaultValue("last-num-from-seq.txt") Path stateFile, @Nullable Integer maxSubscribers,
-		@DefaultValue("0") int maxSubscribersPerClient, @DefaultValue Stream stream, @DefaultValue Cors cors) {
+		@DefaultValue("0") int maxSubscribersPerClient, @DefaultValue Stream stream, @DefaultValue Cors cors,
+		@DefaultValue FastPath fastPath) {
 
 	static final Duration MAX_RECONNECT_DELAY = Duration.ofHours(1);
 
@@ -98,6 +101,18 @@ public record SequenceProperties(@DefaultValue("2s") Duration period, @DefaultVa
 	 * {@code https://example.com}; empty: same origin only
 	 */
 	public record Cors(@DefaultValue List<String> allowedOrigins) {
+
+	}
+
+	/**
+	 * The hot path of {@code GET /sequence/last}, bound from
+	 * {@code sequence.fast-path.*}.
+	 *
+	 * @param enabled whether the plain {@code GET /sequence/last} is answered in Tomcat's
+	 * pipeline before the servlet filters; false when a filter of the application's own
+	 * (security, tracing, rate limiting) must see it
+	 */
+	public record FastPath(@DefaultValue("true") boolean enabled) {
 
 	}
 

@@ -33,14 +33,21 @@ class SequenceWebConfiguration {
 
 	/**
 	 * Add the hot path to the context's valves, after the drain valve, which puts itself
-	 * first.
+	 * first; none when {@code sequence.fast-path.enabled} is false, so that every request
+	 * goes through the servlet filters (decided at run time, not in a condition that
+	 * Spring AOT would fix at build time).
+	 * @param properties the sequence properties
 	 * @param renderer the rendered values
 	 * @param meterRegistry where the observation records requests
 	 * @return the customizer
 	 */
 	@Bean
-	WebServerFactoryCustomizer<TomcatServletWebServerFactory> latestValueValveCustomizer(ValueRenderer renderer,
-			MeterRegistry meterRegistry) {
+	WebServerFactoryCustomizer<TomcatServletWebServerFactory> latestValueValveCustomizer(SequenceProperties properties,
+			ValueRenderer renderer, MeterRegistry meterRegistry) {
+		if (!properties.fastPath().enabled()) {
+			return (factory) -> {
+			};
+		}
 		LatestValueValve valve = new LatestValueValve(renderer, meterRegistry);
 		return (factory) -> factory.addContextValves(valve);
 	}

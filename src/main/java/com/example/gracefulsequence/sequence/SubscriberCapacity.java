@@ -4,6 +4,8 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,7 +18,8 @@ import org.springframework.stereotype.Component;
  * How many open streams and waiting long-polls the service takes: what the old generation
  * of the heap holds, at most {@value #MAX}, unless {@code sequence.max-subscribers} says
  * fewer. A cap that the heap cannot hold is refused at startup, since a burst of
- * subscribers up to it would run the JVM out of memory.
+ * subscribers up to it would run the JVM out of memory. The cap in force is the gauge
+ * {@code sequence.subscribers.limit}, beside {@code sequence.subscribers}.
  *
  * @author graceful-sequence contributors
  */
@@ -43,8 +46,9 @@ final class SubscriberCapacity {
 	private final int maxSubscribers;
 
 	@Autowired
-	SubscriberCapacity(SequenceProperties properties) {
+	SubscriberCapacity(SequenceProperties properties, MeterRegistry meterRegistry) {
 		this(properties.maxSubscribers(), oldGenerationMax());
+		register(meterRegistry);
 	}
 
 	/**
@@ -96,6 +100,17 @@ final class SubscriberCapacity {
 
 	int maxSubscribers() {
 		return this.maxSubscribers;
+	}
+
+	/**
+	 * Show the cap as the gauge {@code sequence.subscribers.limit}.
+	 * @param meterRegistry where to register it
+	 */
+	void register(MeterRegistry meterRegistry) {
+		Gauge.builder("sequence.subscribers.limit", this, SubscriberCapacity::maxSubscribers)
+			.description("Open streams plus waiting long-polls that the service takes before it turns new ones away")
+			.strongReference(true)
+			.register(meterRegistry);
 	}
 
 	private static long mebibytes(long bytes) {

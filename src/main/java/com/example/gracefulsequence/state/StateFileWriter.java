@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -16,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * Writes values to the {@link StateFile} without ever throwing, so that a disk that fails
  * never stops the sequence: a failed write is counted in {@code sequence.state.writes},
  * logged at most once a minute, and kept as the {@link #failure() failure} that health
- * reports until a write succeeds again.
+ * reports, and as {@code sequence.state.healthy} 0, until a write succeeds again.
  *
  * @author graceful-sequence contributors
  */
@@ -36,6 +37,9 @@ public final class StateFileWriter {
 
 	private long consecutiveFailures;
 
+	// Read by scrapes without the lock that a write holds while it syncs the disk
+	private volatile boolean healthy = true;
+
 	private @Nullable String lastError;
 
 	private @Nullable Instant lastErrorLoggedAt;
@@ -51,6 +55,10 @@ public final class StateFileWriter {
 		this.clock = clock;
 		this.successes = writes(meterRegistry, "success");
 		this.failures = writes(meterRegistry, "failure");
+		Gauge.builder("sequence.state.healthy", this, (writer) -> writer.healthy ? 1 : 0)
+			.description("1 while the last write of the state file succeeded (or none was made), else 0")
+			.strongReference(true)
+			.register(meterRegistry);
 	}
 
 	private static Counter writes(MeterRegistry meterRegistry, String outcome) {
@@ -88,6 +96,7 @@ public final class StateFileWriter {
 		}
 		this.consecutiveFailures = 0;
 		this.lastError = null;
+		this.healthy = true;
 		return true;
 	}
 
@@ -95,6 +104,7 @@ public final class StateFileWriter {
 		this.failures.increment();
 		this.consecutiveFailures++;
 		this.lastError = StateFile.describe(ex);
+		this.healthy = false;
 		Instant now = this.clock.instant();
 		if (this.lastErrorLoggedAt == null || !now.isBefore(this.lastErrorLoggedAt.plus(ERROR_LOG_INTERVAL))) {
 			this.lastErrorLoggedAt = now;

@@ -59,6 +59,9 @@ class KubernetesManifestTests {
 
 	private static final Path DIRECTORY = Path.of("deploy", "kubernetes");
 
+	// Apart, so that kubectl apply -f deploy/kubernetes/ works without the Operator
+	private static final Path MONITORING = DIRECTORY.resolve("monitoring");
+
 	// On top of the drain delay and the drain: stopping the producer and the final write
 	private static final Duration MARGIN = Duration.ofSeconds(5);
 
@@ -213,6 +216,41 @@ class KubernetesManifestTests {
 			.isLessThanOrEqualTo(Quantity.getAmountInBytes(limits.get("memory")));
 	}
 
+	@Test
+	void podMonitorScrapesEveryPodOnThePortAndPathWhereTheApplicationServesMetrics(@Autowired RestTestClient client)
+			throws IOException {
+		List<Map<String, Object>> monitoring = readMonitoring();
+		assertThat(monitoring).allSatisfy((resource) -> assertThat(resource.get("apiVersion"))
+			.as("only the Operator's kinds, which plain clusters lack, live in " + MONITORING)
+			.isEqualTo("monitoring.coreos.com/v1"));
+		assertThat(monitoring).extracting((resource) -> resource.get("kind"))
+			.containsExactlyInAnyOrder("PodMonitor", "PrometheusRule");
+		Map<String, Object> spec = map(monitoring.stream()
+			.filter((resource) -> resource.get("kind").equals("PodMonitor"))
+			.findFirst()
+			.orElseThrow()
+			.get("spec"));
+		Map<String, String> podLabels = statefulSet().getSpec().getTemplate().getMetadata().getLabels();
+		LabelSelector selector = objectMapper.convertValue(spec.get("selector"), LabelSelector.class);
+		assertThat(matches(selector, podLabels)).as("selects the pods of the StatefulSet").isTrue();
+		List<Map<String, Object>> endpoints = list(spec.get("podMetricsEndpoints"));
+		assertThat(endpoints).singleElement().satisfies((endpoint) -> {
+			assertThat(port(new IntOrString(endpoint.get("port")))).isEqualTo(settings().serverPort());
+			String path = (String) endpoint.get("path");
+			assertThat(client.get()
+				.uri(path)
+				.exchange()
+				.expectStatus()
+				.isOk()
+				.expectBody(String.class)
+				.returnResult()
+				.getResponseBody()).contains("sequence_values_total{");
+			Duration interval = Duration.parse("PT" + endpoint.get("interval"));
+			assertThat(interval).as("a scrape falls inside the drain delay, so it sees the first shutdown steps")
+				.isLessThan(settings().shutdown().drainDelay());
+		});
+	}
+
 	private ApplicationSettings settings() {
 		Container container = container();
 		Map<String, String> environment = new LinkedHashMap<>();
@@ -296,6 +334,31 @@ class KubernetesManifestTests {
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
+	}
+
+	private static List<Map<String, Object>> readMonitoring() throws IOException {
+		List<Map<String, Object>> resources = new ArrayList<>();
+		try (Stream<Path> files = Files.list(MONITORING)) {
+			for (Path file : files.filter(KubernetesManifestTests::isYaml).sorted().toList()) {
+				Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
+				for (Object document : yaml.loadAll(Files.readString(file))) {
+					if (document != null) {
+						resources.add(map(document));
+					}
+				}
+			}
+		}
+		return resources;
+	}
+
+	@SuppressWarnings("unchecked")
+	private static Map<String, Object> map(Object value) {
+		return (Map<String, Object>) value;
+	}
+
+	@SuppressWarnings("unchecked")
+	private static List<Map<String, Object>> list(Object value) {
+		return (List<Map<String, Object>>) value;
 	}
 
 	private static boolean isYaml(Path file) {

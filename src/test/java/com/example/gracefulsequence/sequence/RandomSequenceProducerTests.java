@@ -62,7 +62,7 @@ class RandomSequenceProducerTests {
 	private SequenceProperties properties(Duration period, @Nullable Long seed) {
 		return new SequenceProperties(period, 120, seed, this.directory.resolve("last.txt"), 10, 0,
 				new SequenceProperties.Stream(Duration.ofSeconds(3), 64, Duration.ofSeconds(15)),
-				new SequenceProperties.Cors(List.of()));
+				new SequenceProperties.Cors(List.of()), new SequenceProperties.FastPath(true));
 	}
 
 	private RandomSequenceProducer producer(SequenceProperties properties, RandomGenerator random, Clock clock) {

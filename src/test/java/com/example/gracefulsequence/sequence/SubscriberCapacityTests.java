@@ -1,5 +1,6 @@
 package com.example.gracefulsequence.sequence;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
@@ -46,6 +47,17 @@ class SubscriberCapacityTests {
 			.satisfies((ex) -> assertThat(ex.getName()).isEqualTo("sequence.max-subscribers"))
 			.withMessageContaining("An old generation of 128 MiB holds " + fits + " open streams")
 			.withMessageContaining("-Xmx");
+	}
+
+	@Test
+	void theCapInForceIsTheLimitGauge() {
+		SimpleMeterRegistry meterRegistry = new SimpleMeterRegistry();
+		new SubscriberCapacity(100, 128 * MIB).register(meterRegistry);
+		assertThat(meterRegistry.get("sequence.subscribers.limit").gauge().value()).isEqualTo(100);
+		SimpleMeterRegistry unset = new SimpleMeterRegistry();
+		new SubscriberCapacity(null, 128 * MIB).register(unset);
+		assertThat(unset.get("sequence.subscribers.limit").gauge().value())
+			.isEqualTo(SubscriberCapacity.heapHolds(128 * MIB));
 	}
 
 }

@@ -40,6 +40,10 @@ class StateFileWriterTests {
 		return new StateFileWriter(new StateFile(path, clock), clock, this.meterRegistry);
 	}
 
+	private double healthy() {
+		return this.meterRegistry.get("sequence.state.healthy").gauge().value();
+	}
+
 	private static Health health(StateFileWriter writer) {
 		return new StateFileHealthIndicator(writer).health();
 	}
@@ -84,11 +88,14 @@ class StateFileWriterTests {
 		Path state = Files.createDirectory(this.directory.resolve("state"));
 		Path path = state.resolve("last.txt");
 		StateFileWriter stateFile = writer(path);
+		assertThat(healthy()).as("before any write").isOne();
 		stateFile.write(1, NOW);
+		assertThat(healthy()).isOne();
 		Files.delete(path);
 		Files.delete(state);
 		Files.writeString(state, "now a file");
 		stateFile.write(2, NOW);
+		assertThat(healthy()).isZero();
 		stateFile.write(3, NOW);
 		stateFile.write(4, NOW);
 		assertThat(this.meterRegistry.get("sequence.state.writes").tag("outcome", "failure").counter().count())
@@ -101,6 +108,7 @@ class StateFileWriterTests {
 		Files.createDirectory(state);
 		stateFile.write(5, NOW);
 		assertThat(health(stateFile).getStatus()).isEqualTo(Status.UP);
+		assertThat(healthy()).isOne();
 		assertThat(path).hasContent("Last number from random sequence: 5");
 		assertThat(output).contains("State file " + path + " is written again after 3 failed write(s)");
 	}
