@@ -2,9 +2,6 @@ package com.example.gracefulsequence.deploy;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,13 +9,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Assumptions;
 
 import static org.assertj.core.api.Assertions.fail;
-import static org.awaitility.Awaitility.await;
 
 /**
  * HAProxy started in the foreground on a copy of {@code deploy/haproxy/haproxy.cfg} that
@@ -27,7 +22,7 @@ import static org.awaitility.Awaitility.await;
  *
  * @author graceful-sequence contributors
  */
-final class HaproxyProcess implements AutoCloseable {
+final class HaproxyProcess extends ExternalProcess {
 
 	/**
 	 * The shipped configuration.
@@ -37,16 +32,8 @@ final class HaproxyProcess implements AutoCloseable {
 	private static final List<Path> LOCATIONS = List.of(Path.of("/usr/sbin/haproxy"),
 			Path.of("/usr/local/sbin/haproxy"));
 
-	private final Process process;
-
-	private final int port;
-
-	private final Path log;
-
 	private HaproxyProcess(Process process, int port, Path log) {
-		this.process = process;
-		this.port = port;
-		this.log = log;
+		super(process, port, log);
 	}
 
 	/**
@@ -138,63 +125,8 @@ final class HaproxyProcess implements AutoCloseable {
 		builder.environment().putAll(environment);
 		Process process = builder.start();
 		HaproxyProcess started = new HaproxyProcess(process, port, log);
-		try {
-			await("HAProxy listening on " + port).atMost(Duration.ofSeconds(20))
-				.pollInterval(Duration.ofMillis(50))
-				.failFast("HAProxy exited:\n" + started.output(), () -> !process.isAlive())
-				.until(started::accepts);
-		}
-		catch (RuntimeException | Error ex) {
-			started.close();
-			throw ex;
-		}
+		started.awaitAccepting("HAProxy", Duration.ofSeconds(20));
 		return started;
-	}
-
-	private boolean accepts() {
-		try (Socket socket = new Socket()) {
-			socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), this.port), 1000);
-			return true;
-		}
-		catch (IOException ex) {
-			return false;
-		}
-	}
-
-	/**
-	 * The port of the service's frontend.
-	 * @return the port
-	 */
-	int port() {
-		return this.port;
-	}
-
-	/**
-	 * What HAProxy logged so far.
-	 * @return the output
-	 */
-	String output() {
-		try {
-			return Files.readString(this.log);
-		}
-		catch (IOException ex) {
-			return "(no output: " + ex.getMessage() + ")";
-		}
-	}
-
-	@Override
-	public void close() {
-		// SIGTERM: HAProxy's hard stop
-		this.process.destroy();
-		try {
-			if (!this.process.waitFor(10, TimeUnit.SECONDS)) {
-				this.process.destroyForcibly();
-				this.process.waitFor(10, TimeUnit.SECONDS);
-			}
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
 	}
 
 }

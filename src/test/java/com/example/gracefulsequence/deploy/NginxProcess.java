@@ -2,9 +2,6 @@ package com.example.gracefulsequence.deploy;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +18,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 
 import static org.assertj.core.api.Assertions.fail;
-import static org.awaitility.Awaitility.await;
 
 /**
  * nginx started on a copy of {@code deploy/nginx/nginx.conf} that differs only in its
@@ -30,7 +26,7 @@ import static org.awaitility.Awaitility.await;
  *
  * @author graceful-sequence contributors
  */
-final class NginxProcess implements AutoCloseable {
+final class NginxProcess extends ExternalProcess {
 
 	/**
 	 * The shipped configuration.
@@ -47,16 +43,8 @@ final class NginxProcess implements AutoCloseable {
 
 	private static final Pattern SERVER = Pattern.compile("(?m)^(\\s*server\\s+)127\\.0\\.0\\.1:\\d+");
 
-	private final Process process;
-
-	private final int port;
-
-	private final Path log;
-
 	private NginxProcess(Process process, int port, Path log) {
-		this.process = process;
-		this.port = port;
-		this.log = log;
+		super(process, port, log);
 	}
 
 	/**
@@ -172,16 +160,7 @@ final class NginxProcess implements AutoCloseable {
 			.redirectOutput(log.toFile())
 			.start();
 		NginxProcess started = new NginxProcess(process, port, log);
-		try {
-			await("nginx listening on " + port).atMost(Duration.ofSeconds(20))
-				.pollInterval(Duration.ofMillis(50))
-				.failFast("nginx exited:\n" + started.output(), () -> !process.isAlive())
-				.until(started::accepts);
-		}
-		catch (RuntimeException | Error ex) {
-			started.close();
-			throw ex;
-		}
+		started.awaitAccepting("nginx", Duration.ofSeconds(20));
 		return started;
 	}
 
@@ -194,53 +173,6 @@ final class NginxProcess implements AutoCloseable {
 
 	private static Path write(Path directory, String configuration) throws IOException {
 		return Files.writeString(directory.resolve("nginx.conf"), configuration);
-	}
-
-	private boolean accepts() {
-		try (Socket socket = new Socket()) {
-			socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), this.port), 1000);
-			return true;
-		}
-		catch (IOException ex) {
-			return false;
-		}
-	}
-
-	/**
-	 * The port nginx listens on.
-	 * @return the port
-	 */
-	int port() {
-		return this.port;
-	}
-
-	/**
-	 * What nginx wrote so far: its error log and the access log of failed requests.
-	 * @return the output
-	 */
-	String output() {
-		try {
-			return Files.readString(this.log);
-		}
-		catch (IOException ex) {
-			return "(no output: " + ex.getMessage() + ")";
-		}
-	}
-
-	@Override
-	public void close() {
-		// SIGTERM: nginx's fast shutdown, the master ends its workers
-		this.process.destroy();
-		try {
-			if (!this.process.waitFor(10, TimeUnit.SECONDS)) {
-				this.process.descendants().forEach(ProcessHandle::destroyForcibly);
-				this.process.destroyForcibly();
-				this.process.waitFor(10, TimeUnit.SECONDS);
-			}
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
 	}
 
 	/**

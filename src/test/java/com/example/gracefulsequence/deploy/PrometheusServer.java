@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import com.example.gracefulsequence.FreePort;
 import tools.jackson.databind.JsonNode;
@@ -27,7 +26,7 @@ import static org.awaitility.Awaitility.await;
  *
  * @author graceful-sequence contributors
  */
-final class PrometheusServer implements AutoCloseable {
+final class PrometheusServer extends ExternalProcess {
 
 	static final String JOB = "graceful-sequence";
 
@@ -35,18 +34,10 @@ final class PrometheusServer implements AutoCloseable {
 
 	private static final JsonMapper json = JsonMapper.builder().build();
 
-	private final Process process;
-
-	private final int port;
-
-	private final Path log;
-
 	private final HttpClient httpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
 	private PrometheusServer(Process process, int port, Path log) {
-		this.process = process;
-		this.port = port;
-		this.log = log;
+		super(process, port, log);
 	}
 
 	/**
@@ -84,7 +75,7 @@ final class PrometheusServer implements AutoCloseable {
 		try {
 			await("prometheus on port " + port + " ready").atMost(STARTUP_TIMEOUT)
 				.pollInterval(Duration.ofMillis(200))
-				.failFast("prometheus exited:\n" + server.logText(), () -> !process.isAlive())
+				.failFast("prometheus exited:\n" + server.output(), () -> !process.isAlive())
 				.until(() -> server.status("/-/ready") == 200);
 		}
 		catch (RuntimeException | Error ex) {
@@ -132,7 +123,7 @@ final class PrometheusServer implements AutoCloseable {
 	JsonNode api(String path) {
 		HttpResponse<String> response;
 		try {
-			response = this.httpClient.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
+			response = this.httpClient.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
 				.timeout(Duration.ofSeconds(10))
 				.build(), HttpResponse.BodyHandlers.ofString());
 		}
@@ -154,7 +145,7 @@ final class PrometheusServer implements AutoCloseable {
 	private int status(String path) {
 		try {
 			return this.httpClient
-				.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
+				.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
 					.timeout(Duration.ofSeconds(2))
 					.build(), HttpResponse.BodyHandlers.discarding())
 				.statusCode();
@@ -168,32 +159,8 @@ final class PrometheusServer implements AutoCloseable {
 		}
 	}
 
-	String logText() {
-		try {
-			return Files.readString(this.log);
-		}
-		catch (IOException ex) {
-			return "(no log: " + ex.getMessage() + ")";
-		}
-	}
-
 	private static String encode(String value) {
 		return URLEncoder.encode(value, StandardCharsets.UTF_8);
-	}
-
-	@Override
-	public void close() {
-		this.process.destroy();
-		try {
-			if (!this.process.waitFor(10, TimeUnit.SECONDS)) {
-				this.process.destroyForcibly();
-				this.process.waitFor(10, TimeUnit.SECONDS);
-			}
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			this.process.destroyForcibly();
-		}
 	}
 
 }
