@@ -68,11 +68,11 @@ class ActuatorTests {
 	@Test
 	void prometheusShowsEveryMeterOfTheContractWithTheApplicationTag(@Autowired RestTestClient client) {
 		await().atMost(Duration.ofSeconds(10))
-			.untilAsserted(() -> assertThat(samples(scrape(client)))
+			.untilAsserted(() -> assertThat(samples(Meters.scrape(client)))
 				.filteredOn((sample) -> sample.name().equals("sequence_values_total"))
 				.singleElement()
 				.satisfies((sample) -> assertThat(sample.value()).isGreaterThanOrEqualTo(2)));
-		List<Sample> samples = samples(scrape(client));
+		List<Sample> samples = samples(Meters.scrape(client));
 		assertThat(samples).anySatisfy((sample) -> assertMeter(sample, "sequence_values_total", Map.of()));
 		assertThat(samples).anySatisfy((sample) -> assertMeter(sample, "sequence_last", Map.of()));
 		assertThat(samples)
@@ -170,17 +170,6 @@ class ActuatorTests {
 			.isNotFound()
 			.expectHeader()
 			.contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON);
-	}
-
-	private static String scrape(RestTestClient client) {
-		return client.get()
-			.uri("/actuator/prometheus")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(String.class)
-			.returnResult()
-			.getResponseBody();
 	}
 
 	private static void assertMeter(Sample sample, String name, Map<String, String> tags) {

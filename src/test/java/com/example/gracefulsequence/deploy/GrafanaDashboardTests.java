@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import com.example.gracefulsequence.Meters;
 import com.example.gracefulsequence.TemporaryStateFile;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -101,22 +102,12 @@ class GrafanaDashboardTests {
 		client.get().uri("/sequence/next?timeout=1ms").exchange();
 		client.get().uri("/nope").exchange();
 		System.gc();
-		await().atMost(Duration.ofSeconds(10)).until(() -> scrape(client).contains("\njvm_gc_pause_seconds_count{"));
-		String exposition = scrape(client);
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> Meters.scrape(client).contains("\njvm_gc_pause_seconds_count{"));
+		String exposition = Meters.scrape(client);
 		assertThat(this.dashboard.queries()).allSatisfy((query) -> assertThat(PromQl.metricNames(query)).isNotEmpty()
 			.allSatisfy((name) -> assertThat(exposition).as("%s in /actuator/prometheus", name)
 				.contains("\n" + name + "{")));
-	}
-
-	private static String scrape(RestTestClient client) {
-		return client.get()
-			.uri("/actuator/prometheus")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(String.class)
-			.returnResult()
-			.getResponseBody();
 	}
 
 	private List<JsonNode> variables() {

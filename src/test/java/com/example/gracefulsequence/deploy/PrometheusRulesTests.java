@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import com.example.gracefulsequence.Meters;
 import com.example.gracefulsequence.TemporaryStateFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,14 +79,7 @@ class PrometheusRulesTests {
 
 	@Test
 	void everyAlertReadsOnlyMetersTheApplicationExposes(@Autowired RestTestClient client) throws IOException {
-		String exposition = client.get()
-			.uri("/actuator/prometheus")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(String.class)
-			.returnResult()
-			.getResponseBody();
+		String exposition = Meters.scrape(client);
 		assertThat(alerts()).allSatisfy(
 				(alert) -> assertThat(PromQl.metricNames((String) alert.get("expr"))).as("%s", alert.get("alert"))
 					.isNotEmpty()
