@@ -1449,19 +1449,10 @@ def write_doc(results, checks, supporting, scenario, command):
     add("with what each process sent on a direct stream of its own.")
     add("")
     sse = results["sse_client"]
-    add("| client | values | shutdown events | reconnects | gave up | values by process | values not newer than one already received | ids |")
-    add("|---|---|---|---|---|---|---|---|")
-    add("| SSE client (Python, EventSource rules: `retry:`, `Last-Event-ID`) | %d | %d | %d | %s | %s | %d | %d backwards within an instance, %d duplicates |"
-        % (sse["values"], sse["shutdown_events"], sse["reconnects"], "no" if sse["gave_up"] is None else sse["gave_up"],
-           by_process(sse["values_by_process"]), sse["not_newer_than_one_already_received"],
-           sse["ids"]["backwards_within_an_instance"], sse["ids"]["duplicates"]))
     b = results.get("browser")
+    for line in stream_client_rows(sse, b, "SSE client (Python, EventSource rules: `retry:`, `Last-Event-ID`)"):
+        add(line)
     if b:
-        add("| Chromium, %s | %d | %d | %d | %s | %s | %d | %d backwards within an instance, %d duplicates |"
-            % (b["mode"], b["page_values"], b["page_events"].get("shutdown", 0), max(0, b["observed_opens"] - 1),
-               "**yes**" if b["closed"] else "no (`closed` false)", by_process(b["values_by_process"]),
-               b["not_newer_than_one_already_received"], b["ids"]["backwards_within_an_instance"],
-               b["ids"]["duplicates"]))
         add("")
         add("The browser's EventSource went through readyState %s (0 connecting, 1 open, 2 closed); "
             "its page counted %s." % (" ".join(str(x) for x in b["page_states"] or []), counts(b["page_events"])))
@@ -1583,19 +1574,9 @@ def write_nginx_doc(results, checks, supporting, scenario, command):
     add("### What the stream clients saw")
     add("")
     sse = results["sse_client"]
-    add("| client | values | shutdown events | reconnects | gave up | values by process | values not newer than one already received | ids |")
-    add("|---|---|---|---|---|---|---|---|")
-    add("| SSE client | %d | %d | %d | %s | %s | %d | %d backwards within an instance, %d duplicates |"
-        % (sse["values"], sse["shutdown_events"], sse["reconnects"], "no" if sse["gave_up"] is None else sse["gave_up"],
-           by_process(sse["values_by_process"]), sse["not_newer_than_one_already_received"],
-           sse["ids"]["backwards_within_an_instance"], sse["ids"]["duplicates"]))
     b = results.get("browser")
-    if b:
-        add("| Chromium, %s | %d | %d | %d | %s | %s | %d | %d backwards within an instance, %d duplicates |"
-            % (b["mode"], b["page_values"], b["page_events"].get("shutdown", 0), max(0, b["observed_opens"] - 1),
-               "**yes**" if b["closed"] else "no (`closed` false)", by_process(b["values_by_process"]),
-               b["not_newer_than_one_already_received"], b["ids"]["backwards_within_an_instance"],
-               b["ids"]["duplicates"]))
+    for line in stream_client_rows(sse, b, "SSE client"):
+        add(line)
     ids = results["ids_per_server"]
     add("")
     add("Ids across the restarts of one instance, from the direct streams: %s."
@@ -1618,6 +1599,24 @@ def write_nginx_doc(results, checks, supporting, scenario, command):
     with open(DOC, "w") as f:
         f.write(text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")
     log("wrote the nginx part of %s" % os.path.relpath(DOC, ROOT))
+
+
+def stream_client_rows(sse, b, sse_label):
+    """The table of what the SSE client and, if it ran, the browser saw."""
+    rows = ["| client | values | shutdown events | reconnects | gave up | values by process | values not newer than one already received | ids |",
+            "|---|---|---|---|---|---|---|---|",
+            "| %s | %d | %d | %d | %s | %s | %d | %d backwards within an instance, %d duplicates |"
+            % (sse_label, sse["values"], sse["shutdown_events"], sse["reconnects"],
+               "no" if sse["gave_up"] is None else sse["gave_up"], by_process(sse["values_by_process"]),
+               sse["not_newer_than_one_already_received"], sse["ids"]["backwards_within_an_instance"],
+               sse["ids"]["duplicates"])]
+    if b:
+        rows.append("| Chromium, %s | %d | %d | %d | %s | %s | %d | %d backwards within an instance, %d duplicates |"
+                    % (b["mode"], b["page_values"], b["page_events"].get("shutdown", 0), max(0, b["observed_opens"] - 1),
+                       "**yes**" if b["closed"] else "no (`closed` false)", by_process(b["values_by_process"]),
+                       b["not_newer_than_one_already_received"], b["ids"]["backwards_within_an_instance"],
+                       b["ids"]["duplicates"]))
+    return rows
 
 
 def by_process(found):
