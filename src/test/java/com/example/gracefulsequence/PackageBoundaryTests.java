@@ -8,9 +8,11 @@ import com.tngtech.archunit.library.Architectures;
 import org.junit.jupiter.api.Test;
 
 /**
- * Which package may use which: the sequence uses the state file and the shutdown
- * choreography, which know nothing of it or of each other; problems stand alone. Within
- * the sequence, the values, the hub and the producer know nothing of the web.
+ * Which package may use which, by package: the sequence's web edge uses the sequence,
+ * Tomcat's tuning, problems and the shutdown choreography; the sequence uses the state
+ * file and the shutdown choreography; those, problems, Tomcat's tuning and the AOT
+ * warnings use no other package of the application. The sequence itself knows nothing of
+ * the web: no servlet, Spring web, Tomcat or Jackson type.
  *
  * @author graceful-sequence contributors
  */
@@ -28,21 +30,37 @@ class PackageBoundaryTests {
 	void eachPackageUsesOnlyThePackagesItMayKnow() {
 		Architectures.layeredArchitecture()
 			.consideringOnlyDependenciesInLayers()
+			.layer("application")
+			.definedBy(ROOT)
+			.layer("web")
+			.definedBy(ROOT + ".sequence.web..")
 			.layer("sequence")
-			.definedBy(ROOT + ".sequence..")
+			.definedBy(ROOT + ".sequence")
+			.layer("tomcat")
+			.definedBy(ROOT + ".tomcat..")
 			.layer("state")
 			.definedBy(ROOT + ".state..")
 			.layer("shutdown")
 			.definedBy(ROOT + ".shutdown..")
 			.layer("problem")
 			.definedBy(ROOT + ".problem..")
-			.whereLayer("sequence")
+			.layer("aot")
+			.definedBy(ROOT + ".aot..")
+			.whereLayer("application")
 			.mayNotBeAccessedByAnyLayer()
+			.whereLayer("web")
+			.mayNotBeAccessedByAnyLayer()
+			.whereLayer("sequence")
+			.mayOnlyBeAccessedByLayers("web")
+			.whereLayer("tomcat")
+			.mayOnlyBeAccessedByLayers("web")
 			.whereLayer("state")
 			.mayOnlyBeAccessedByLayers("sequence")
 			.whereLayer("shutdown")
-			.mayOnlyBeAccessedByLayers("sequence")
+			.mayOnlyBeAccessedByLayers("sequence", "web")
 			.whereLayer("problem")
+			.mayOnlyBeAccessedByLayers("web")
+			.whereLayer("aot")
 			.mayNotBeAccessedByAnyLayer()
 			.check(classes);
 	}
@@ -51,12 +69,12 @@ class PackageBoundaryTests {
 	void theSequenceItselfKnowsNothingOfTheWeb() {
 		ArchRuleDefinition.noClasses()
 			.that()
-			.haveNameMatching(
-					ROOT + "\\.sequence\\.(SequenceValue|SequenceHub|Subscriber|RandomSequenceProducer)(\\$.*)?")
+			.resideInAPackage(ROOT + ".sequence")
 			.should()
 			.dependOnClassesThat()
 			.resideInAnyPackage("jakarta.servlet..", "org.springframework.web..", "org.springframework.http..",
-					"org.apache.catalina..", "tools.jackson..")
+					"org.springframework.boot.web..", "org.springframework.boot.tomcat..", "org.apache.catalina..",
+					"org.apache.coyote..", "org.apache.tomcat..", "tools.jackson..", "com.fasterxml.jackson..")
 			.check(classes);
 	}
 

@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import com.example.gracefulsequence.sequence.EventStream.Event;
+import com.example.gracefulsequence.EventStream.Event;
 import org.jspecify.annotations.Nullable;
 
 /**

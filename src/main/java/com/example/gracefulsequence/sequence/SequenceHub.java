@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  *
  * @author graceful-sequence contributors
  */
-final class SequenceHub {
+public final class SequenceHub {
 
 	private final SubscriberPlaces places;
 
@@ -49,7 +49,7 @@ final class SequenceHub {
 	 * @param restored the value restored from the state file, if any
 	 * @param meterRegistry where to register the gauges of the sequence
 	 */
-	SequenceHub(SubscriberPlaces places, int replay, Duration heartbeat, LongSupplier ticker,
+	public SequenceHub(SubscriberPlaces places, int replay, Duration heartbeat, LongSupplier ticker,
 			@Nullable SequenceValue restored, MeterRegistry meterRegistry) {
 		this.places = places;
 		this.replay = replay;
@@ -81,7 +81,7 @@ final class SequenceHub {
 	 * The latest value, produced or restored.
 	 * @return the value, or {@code null} if there is none yet
 	 */
-	@Nullable SequenceValue latest() {
+	public @Nullable SequenceValue latest() {
 		return this.latest;
 	}
 
@@ -89,7 +89,7 @@ final class SequenceHub {
 	 * Make a value the latest and hand it to every subscriber.
 	 * @param value the new value
 	 */
-	void publish(SequenceValue value) {
+	public void publish(SequenceValue value) {
 		remember(value);
 		for (Subscriber poll : this.polls) {
 			if (unsubscribe(poll)) {
@@ -147,7 +147,7 @@ final class SequenceHub {
 	 * @param poll the long-poll
 	 * @return whether it waits, or why not
 	 */
-	Admission awaitNext(Subscriber poll) {
+	public Admission awaitNext(Subscriber poll) {
 		Admission admission = admit(poll.client());
 		if (admission == Admission.TAKEN) {
 			this.polls.add(poll);
@@ -160,7 +160,7 @@ final class SequenceHub {
 	 * @param client the address of the stream's client
 	 * @return whether a place was taken, or why not
 	 */
-	Admission admitStream(String client) {
+	public Admission admitStream(String client) {
 		if (this.closed) {
 			return Admission.CLOSED;
 		}
@@ -182,7 +182,7 @@ final class SequenceHub {
 	 * @param stream the stream
 	 * @param lastEventId the id of the last event the client had, or -1
 	 */
-	void subscribe(Subscriber stream, long lastEventId) {
+	public void subscribe(Subscriber stream, long lastEventId) {
 		// On the stream's lane, so that no value falls between the replay and the live
 		// ones
 		boolean accepted = this.streams.add(stream, () -> {
@@ -209,7 +209,7 @@ final class SequenceHub {
 	 * @param subscriber the subscriber
 	 * @return whether it was still subscribed
 	 */
-	boolean unsubscribe(Subscriber subscriber) {
+	public boolean unsubscribe(Subscriber subscriber) {
 		if (this.polls.remove(subscriber) || this.streams.remove(subscriber)) {
 			this.places.release(subscriber.client());
 			return true;
@@ -220,7 +220,7 @@ final class SequenceHub {
 	/**
 	 * Stop every waiting long-poll: the service cannot wait for the next value any more.
 	 */
-	void closePolls() {
+	public void closePolls() {
 		for (Subscriber poll : this.polls) {
 			if (unsubscribe(poll)) {
 				poll.onClose();
@@ -232,7 +232,7 @@ final class SequenceHub {
 	 * Close every open stream and take no new one; streams that do not end within a
 	 * second are cut.
 	 */
-	void closeStreams() {
+	public void closeStreams() {
 		this.closed = true;
 		this.streams.close();
 	}
@@ -240,7 +240,7 @@ final class SequenceHub {
 	/**
 	 * Whether the hub took a subscriber.
 	 */
-	enum Admission {
+	public enum Admission {
 
 		/**
 		 * Taken.

@@ -2,8 +2,6 @@ package com.example.gracefulsequence.sequence;
 
 import java.time.Instant;
 
-import com.fasterxml.jackson.annotation.JsonValue;
-
 /**
  * One value of the sequence, as clients see it.
  *
@@ -16,7 +14,7 @@ import com.fasterxml.jackson.annotation.JsonValue;
  */
 public record SequenceValue(int value, long index, Instant emittedAt, Source source) {
 
-	static SequenceValue restored(int value, Instant savedAt) {
+	public static SequenceValue restored(int value, Instant savedAt) {
 		return new SequenceValue(value, 0, savedAt, Source.RESTORED);
 	}
 
@@ -25,7 +23,7 @@ public record SequenceValue(int value, long index, Instant emittedAt, Source sou
 	 * the epoch, which increases with every value and across restarts.
 	 * @return the event id
 	 */
-	long eventId() {
+	public long eventId() {
 		return this.emittedAt.toEpochMilli();
 	}
 
@@ -42,12 +40,7 @@ public record SequenceValue(int value, long index, Instant emittedAt, Source sou
 		/**
 		 * Read from the state file at start-up.
 		 */
-		RESTORED;
-
-		@JsonValue
-		String wireName() {
-			return name().toLowerCase(java.util.Locale.ROOT);
-		}
+		RESTORED
 
 	}
 

@@ -5,7 +5,7 @@ package com.example.gracefulsequence.sequence;
  *
  * @author graceful-sequence contributors
  */
-interface Subscriber {
+public interface Subscriber {
 
 	/**
 	 * The client, by its address: the peer's, or the one a trusted proxy forwarded.

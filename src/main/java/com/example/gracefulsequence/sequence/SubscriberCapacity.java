@@ -24,7 +24,7 @@ import org.springframework.stereotype.Component;
  * @author graceful-sequence contributors
  */
 @Component
-final class SubscriberCapacity {
+public final class SubscriberCapacity {
 
 	private static final Logger logger = LoggerFactory.getLogger(SubscriberCapacity.class);
 
@@ -98,7 +98,7 @@ final class SubscriberCapacity {
 		return (int) Math.max(0, Math.min(MAX, (maxHeap - HEAP_RESERVED) / HEAP_PER_SUBSCRIBER));
 	}
 
-	int maxSubscribers() {
+	public int maxSubscribers() {
 		return this.maxSubscribers;
 	}
 

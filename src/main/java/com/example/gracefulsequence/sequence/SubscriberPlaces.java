@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * @author graceful-sequence contributors
  */
-final class SubscriberPlaces {
+public final class SubscriberPlaces {
 
 	private final int max;
 
@@ -26,7 +26,7 @@ final class SubscriberPlaces {
 	 * @param max how many in all
 	 * @param maxPerClient how many for one client; 0 for no limit
 	 */
-	SubscriberPlaces(int max, int maxPerClient) {
+	public SubscriberPlaces(int max, int maxPerClient) {
 		this.max = max;
 		this.maxPerClient = maxPerClient;
 	}

@@ -1,6 +1,6 @@
 /**
- * The random sequence: its producer, its values, their fan-out to waiting clients and
- * streams, and the HTTP endpoints that serve them.
+ * The random sequence itself: its values, the producer, the hub that hands them to
+ * waiting clients and open streams, and the cap on those; nothing of the web.
  */
 @NullMarked
 package com.example.gracefulsequence.sequence;

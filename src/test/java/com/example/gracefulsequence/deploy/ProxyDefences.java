@@ -15,9 +15,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import com.example.gracefulsequence.EventStream.Event;
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.StreamConnection;
-import com.example.gracefulsequence.sequence.EventStream.Event;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

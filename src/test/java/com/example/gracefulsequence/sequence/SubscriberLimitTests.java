@@ -6,12 +6,13 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import com.example.gracefulsequence.EventStream;
+import com.example.gracefulsequence.EventStream.Event;
 import com.example.gracefulsequence.HttpConnection;
 import com.example.gracefulsequence.Meters;
 import com.example.gracefulsequence.ServiceClient;
 import com.example.gracefulsequence.StreamConnection;
 import com.example.gracefulsequence.TemporaryStateFile;
-import com.example.gracefulsequence.sequence.EventStream.Event;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

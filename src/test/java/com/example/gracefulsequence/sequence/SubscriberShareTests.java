@@ -3,10 +3,10 @@ package com.example.gracefulsequence.sequence;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
+import com.example.gracefulsequence.EventStream.Event;
 import com.example.gracefulsequence.Meters;
 import com.example.gracefulsequence.StreamConnection;
 import com.example.gracefulsequence.TemporaryStateFile;
-import com.example.gracefulsequence.sequence.EventStream.Event;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

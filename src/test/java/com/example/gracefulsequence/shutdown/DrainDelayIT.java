@@ -13,12 +13,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import com.example.gracefulsequence.EventStream;
 import com.example.gracefulsequence.HttpConnection;
 import com.example.gracefulsequence.HttpConnection.Response;
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.ShutdownLog;
 import com.example.gracefulsequence.StreamConnection;
-import com.example.gracefulsequence.sequence.EventStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

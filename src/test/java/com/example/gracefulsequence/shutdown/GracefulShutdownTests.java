@@ -13,13 +13,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import com.example.gracefulsequence.EventStream;
+import com.example.gracefulsequence.EventStream.Event;
 import com.example.gracefulsequence.GracefulSequenceApplication;
 import com.example.gracefulsequence.HttpConnection;
 import com.example.gracefulsequence.Meters;
 import com.example.gracefulsequence.ServiceClient;
 import com.example.gracefulsequence.ShutdownLog;
-import com.example.gracefulsequence.sequence.EventStream;
-import com.example.gracefulsequence.sequence.EventStream.Event;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

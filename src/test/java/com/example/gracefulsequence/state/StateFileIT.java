@@ -12,11 +12,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import com.example.gracefulsequence.EventStream;
 import com.example.gracefulsequence.HttpConnection;
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.ShutdownLog;
 import com.example.gracefulsequence.StreamConnection;
-import com.example.gracefulsequence.sequence.EventStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;

@@ -1,0 +1,342 @@
+package com.example.gracefulsequence.sequence.web;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+
+/**
+ * One open event stream, written with non-blocking Servlet I/O so that no thread waits on
+ * a client. Events queue per subscriber up to a bound; a subscriber is not reading, and
+ * is dropped, when its queue is full or when its connection has taken no byte for
+ * {@link #STALL_TIMEOUT} (the kernel's send buffer may hold many events before the queue
+ * fills).
+ * <p>
+ * Every call into the container's output stream and async context happens inside
+ * {@link #drain()}, which one thread at a time runs (the work-in-progress counter hands
+ * the loop to whichever thread is already in it), so the producer's fan-out thread and
+ * the container's callbacks never write at the same time, and nothing is written after
+ * the container has been told the stream is complete and may recycle the response.
+ *
+ * @author graceful-sequence contributors
+ */
+final class StreamSubscriber implements WriteListener, AsyncListener {
+
+	static final int MAX_PENDING_EVENTS = 16;
+
+	static final Duration STALL_TIMEOUT = Duration.ofSeconds(10);
+
+	private static final Duration ERROR_HANDLING_TIMEOUT = Duration.ofSeconds(1);
+
+	private final AsyncContext async;
+
+	private final ServletOutputStream out;
+
+	private final Consumer<StreamSubscriber> onEnd;
+
+	private final Queue<byte[]> pending = new ConcurrentLinkedQueue<>();
+
+	private final AtomicInteger pendingCount = new AtomicInteger();
+
+	private final AtomicInteger workInProgress = new AtomicInteger();
+
+	private final AtomicBoolean ended = new AtomicBoolean();
+
+	private final AtomicBoolean completed = new AtomicBoolean();
+
+	private volatile boolean writable;
+
+	private volatile boolean completeWhenDrained;
+
+	private volatile boolean abort;
+
+	private volatile boolean errored;
+
+	private final CountDownLatch errorHandled = new CountDownLatch(1);
+
+	private final LongSupplier nanoTime;
+
+	private final Runnable closeConnection;
+
+	// When a write was last left waiting for the connection, 0 while it takes bytes
+	private volatile long stalledSince;
+
+	// Only the fan-out thread touches these four
+	private long remaining;
+
+	// When an event was last queued, to tell a quiet stream
+	private long lastQueuedAt;
+
+	private int maxPending = MAX_PENDING_EVENTS;
+
+	private long lastId = -1;
+
+	// Only the thread in drain() touches this
+	private boolean unflushed = true;
+
+	StreamSubscriber(AsyncContext async, ServletOutputStream out, long count, Consumer<StreamSubscriber> onEnd,
+			LongSupplier nanoTime, Runnable closeConnection) {
+		this.async = async;
+		this.closeConnection = closeConnection;
+		this.nanoTime = nanoTime;
+		this.out = out;
+		this.remaining = count;
+		this.onEnd = onEnd;
+		this.lastQueuedAt = nanoTime.getAsLong();
+	}
+
+	/**
+	 * Queue a value event, unless one with the same or a later id was queued already.
+	 * Called on the fan-out thread only.
+	 * @param id the event id of the value
+	 * @param event the encoded event
+	 */
+	void sendValue(long id, byte[] event) {
+		// Nothing after the last event (the end of a count or the shutdown event)
+		if (id <= this.lastId || this.completeWhenDrained || this.ended.get()) {
+			return;
+		}
+		this.lastId = id;
+		if (!enqueueWhileReading(event)) {
+			return;
+		}
+		if (--this.remaining == 0) {
+			this.completeWhenDrained = true;
+		}
+		drain();
+	}
+
+	/**
+	 * Queue a heartbeat if nothing was queued since the given instant, under the same
+	 * bound as values and behind them. Called on the fan-out thread only.
+	 * @param comment the encoded comment line
+	 * @param quietSince an instant of this subscriber's clock, in nanoseconds
+	 */
+	void sendHeartbeat(byte[] comment, long quietSince) {
+		if (this.lastQueuedAt - quietSince > 0 || this.completeWhenDrained || this.ended.get()) {
+			return;
+		}
+		if (enqueueWhileReading(comment)) {
+			drain();
+		}
+	}
+
+	/**
+	 * Queue an event, unless the client is not reading, which ends the stream.
+	 * @param event the encoded event
+	 * @return whether it was queued
+	 */
+	private boolean enqueueWhileReading(byte[] event) {
+		if (this.pendingCount.get() >= this.maxPending || isStalled()) {
+			abort();
+			return false;
+		}
+		enqueue(event);
+		this.lastQueuedAt = this.nanoTime.getAsLong();
+		return true;
+	}
+
+	/**
+	 * Queue a value event that the client missed, on top of the bound for a client that
+	 * stops reading. Called on the fan-out thread only.
+	 * @param id the event id of the value
+	 * @param event the encoded event
+	 */
+	void sendMissed(long id, byte[] event) {
+		this.maxPending++;
+		sendValue(id, event);
+	}
+
+	private boolean isStalled() {
+		long since = this.stalledSince;
+		return since != 0 && this.nanoTime.getAsLong() - since > STALL_TIMEOUT.toNanos();
+	}
+
+	/**
+	 * Queue the last event and complete the stream once it is written.
+	 * @param event the encoded event
+	 */
+	void sendLast(byte[] event) {
+		if (this.completeWhenDrained || this.ended.get()) {
+			return;
+		}
+		enqueue(event);
+		this.completeWhenDrained = true;
+		drain();
+	}
+
+	/**
+	 * End the stream now, whatever is still queued.
+	 */
+	void abort() {
+		this.abort = true;
+		drain();
+	}
+
+	boolean isEnded() {
+		return this.ended.get();
+	}
+
+	private void enqueue(byte[] event) {
+		this.pendingCount.incrementAndGet();
+		this.pending.add(event);
+	}
+
+	private void drain() {
+		if (this.workInProgress.getAndIncrement() != 0) {
+			return;
+		}
+		int missed = 1;
+		do {
+			try {
+				writeWhileReady();
+			}
+			catch (IOException | RuntimeException ex) {
+				complete();
+			}
+			missed = this.workInProgress.addAndGet(-missed);
+		}
+		while (missed != 0);
+	}
+
+	private void writeWhileReady() throws IOException {
+		if (this.errored) {
+			completeAfterError();
+			return;
+		}
+		if (this.ended.get()) {
+			return;
+		}
+		if (this.abort) {
+			// Not reading: close the connection rather than have the container wait to
+			// flush what is left
+			this.closeConnection.run();
+			complete();
+			return;
+		}
+		if (!this.writable) {
+			return;
+		}
+		while (true) {
+			if (!this.out.isReady()) {
+				if (this.stalledSince == 0) {
+					this.stalledSince = this.nanoTime.getAsLong();
+				}
+				return;
+			}
+			this.stalledSince = 0;
+			byte[] event = this.pending.poll();
+			if (event != null) {
+				this.pendingCount.decrementAndGet();
+				this.out.write(event);
+				this.unflushed = true;
+			}
+			else if (this.unflushed) {
+				this.unflushed = false;
+				this.out.flush();
+			}
+			else {
+				if (this.completeWhenDrained) {
+					complete();
+				}
+				return;
+			}
+		}
+	}
+
+	private void complete() {
+		end();
+		if (this.completed.compareAndSet(false, true)) {
+			completeAsync();
+		}
+	}
+
+	/**
+	 * Complete after the container reported an error, even if {@link #complete()} ran
+	 * already: an errored async request that no listener completes during the error
+	 * callback is handed to the error page.
+	 */
+	private void completeAfterError() {
+		end();
+		this.completed.set(true);
+		completeAsync();
+		this.errorHandled.countDown();
+	}
+
+	/**
+	 * The container reported an error: complete from inside {@link #drain()}, so that no
+	 * other thread is writing when the container recycles the response for another
+	 * request, and wait (briefly) for it, as the error callback must complete.
+	 */
+	private void failed() {
+		this.errored = true;
+		drain();
+		try {
+			if (!this.errorHandled.await(ERROR_HANDLING_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
+				completeAfterError();
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			completeAfterError();
+		}
+	}
+
+	private void completeAsync() {
+		try {
+			this.async.complete();
+		}
+		catch (IllegalStateException ex) {
+			// Completed already
+		}
+	}
+
+	private void end() {
+		if (this.ended.compareAndSet(false, true)) {
+			this.onEnd.accept(this);
+		}
+	}
+
+	@Override
+	public void onWritePossible() {
+		this.writable = true;
+		drain();
+	}
+
+	@Override
+	public void onError(Throwable ex) {
+		failed();
+	}
+
+	@Override
+	public void onComplete(AsyncEvent event) {
+		end();
+	}
+
+	@Override
+	public void onTimeout(AsyncEvent event) {
+		failed();
+	}
+
+	@Override
+	public void onError(AsyncEvent event) {
+		failed();
+	}
+
+	@Override
+	public void onStartAsync(AsyncEvent event) {
+	}
+
+}

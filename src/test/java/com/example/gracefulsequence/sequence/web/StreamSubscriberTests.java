@@ -1,0 +1,161 @@
+package com.example.gracefulsequence.sequence.web;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletOutputStream;
+import org.junit.jupiter.api.Test;
+import org.mockito.InOrder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.BDDMockito.given;
+import static org.mockito.BDDMockito.then;
+import static org.mockito.Mockito.inOrder;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.times;
+
+/**
+ * Tests of {@link StreamSubscriber} on its own, with the container's side stubbed and
+ * time in the test's hands.
+ *
+ * @author graceful-sequence contributors
+ */
+class StreamSubscriberTests {
+
+	private final AsyncContext async = mock(AsyncContext.class);
+
+	private final ServletOutputStream out = mock(ServletOutputStream.class);
+
+	private final AtomicLong nanoTime = new AtomicLong(1);
+
+	private final List<StreamSubscriber> ended = new ArrayList<>();
+
+	private final AtomicLong closed = new AtomicLong();
+
+	private final StreamSubscriber subscriber = new StreamSubscriber(this.async, this.out, Long.MAX_VALUE,
+			this.ended::add, this.nanoTime::get, this.closed::incrementAndGet);
+
+	private static byte[] event(long id) {
+		return ("event: value\nid: " + id + "\n\n").getBytes(StandardCharsets.UTF_8);
+	}
+
+	@Test
+	void aStreamWhoseConnectionTakesNoByteForTheStallTimeoutIsDroppedThoughItsQueueIsNotFull() throws IOException {
+		// The kernel's send buffer is full: the container says not ready
+		given(this.out.isReady()).willReturn(false);
+		this.subscriber.onWritePossible();
+		this.subscriber.sendValue(1, event(1));
+		this.nanoTime.addAndGet(StreamSubscriber.STALL_TIMEOUT.toNanos());
+		this.subscriber.sendValue(2, event(2));
+		assertThat(this.ended).isEmpty();
+		this.nanoTime.addAndGet(Duration.ofMillis(1).toNanos());
+		this.subscriber.sendValue(3, event(3));
+		assertThat(this.ended).containsExactly(this.subscriber);
+		// The connection is closed, not left to the container to flush what is queued
+		assertThat(this.closed).hasValue(1);
+		then(this.async).should().complete();
+	}
+
+	@Test
+	void aStreamWhoseConnectionTakesBytesAgainIsNotStalled() throws IOException {
+		given(this.out.isReady()).willReturn(false);
+		this.subscriber.onWritePossible();
+		this.subscriber.sendValue(1, event(1));
+		this.nanoTime.addAndGet(StreamSubscriber.STALL_TIMEOUT.toNanos());
+		// The client read: the container says ready again and calls back
+		given(this.out.isReady()).willReturn(true, false);
+		this.subscriber.onWritePossible();
+		this.nanoTime.addAndGet(Duration.ofSeconds(1).toNanos());
+		this.subscriber.sendValue(2, event(2));
+		assertThat(this.ended).isEmpty();
+		then(this.async).should(never()).complete();
+	}
+
+	@Test
+	void aStreamWhoseQueueIsFullIsDroppedAtOnce() {
+		given(this.out.isReady()).willReturn(false);
+		for (long id = 1; id <= StreamSubscriber.MAX_PENDING_EVENTS; id++) {
+			this.subscriber.sendValue(id, event(id));
+		}
+		assertThat(this.ended).isEmpty();
+		this.subscriber.sendValue(StreamSubscriber.MAX_PENDING_EVENTS + 1,
+				event(StreamSubscriber.MAX_PENDING_EVENTS + 1));
+		assertThat(this.ended).containsExactly(this.subscriber);
+	}
+
+	@Test
+	void nothingFollowsTheLastEvent() throws IOException {
+		given(this.out.isReady()).willReturn(false);
+		byte[] shutdown = "event: shutdown\n\n".getBytes(StandardCharsets.UTF_8);
+		this.subscriber.sendLast(shutdown);
+		// A value published while the goodbye waits for the connection
+		byte[] value = event(1);
+		this.subscriber.sendValue(1, value);
+		given(this.out.isReady()).willReturn(true);
+		this.subscriber.onWritePossible();
+		then(this.out).should().write(shutdown);
+		then(this.out).should(never()).write(value);
+		assertThat(this.ended).containsExactly(this.subscriber);
+	}
+
+	@Test
+	void missedValuesAreQueuedOnTopOfTheBound() {
+		given(this.out.isReady()).willReturn(false);
+		int missed = StreamSubscriber.MAX_PENDING_EVENTS * 4;
+		for (long id = 1; id <= missed; id++) {
+			this.subscriber.sendMissed(id, event(id));
+		}
+		this.subscriber.sendValue(missed + 1, event(missed + 1));
+		assertThat(this.ended).isEmpty();
+	}
+
+	@Test
+	void aQuietStreamGetsAHeartbeatBehindWhatWasQueuedBeforeIt() throws IOException {
+		given(this.out.isReady()).willReturn(true);
+		this.subscriber.onWritePossible();
+		byte[] value = event(1);
+		this.subscriber.sendValue(1, value);
+		long sent = this.nanoTime.get();
+		// Not quiet: the value was queued after the instant asked about
+		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, sent - 1);
+		then(this.out).should(never()).write(EventStreams.HEARTBEAT);
+		this.nanoTime.addAndGet(Duration.ofSeconds(15).toNanos());
+		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, sent);
+		InOrder order = inOrder(this.out);
+		order.verify(this.out).write(value);
+		order.verify(this.out).write(EventStreams.HEARTBEAT);
+		// The heartbeat counts as a write: the stream is not quiet again until a
+		// heartbeat later
+		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, sent);
+		then(this.out).should(times(1)).write(EventStreams.HEARTBEAT);
+		assertThat(this.ended).isEmpty();
+	}
+
+	@Test
+	void aHeartbeatThatFindsTheQueueFullDropsTheStreamAsAValueWould() {
+		given(this.out.isReady()).willReturn(false);
+		for (long id = 1; id <= StreamSubscriber.MAX_PENDING_EVENTS; id++) {
+			this.subscriber.sendValue(id, event(id));
+		}
+		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, this.nanoTime.get());
+		assertThat(this.ended).containsExactly(this.subscriber);
+		assertThat(this.closed).hasValue(1);
+	}
+
+	@Test
+	void noHeartbeatFollowsTheLastEvent() throws IOException {
+		given(this.out.isReady()).willReturn(false);
+		this.subscriber.sendLast("event: shutdown\n\n".getBytes(StandardCharsets.UTF_8));
+		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, this.nanoTime.get());
+		given(this.out.isReady()).willReturn(true);
+		this.subscriber.onWritePossible();
+		then(this.out).should(never()).write(EventStreams.HEARTBEAT);
+	}
+
+}
