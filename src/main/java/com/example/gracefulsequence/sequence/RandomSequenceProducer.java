@@ -82,7 +82,7 @@ final class RandomSequenceProducer extends ShutdownStepLifecycle {
 	}
 
 	@Override
-	protected void perform(Runnable callback) {
+	protected void onStop(Runnable callback) {
 		logger.info("Closing sequence");
 		this.stopCallback.set(callback);
 		this.stopRequested.countDown();

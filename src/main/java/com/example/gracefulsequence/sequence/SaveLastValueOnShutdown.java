@@ -1,6 +1,6 @@
 package com.example.gracefulsequence.sequence;
 
-import com.example.gracefulsequence.shutdown.LastShutdownStep;
+import com.example.gracefulsequence.shutdown.PreDestroyShutdownStep;
 import com.example.gracefulsequence.state.StateFileWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,7 +14,7 @@ import org.springframework.stereotype.Component;
  * @author graceful-sequence contributors
  */
 @Component
-final class SaveLastValueOnShutdown extends LastShutdownStep {
+final class SaveLastValueOnShutdown extends PreDestroyShutdownStep {
 
 	private static final Logger logger = LoggerFactory.getLogger(SaveLastValueOnShutdown.class);
 
@@ -28,7 +28,7 @@ final class SaveLastValueOnShutdown extends LastShutdownStep {
 	}
 
 	@Override
-	protected void perform() {
+	protected void onDestroy() {
 		SequenceValue last = this.hub.latest();
 		if (last == null) {
 			logger.info("No value to save to state file {}", this.stateFile.path());

@@ -26,7 +26,7 @@ final class StreamsShutdownLifecycle extends ShutdownStepLifecycle {
 	}
 
 	@Override
-	protected void perform(Runnable callback) {
+	protected void onStop(Runnable callback) {
 		this.hub.closeStreams();
 		callback.run();
 	}

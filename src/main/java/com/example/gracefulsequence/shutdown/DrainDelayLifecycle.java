@@ -30,7 +30,7 @@ final class DrainDelayLifecycle extends ShutdownStepLifecycle {
 	}
 
 	@Override
-	protected void perform(Runnable callback) {
+	protected void onStop(Runnable callback) {
 		if (this.drainDelay.isZero()) {
 			callback.run();
 			return;

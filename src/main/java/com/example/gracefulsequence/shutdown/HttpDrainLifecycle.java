@@ -62,7 +62,7 @@ final class HttpDrainLifecycle extends ShutdownStepLifecycle {
 	}
 
 	@Override
-	protected void perform(Runnable callback) {
+	protected void onStop(Runnable callback) {
 		new Thread(() -> drain(callback), "shutdown-http-drain").start();
 	}
 

@@ -9,6 +9,10 @@ import org.springframework.boot.web.server.context.WebServerApplicationContext;
  * which each stops. Phases are relative to Spring Boot's
  * {@link WebServerApplicationContext#GRACEFUL_SHUTDOWN_PHASE}, in which the web server
  * waits for what the HTTP drain step left; Spring stops higher phases first.
+ * <p>
+ * The goodbye ({@link Goodbye}, {@code I'm leaving, bye!}) is not a step of this table:
+ * the steps are timed and logged as they complete, and the goodbye must be the last line
+ * the service writes, so nothing, not even the line that times it, may follow it.
  *
  * @author graceful-sequence contributors
  */

@@ -43,10 +43,10 @@ public abstract class ShutdownStepLifecycle implements SmartLifecycle, Applicati
 	}
 
 	/**
-	 * Perform the step.
+	 * Called when the application context stops this bean's phase: perform the step.
 	 * @param callback to run when the step is done, on any thread
 	 */
-	protected abstract void perform(Runnable callback);
+	protected abstract void onStop(Runnable callback);
 
 	@Override
 	public final void start() {
@@ -65,7 +65,7 @@ public abstract class ShutdownStepLifecycle implements SmartLifecycle, Applicati
 		if (this.events != null) {
 			this.events.publishEvent(new ShutdownStepStarted(this.step));
 		}
-		perform(callback);
+		onStop(callback);
 	}
 
 	@Override

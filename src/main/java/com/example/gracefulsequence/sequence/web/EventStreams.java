@@ -74,12 +74,12 @@ final class EventStreams {
 		String client = request.getRemoteAddr();
 		Admission admission = this.hub.admitStream(client);
 		if (admission == Admission.TAKEN) {
-			this.hub.subscribe(new Stream(request, response, client, count),
+			this.hub.subscribe(new Subscription(request, response, client, count),
 					parseEventId(request.getHeader("Last-Event-ID")));
 			return;
 		}
 		boolean full = admission != Admission.CLOSED;
-		String detail = full ? this.refusals.turnedAway(admission, "stream") : Refusals.SHUTTING_DOWN;
+		String detail = full ? this.refusals.turnedAway(admission, Refusals.Kind.STREAM) : Refusals.SHUTTING_DOWN;
 		if (!acceptsEventStream(request)) {
 			throw this.refusals.unavailable(detail);
 		}
@@ -138,15 +138,17 @@ final class EventStreams {
 	}
 
 	/**
-	 * A stream as the hub's subscriber.
+	 * A stream as the hub's subscriber: hands what the hub sends it, rendered, to the
+	 * {@link StreamSubscriber} that writes it.
 	 */
-	private final class Stream implements Subscriber {
+	private final class Subscription implements Subscriber {
 
 		private final StreamSubscriber subscriber;
 
 		private final String client;
 
-		Stream(HttpServletRequest request, HttpServletResponse response, String client, long count) throws IOException {
+		Subscription(HttpServletRequest request, HttpServletResponse response, String client, long count)
+				throws IOException {
 			this.client = client;
 			startEventStream(response);
 			AsyncContext async = request.startAsync();

@@ -47,7 +47,7 @@ final class LongPolls {
 		result.onCompletion(() -> this.hub.unsubscribe(poll));
 		Admission admission = this.hub.awaitNext(poll);
 		if (admission != Admission.TAKEN) {
-			throw this.refusals.unavailable(this.refusals.turnedAway(admission, "long-poll"));
+			throw this.refusals.unavailable(this.refusals.turnedAway(admission, Refusals.Kind.LONG_POLL));
 		}
 		return result;
 	}

@@ -41,26 +41,21 @@ final class Refusals {
 	/**
 	 * Why a subscriber was turned away.
 	 * @param admission why the hub did not take it: full, or full for its client
-	 * @param kind {@code stream} or {@code long-poll}
+	 * @param kind what was turned away
 	 * @return the detail
 	 */
-	String turnedAway(Admission admission, String kind) {
+	String turnedAway(Admission admission, Kind kind) {
 		return (admission == Admission.CLIENT_FULL) ? tooManyFromClient(kind) : tooMany(kind);
 	}
 
-	private String tooManyFromClient(String kind) {
+	private String tooManyFromClient(Kind kind) {
 		return "Too many open streams and waiting long-polls from your address (sequence.max-subscribers-per-client is "
-				+ this.maxPerClient + "); this " + kind + " was refused, close one or try again later";
+				+ this.maxPerClient + "); this " + kind.word + " was refused, close one or try again later";
 	}
 
-	/**
-	 * Why a subscriber was turned away from a full hub.
-	 * @param kind {@code stream} or {@code long-poll}
-	 * @return the detail
-	 */
-	private String tooMany(String kind) {
+	private String tooMany(Kind kind) {
 		return "Too many open streams and waiting long-polls (sequence.max-subscribers is " + this.maxSubscribers
-				+ "); this " + kind + " was refused, try again later";
+				+ "); this " + kind.word + " was refused, try again later";
 	}
 
 	/**
@@ -74,6 +69,29 @@ final class Refusals {
 		ex.getHeaders().set(HttpHeaders.RETRY_AFTER, this.retryAfter);
 		ex.getHeaders().set(HttpHeaders.CONNECTION, "close");
 		return ex;
+	}
+
+	/**
+	 * What a client was refused.
+	 */
+	enum Kind {
+
+		/**
+		 * A stream.
+		 */
+		STREAM("stream"),
+
+		/**
+		 * A long-poll.
+		 */
+		LONG_POLL("long-poll");
+
+		private final String word;
+
+		Kind(String word) {
+			this.word = word;
+		}
+
 	}
 
 }

@@ -44,6 +44,11 @@ final class SequenceController {
 
 	static final long MAX_COUNT = 1_000_000;
 
+	private static final String ALLOWED_TIMEOUT = "a duration from " + MIN_TIMEOUT.toMillis() + "ms to "
+			+ MAX_TIMEOUT.toSeconds() + "s, such as 500ms, 30s or PT30S (a bare number is milliseconds)";
+
+	private static final String ALLOWED_COUNT = "a whole number from 1 to " + MAX_COUNT;
+
 	private final ValueRenderer renderer;
 
 	private final LongPolls longPolls;
@@ -89,10 +94,10 @@ final class SequenceController {
 			timeout = DurationStyle.detectAndParse(text.strip());
 		}
 		catch (IllegalArgumentException ex) {
-			throw badParameter("timeout", text);
+			throw badParameter("timeout", text, ALLOWED_TIMEOUT);
 		}
 		if (timeout.compareTo(MIN_TIMEOUT) < 0 || timeout.compareTo(MAX_TIMEOUT) > 0) {
-			throw badParameter("timeout", text);
+			throw badParameter("timeout", text, ALLOWED_TIMEOUT);
 		}
 		return timeout;
 	}
@@ -110,14 +115,10 @@ final class SequenceController {
 		catch (NumberFormatException ex) {
 			// Answered below
 		}
-		throw badParameter("count", text);
+		throw badParameter("count", text, ALLOWED_COUNT);
 	}
 
-	private static ErrorResponseException badParameter(String name, String value) {
-		String allowed = switch (name) {
-			case "timeout" -> "a duration from 1ms to 60s, such as 500ms, 30s or PT30S (a bare number is milliseconds)";
-			default -> "a whole number from 1 to 1000000";
-		};
+	private static ErrorResponseException badParameter(String name, String value, String allowed) {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
 				"Parameter '" + name + "' must be " + allowed + ", but was '" + value + "'");
 		problem.setTitle("Invalid parameter");

@@ -7,13 +7,14 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ApplicationEventPublisherAware;
 
 /**
- * The bean that performs {@link ShutdownStep#STATE_FILE the last step}, in a
+ * The bean that performs {@link ShutdownStep#STATE_FILE the last timed step}, in a
  * {@code @PreDestroy} method: Spring destroys beans once every lifecycle phase has
- * stopped. The shutdown is complete when it returns.
+ * stopped. The shutdown's steps are complete when it returns; only the goodbye line
+ * follows.
  *
  * @author graceful-sequence contributors
  */
-public abstract class LastShutdownStep implements ApplicationEventPublisherAware {
+public abstract class PreDestroyShutdownStep implements ApplicationEventPublisherAware {
 
 	private @Nullable ApplicationEventPublisher events;
 
@@ -23,15 +24,15 @@ public abstract class LastShutdownStep implements ApplicationEventPublisherAware
 	}
 
 	/**
-	 * Perform the step.
+	 * Perform the step, while the bean is destroyed.
 	 */
-	protected abstract void perform();
+	protected abstract void onDestroy();
 
 	@PreDestroy
 	public final void destroy() {
 		publish(new ShutdownStepStarted(ShutdownStep.STATE_FILE));
 		try {
-			perform();
+			onDestroy();
 		}
 		finally {
 			publish(new ShutdownCompleted());
