@@ -7,7 +7,9 @@ import java.util.random.RandomGenerator;
 
 import com.example.gracefulsequence.state.StateFile;
 import com.example.gracefulsequence.state.StateFileWriter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -43,14 +45,41 @@ class SequenceConfiguration {
 	}
 
 	@Bean
-	SequenceHub sequenceHub(SequenceProperties properties, SubscriberCapacity capacity, StateFile stateFile,
-			MeterRegistry meterRegistry) {
+	SequenceHub sequenceHub(SequenceProperties properties, SubscriberCapacity capacity, StateFile stateFile) {
 		SequenceValue restored = stateFile.restore()
 			.map((saved) -> SequenceValue.restored(saved.value(), saved.savedAt().truncatedTo(ChronoUnit.MILLIS)))
 			.orElse(null);
 		SubscriberPlaces places = new SubscriberPlaces(capacity.maxSubscribers(), properties.maxSubscribersPerClient());
 		return new SequenceHub(places, properties.stream().replay(), properties.stream().heartbeat(), System::nanoTime,
-				restored, meterRegistry);
+				restored);
+	}
+
+	/**
+	 * The gauges of the sequence: its latest value, and the open streams and waiting
+	 * long-polls.
+	 * @param hub the hub
+	 * @return the binder of the gauges
+	 */
+	@Bean
+	MeterBinder sequenceGauges(SequenceHub hub) {
+		return (registry) -> {
+			Gauge.builder("sequence.last", hub, SequenceConfiguration::lastValue)
+				.description("The latest value of the sequence")
+				.register(registry);
+			Gauge.builder("sequence.subscribers", hub, SequenceHub::openStreams)
+				.description("Open streams and waiting long-polls")
+				.tag("kind", "stream")
+				.register(registry);
+			Gauge.builder("sequence.subscribers", hub, SequenceHub::waitingPolls)
+				.description("Open streams and waiting long-polls")
+				.tag("kind", "poll")
+				.register(registry);
+		};
+	}
+
+	private static double lastValue(SequenceHub hub) {
+		SequenceValue latest = hub.latest();
+		return (latest != null) ? latest.value() : Double.NaN;
 	}
 
 }

@@ -1,17 +1,13 @@
 package com.example.gracefulsequence.sequence;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
-import java.util.function.ToIntFunction;
 
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -27,15 +23,13 @@ public final class SequenceHub {
 
 	private final SubscriberPlaces places;
 
-	private final int replay;
+	private final RecentValues recent;
 
-	private final Deque<SequenceValue> history = new ArrayDeque<>();
+	private final List<Consumer<SequenceValue>> listeners = new CopyOnWriteArrayList<>();
 
 	private final Set<Subscriber> polls = ConcurrentHashMap.newKeySet();
 
 	private final StreamFanOut streams;
-
-	private volatile @Nullable SequenceValue latest;
 
 	private volatile boolean closed;
 
@@ -47,34 +41,47 @@ public final class SequenceHub {
 	 * for none
 	 * @param ticker elapsed time in nanoseconds, as {@link System#nanoTime()}
 	 * @param restored the value restored from the state file, if any
-	 * @param meterRegistry where to register the gauges of the sequence
 	 */
 	public SequenceHub(SubscriberPlaces places, int replay, Duration heartbeat, LongSupplier ticker,
-			@Nullable SequenceValue restored, MeterRegistry meterRegistry) {
+			@Nullable SequenceValue restored) {
 		this.places = places;
-		this.replay = replay;
+		this.recent = new RecentValues(replay);
 		this.streams = new StreamFanOut(Runtime.getRuntime().availableProcessors(), heartbeat, ticker);
 		if (restored != null) {
-			remember(restored);
+			this.recent.remember(restored);
 		}
-		Gauge.builder("sequence.last", this, SequenceHub::lastValue)
-			.description("The latest value of the sequence")
-			.register(meterRegistry);
-		subscribersGauge(meterRegistry, "stream", this.streams, StreamFanOut::size);
-		subscribersGauge(meterRegistry, "poll", this.polls, Set::size);
 	}
 
-	private static <T> void subscribersGauge(MeterRegistry meterRegistry, String kind, T subscribers,
-			ToIntFunction<T> count) {
-		Gauge.builder("sequence.subscribers", subscribers, (held) -> count.applyAsInt(held))
-			.description("Open streams and waiting long-polls")
-			.tag("kind", kind)
-			.register(meterRegistry);
+	/**
+	 * How many streams are open.
+	 * @return the number of open streams
+	 */
+	int openStreams() {
+		return this.streams.size();
 	}
 
-	private double lastValue() {
-		SequenceValue current = this.latest;
-		return (current != null) ? current.value() : Double.NaN;
+	/**
+	 * How many long-polls wait for the next value.
+	 * @return the number of waiting long-polls
+	 */
+	int waitingPolls() {
+		return this.polls.size();
+	}
+
+	/**
+	 * Have a listener told of the latest value at once, if there is one, and of each new
+	 * one as it is published, before any subscriber: on the producer's thread, which it
+	 * must not hold up.
+	 * @param listener the listener
+	 */
+	public void onPublish(Consumer<SequenceValue> listener) {
+		synchronized (this.listeners) {
+			this.listeners.add(listener);
+			SequenceValue current = this.recent.latest();
+			if (current != null) {
+				listener.accept(current);
+			}
+		}
 	}
 
 	/**
@@ -82,7 +89,7 @@ public final class SequenceHub {
 	 * @return the value, or {@code null} if there is none yet
 	 */
 	public @Nullable SequenceValue latest() {
-		return this.latest;
+		return this.recent.latest();
 	}
 
 	/**
@@ -90,7 +97,10 @@ public final class SequenceHub {
 	 * @param value the new value
 	 */
 	public void publish(SequenceValue value) {
-		remember(value);
+		this.recent.remember(value);
+		for (Consumer<SequenceValue> listener : this.listeners) {
+			listener.accept(value);
+		}
 		for (Subscriber poll : this.polls) {
 			if (unsubscribe(poll)) {
 				poll.onValue(value);
@@ -99,47 +109,14 @@ public final class SequenceHub {
 		this.streams.publish(value);
 	}
 
-	private void remember(SequenceValue value) {
-		synchronized (this.history) {
-			this.latest = value;
-			if (this.replay > 0) {
-				if (this.history.size() == this.replay) {
-					this.history.removeFirst();
-				}
-				this.history.addLast(value);
-			}
-		}
-	}
-
 	/**
-	 * The values a stream starts with, by event id: every value held (the replay history
-	 * and the latest) whose id is greater than the one the client had, oldest first, or
-	 * none if it had the latest; the current value if it had no id, or one greater than
-	 * the latest (another instance's, or from a clock that went back).
+	 * The values a stream starts with, by event id.
 	 * @param lastEventId the id of the last event the client had, or -1 for none
 	 * @return the values, oldest first
+	 * @see RecentValues#startingFrom(long)
 	 */
 	List<SequenceValue> startingFrom(long lastEventId) {
-		synchronized (this.history) {
-			SequenceValue current = this.latest;
-			if (current == null) {
-				return List.of();
-			}
-			if (lastEventId < 0 || lastEventId > current.eventId()) {
-				return List.of(current);
-			}
-			List<SequenceValue> after = new ArrayList<>();
-			for (SequenceValue value : this.history) {
-				if (value.eventId() > lastEventId) {
-					after.add(value);
-				}
-			}
-			if (after.isEmpty() && current.eventId() > lastEventId) {
-				// Nothing is kept for replay; the latest is held all the same
-				after.add(current);
-			}
-			return after;
-		}
+		return this.recent.startingFrom(lastEventId);
 	}
 
 	/**

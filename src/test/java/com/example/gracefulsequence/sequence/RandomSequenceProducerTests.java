@@ -68,7 +68,7 @@ class RandomSequenceProducerTests {
 	private RandomSequenceProducer producer(SequenceProperties properties, RandomGenerator random, Clock clock) {
 		StateFile stateFile = new StateFile(properties.stateFile(), Clock.systemUTC());
 		this.hub = new SequenceConfiguration().sequenceHub(properties,
-				new SubscriberCapacity(10, Runtime.getRuntime().maxMemory()), stateFile, this.meterRegistry);
+				new SubscriberCapacity(10, Runtime.getRuntime().maxMemory()), stateFile);
 		return new RandomSequenceProducer(properties, random, clock, this.hub,
 				new StateFileWriter(stateFile, Clock.systemUTC(), this.meterRegistry), this.meterRegistry);
 	}

@@ -46,7 +46,7 @@ class SaveLastValueOnShutdownTests {
 				new SequenceProperties.Stream(Duration.ofSeconds(3), 64, Duration.ofSeconds(15)),
 				new SequenceProperties.Cors(List.of()), new SequenceProperties.FastPath(true));
 		this.hub = new SequenceConfiguration().sequenceHub(properties, new SubscriberCapacity(10, Long.MAX_VALUE),
-				stateFile, this.meterRegistry);
+				stateFile);
 		return new SaveLastValueOnShutdown(this.hub, new StateFileWriter(stateFile, clock, this.meterRegistry));
 	}
 

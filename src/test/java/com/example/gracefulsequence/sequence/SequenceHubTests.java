@@ -8,7 +8,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.example.gracefulsequence.sequence.SequenceHub.Admission;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -38,8 +37,7 @@ class SequenceHubTests {
 	}
 
 	private SequenceHub hub(int replay, Duration heartbeat, @Nullable SequenceValue restored) {
-		this.hub = new SequenceHub(new SubscriberPlaces(10, 0), replay, heartbeat, this.ticker::get, restored,
-				new SimpleMeterRegistry());
+		this.hub = new SequenceHub(new SubscriberPlaces(10, 0), replay, heartbeat, this.ticker::get, restored);
 		return this.hub;
 	}
 

@@ -8,9 +8,10 @@ import tools.jackson.databind.json.JsonMapper;
 import org.springframework.stereotype.Component;
 
 /**
- * Renders values for the web, once each: it keeps the renderings of the latest values, so
- * that every request for the latest value and every stream that gets a new one use the
- * same bytes, also when a lane of the fan-out writes a value a few periods after it came.
+ * Renders values for the web, once each, as the hub publishes them: it keeps the
+ * renderings of the latest values, so that every request for the latest value and every
+ * stream that gets a new one use the same bytes, also when a lane of the fan-out writes a
+ * value a few periods after it came.
  *
  * @author graceful-sequence contributors
  */
@@ -23,25 +24,30 @@ final class ValueRenderer {
 	 */
 	static final int KEPT = 16;
 
-	private final SequenceHub hub;
-
 	private final JsonMapper jsonMapper;
 
 	// Newest first; replaced whole, never changed in place, so that readers need no lock
 	private volatile RenderedValue[] recent = new RenderedValue[0];
 
+	private volatile @Nullable RenderedValue latest;
+
+	/**
+	 * Render every value of the hub as it is published, before any subscriber asks for
+	 * it.
+	 * @param hub the hub
+	 * @param jsonMapper the mapper of the JSON body
+	 */
 	ValueRenderer(SequenceHub hub, JsonMapper jsonMapper) {
-		this.hub = hub;
 		this.jsonMapper = jsonMapper;
+		hub.onPublish((value) -> this.latest = render(value));
 	}
 
 	/**
-	 * The latest value of the hub, rendered.
+	 * The latest value, rendered when it was published.
 	 * @return the rendered value, or {@code null} if there is none yet
 	 */
 	@Nullable RenderedValue latest() {
-		SequenceValue value = this.hub.latest();
-		return (value != null) ? render(value) : null;
+		return this.latest;
 	}
 
 	/**

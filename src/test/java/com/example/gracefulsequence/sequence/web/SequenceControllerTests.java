@@ -4,13 +4,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
-import com.example.gracefulsequence.sequence.SequenceHub;
 import com.example.gracefulsequence.sequence.SequenceValue;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
-import org.springframework.context.annotation.Import;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -33,7 +32,6 @@ import static org.mockito.Mockito.times;
  * @author graceful-sequence contributors
  */
 @WebMvcTest(SequenceController.class)
-@Import(ValueRenderer.class)
 class SequenceControllerTests {
 
 	private static final SequenceValue VALUE = new SequenceValue(42, 17, Instant.parse("2026-11-25T10:15:30.123Z"),
@@ -43,10 +41,10 @@ class SequenceControllerTests {
 	private MockMvcTester mvc;
 
 	@Autowired
-	private ValueRenderer renderer;
+	private JsonMapper jsonMapper;
 
 	@MockitoBean
-	private SequenceHub hub;
+	private ValueRenderer renderer;
 
 	@MockitoBean
 	private LongPolls longPolls;
@@ -56,7 +54,7 @@ class SequenceControllerTests {
 
 	@Test
 	void lastAnswersTheLatestValueAsJsonWithAnEntityTag() {
-		given(this.hub.latest()).willReturn(VALUE);
+		given(this.renderer.latest()).willReturn(RenderedValue.of(VALUE, this.jsonMapper));
 		assertThat(this.mvc.get().uri("/sequence/last")).hasStatusOk()
 			.hasContentType(MediaType.APPLICATION_JSON)
 			.hasHeader("ETag", "\"1795601730123-17\"")
@@ -67,14 +65,15 @@ class SequenceControllerTests {
 
 	@Test
 	void lastRendersARestoredValueWithIndexZero() {
-		given(this.hub.latest()).willReturn(SequenceValue.restored(7, Instant.parse("2026-11-25T10:00:00.5Z")));
+		given(this.renderer.latest()).willReturn(
+				RenderedValue.of(SequenceValue.restored(7, Instant.parse("2026-11-25T10:00:00.5Z")), this.jsonMapper));
 		assertThat(this.mvc.get().uri("/sequence/last")).hasStatusOk().bodyJson().isStrictlyEqualTo("""
 				{"value":7,"index":0,"emittedAt":"2026-11-25T10:00:00.500Z","source":"restored"}""");
 	}
 
 	@Test
 	void lastAnswersNotModifiedWhenTheEntityTagMatches() {
-		given(this.hub.latest()).willReturn(VALUE);
+		given(this.renderer.latest()).willReturn(RenderedValue.of(VALUE, this.jsonMapper));
 		assertThat(this.mvc.get().uri("/sequence/last").header("If-None-Match", "\"1795601730123-17\""))
 			.hasStatus(HttpStatus.NOT_MODIFIED);
 	}
@@ -104,7 +103,7 @@ class SequenceControllerTests {
 
 	@Test
 	void anUnacceptableMediaTypeIsA406Problem() {
-		given(this.hub.latest()).willReturn(VALUE);
+		given(this.renderer.latest()).willReturn(RenderedValue.of(VALUE, this.jsonMapper));
 		assertThat(this.mvc.get().uri("/sequence/last").accept(MediaType.TEXT_HTML))
 			.hasStatus(HttpStatus.NOT_ACCEPTABLE)
 			.hasContentType(MediaType.APPLICATION_PROBLEM_JSON)
@@ -116,7 +115,7 @@ class SequenceControllerTests {
 	@Test
 	void nextWaitsWithTheDefaultTimeoutOf30Seconds() {
 		DeferredResult<ResponseEntity<byte[]>> result = new DeferredResult<>();
-		result.setResult(this.renderer.render(VALUE).response());
+		result.setResult(RenderedValue.of(VALUE, this.jsonMapper).response());
 		given(this.longPolls.awaitNext(Duration.ofSeconds(30), "127.0.0.1")).willReturn(result);
 		assertThat(this.mvc.get().uri("/sequence/next")).hasStatusOk()
 			.bodyJson()

@@ -13,7 +13,6 @@ import java.util.stream.IntStream;
 import com.example.gracefulsequence.sequence.SequenceHub;
 import com.example.gracefulsequence.sequence.SequenceValue;
 import com.example.gracefulsequence.sequence.SubscriberPlaces;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -27,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ValueRendererTests {
 
 	private final SequenceHub hub = new SequenceHub(new SubscriberPlaces(10, 0), 64, Duration.ZERO, System::nanoTime,
-			null, new SimpleMeterRegistry());
+			null);
 
 	private final ValueRenderer renderer = new ValueRenderer(this.hub, JsonMapper.builder().build());
 
@@ -78,6 +77,17 @@ class ValueRendererTests {
 		this.hub.publish(live(ValueRenderer.KEPT + 1));
 		this.renderer.render(this.hub.latest());
 		assertThat(this.renderer.render(late)).as("more than %d values late", ValueRenderer.KEPT).isNotSameAs(first);
+	}
+
+	@Test
+	void aValueIsRenderedAsTheHubPublishesItAndHandedToWhoeverAsksLater() {
+		assertThat(this.renderer.latest()).isNull();
+		SequenceValue value = live(1);
+		this.hub.publish(value);
+		RenderedValue rendered = this.renderer.latest();
+		assertThat(rendered).isNotNull();
+		assertThat(rendered.value()).isSameAs(value);
+		assertThat(this.renderer.render(value)).isSameAs(rendered);
 	}
 
 	@Test
