@@ -1,5 +1,7 @@
 package com.example.gracefulsequence;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -9,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Which package may use which: the sequence uses the state file and the shutdown
- * choreography, which know nothing of it or of each other; problems stand alone. Within
+ * choreography, which know nothing of it or of each other; its web edge makes its
+ * problems with the problem package, which uses nothing else of the application. Within
  * the sequence, the values, the hub and the producer know nothing of the web.
  *
  * @author graceful-sequence contributors
@@ -43,7 +46,18 @@ class PackageBoundaryTests {
 			.whereLayer("shutdown")
 			.mayOnlyBeAccessedByLayers("sequence")
 			.whereLayer("problem")
-			.mayNotBeAccessedByAnyLayer()
+			.mayOnlyBeAccessedByLayers("sequence")
+			.check(classes);
+	}
+
+	@Test
+	void problemsUseNothingElseOfTheApplication() {
+		ArchRuleDefinition.noClasses()
+			.that()
+			.resideInAPackage(ROOT + ".problem..")
+			.should()
+			.dependOnClassesThat(JavaClass.Predicates.resideInAPackage(ROOT + "..")
+				.and(DescribedPredicate.not(JavaClass.Predicates.resideInAPackage(ROOT + ".problem.."))))
 			.check(classes);
 	}
 

@@ -3,6 +3,7 @@ package com.example.gracefulsequence.sequence;
 import java.io.IOException;
 import java.time.Duration;
 
+import com.example.gracefulsequence.problem.Problems;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
@@ -53,10 +54,8 @@ final class SequenceController {
 	ResponseEntity<byte[]> last() {
 		RenderedValue latest = this.renderer.latest();
 		if (latest == null) {
-			throw new ErrorResponseException(HttpStatus.NOT_FOUND,
-					ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND,
-							"No value has been produced yet; the first one comes a period after start-up"),
-					null);
+			throw new ErrorResponseException(HttpStatus.NOT_FOUND, Problems.of(HttpStatus.NOT_FOUND,
+					"No value has been produced yet; the first one comes a period after start-up"), null);
 		}
 		return latest.response();
 	}
@@ -111,7 +110,7 @@ final class SequenceController {
 			case "timeout" -> "a duration from 1ms to 60s, such as 500ms, 30s or PT30S (a bare number is milliseconds)";
 			default -> "a whole number from 1 to 1000000";
 		};
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
+		ProblemDetail problem = Problems.of(HttpStatus.BAD_REQUEST,
 				"Parameter '" + name + "' must be " + allowed + ", but was '" + value + "'");
 		problem.setTitle("Invalid parameter");
 		problem.setProperty("parameter", name);
