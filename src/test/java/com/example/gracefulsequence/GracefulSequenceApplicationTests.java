@@ -125,6 +125,14 @@ class GracefulSequenceApplicationTests {
 	}
 
 	@Test
+	void springMvcAndTomcatWriteTheMembersOfAProblemInOneOrder() throws IOException {
+		String prefix = "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404,\"detail\":";
+		assertThat(HttpConnection.get(this.port, "/does/not/exist").body()).startsWith(prefix);
+		assertThat(HttpConnection.get(this.port, "/%zz").body())
+			.startsWith("{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,\"detail\":");
+	}
+
+	@Test
 	void theErrorPathItselfAnswersAProblem() {
 		expectProblem(this.client.get().uri("/error"), HttpStatus.INTERNAL_SERVER_ERROR);
 	}

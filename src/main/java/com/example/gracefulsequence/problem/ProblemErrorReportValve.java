@@ -7,9 +7,12 @@ import java.util.Locale;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ErrorReportValve;
+import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
 
 /**
  * Tomcat's last resort for errors that never reach the application (a malformed URI, for
@@ -17,7 +20,13 @@ import org.springframework.http.MediaType;
  *
  * @author graceful-sequence contributors
  */
-public final class ProblemErrorReportValve extends ErrorReportValve {
+final class ProblemErrorReportValve extends ErrorReportValve {
+
+	private final JsonMapper jsonMapper;
+
+	ProblemErrorReportValve(JsonMapper jsonMapper) {
+		this.jsonMapper = jsonMapper;
+	}
 
 	@Override
 	protected void report(Request request, Response response, Throwable throwable) {
@@ -25,22 +34,27 @@ public final class ProblemErrorReportValve extends ErrorReportValve {
 		if (status < 400 || response.getContentWritten() > 0 || !response.setErrorReported()) {
 			return;
 		}
-		HttpStatus known = HttpStatus.resolve(status);
-		String title = (known != null) ? known.getReasonPhrase() : "Error";
 		try {
 			response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
 			response.setCharacterEncoding("UTF-8");
 			Writer writer = response.getReporter();
 			if (writer != null) {
-				writer.write("{\"type\":\"about:blank\",\"title\":\"" + title + "\",\"status\":" + status
-						+ ",\"detail\":\"The server could not process the request: " + title.toLowerCase(Locale.ROOT)
-						+ "\"}");
+				writer.write(this.jsonMapper.writeValueAsString(problem(status)));
 				response.finishResponse();
 			}
 		}
 		catch (IOException | IllegalStateException ex) {
 			// The client is gone or the response is committed: nothing more to say
 		}
+	}
+
+	private static ProblemDetail problem(int status) {
+		HttpStatus known = HttpStatus.resolve(status);
+		String title = (known != null) ? known.getReasonPhrase() : "Error";
+		ProblemDetail problem = Problems.of(HttpStatusCode.valueOf(status),
+				"The server could not process the request: " + title.toLowerCase(Locale.ROOT));
+		problem.setTitle(title);
+		return problem;
 	}
 
 }

@@ -1,10 +1,11 @@
 package com.example.gracefulsequence.problem;
 
+import org.apache.catalina.Context;
 import org.apache.catalina.Valve;
 import org.apache.catalina.core.StandardHost;
 import org.apache.catalina.valves.ErrorReportValve;
+import tools.jackson.databind.json.JsonMapper;
 
-import org.springframework.boot.tomcat.TomcatContextCustomizer;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.core.Ordered;
@@ -20,22 +21,28 @@ import org.springframework.stereotype.Component;
 final class ProblemErrorReportValveCustomizer
 		implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, Ordered {
 
-	@Override
-	public void customize(TomcatServletWebServerFactory factory) {
-		factory.addContextCustomizers(replaceErrorReportValve());
+	private final JsonMapper jsonMapper;
+
+	ProblemErrorReportValveCustomizer(JsonMapper jsonMapper) {
+		this.jsonMapper = jsonMapper;
 	}
 
-	private static TomcatContextCustomizer replaceErrorReportValve() {
-		return (context) -> {
-			StandardHost host = (StandardHost) context.getParent();
-			for (Valve valve : host.getPipeline().getValves()) {
-				if (valve instanceof ErrorReportValve) {
-					host.getPipeline().removeValve(valve);
-				}
+	@Override
+	public void customize(TomcatServletWebServerFactory factory) {
+		factory.addContextCustomizers(this::replaceErrorReportValve);
+	}
+
+	private void replaceErrorReportValve(Context context) {
+		StandardHost host = (StandardHost) context.getParent();
+		for (Valve valve : host.getPipeline().getValves()) {
+			if (valve instanceof ErrorReportValve) {
+				host.getPipeline().removeValve(valve);
 			}
-			// The host creates its error report valve from this class name when it starts
-			host.setErrorReportValveClass(ProblemErrorReportValve.class.getName());
-		};
+		}
+		// With the application's JsonMapper, which writes every problem; the host, which
+		// looks for a valve of this class name when it starts, adds no other
+		host.getPipeline().addValve(new ProblemErrorReportValve(this.jsonMapper));
+		host.setErrorReportValveClass(ProblemErrorReportValve.class.getName());
 	}
 
 	/**

@@ -7,11 +7,13 @@ import org.springframework.http.ProblemDetail;
 
 /**
  * Problem details as this service writes them: with a {@code type}, which Spring
- * Framework leaves out unless it is set.
+ * Framework leaves out unless it is set. Every problem, whether Spring MVC, a valve or a
+ * filter answers it, is made here and written by the application's {@code JsonMapper}
+ * (see {@link ProblemJsonModule}).
  *
  * @author graceful-sequence contributors
  */
-final class Problems {
+public final class Problems {
 
 	static final URI BLANK_TYPE = URI.create("about:blank");
 
@@ -20,7 +22,13 @@ final class Problems {
 	private Problems() {
 	}
 
-	static ProblemDetail of(HttpStatusCode status, String detail) {
+	/**
+	 * A problem of the given status, with the status's reason phrase as its title.
+	 * @param status the status
+	 * @param detail what happened and what to do
+	 * @return the problem
+	 */
+	public static ProblemDetail of(HttpStatusCode status, String detail) {
 		return withType(ProblemDetail.forStatusAndDetail(status, detail));
 	}
 

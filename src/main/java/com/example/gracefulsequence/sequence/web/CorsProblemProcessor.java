@@ -3,6 +3,7 @@ package com.example.gracefulsequence.sequence.web;
 import java.io.IOException;
 import java.util.List;
 
+import com.example.gracefulsequence.problem.Problems;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpHeaders;
@@ -24,7 +25,7 @@ final class CorsProblemProcessor extends DefaultCorsProcessor {
 	CorsProblemProcessor(List<String> allowedOrigins, List<String> allowedMethods, List<String> allowedHeaders,
 			JsonMapper jsonMapper) {
 		HttpStatus status = HttpStatus.FORBIDDEN;
-		this.problem = jsonMapper.writeValueAsBytes(new ProblemBody(status,
+		this.problem = jsonMapper.writeValueAsBytes(Problems.of(status,
 				"Header 'Origin' names an origin that may not read this API, or the preflight asks for a method or "
 						+ "header it does not allow: sequence.cors.allowed-origins allows " + allowedOrigins
 						+ ", with the methods " + allowedMethods + " and the request headers " + allowedHeaders));

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.regex.Pattern;
 
+import com.example.gracefulsequence.problem.Problems;
 import com.example.gracefulsequence.sequence.SequenceHub;
 import com.example.gracefulsequence.sequence.SequenceHub.Admission;
 import com.example.gracefulsequence.sequence.SequenceValue;
@@ -128,7 +129,7 @@ final class EventStreams {
 	}
 
 	private byte[] busyEvent(String detail) {
-		String data = this.jsonMapper.writeValueAsString(new ProblemBody(HttpStatus.SERVICE_UNAVAILABLE, detail));
+		String data = this.jsonMapper.writeValueAsString(Problems.of(HttpStatus.SERVICE_UNAVAILABLE, detail));
 		return event(this.reconnectDelay.retry(), "busy", data);
 	}
 

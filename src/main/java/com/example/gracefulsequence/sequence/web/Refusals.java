@@ -1,12 +1,12 @@
 package com.example.gracefulsequence.sequence.web;
 
+import com.example.gracefulsequence.problem.Problems;
 import com.example.gracefulsequence.sequence.SequenceHub.Admission;
 import com.example.gracefulsequence.sequence.SequenceProperties;
 import com.example.gracefulsequence.sequence.SubscriberCapacity;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ProblemDetail;
 import org.springframework.stereotype.Component;
 import org.springframework.web.ErrorResponseException;
 
@@ -65,7 +65,7 @@ final class Refusals {
 	 */
 	ErrorResponseException unavailable(String detail) {
 		ErrorResponseException ex = new ErrorResponseException(HttpStatus.SERVICE_UNAVAILABLE,
-				ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, detail), null);
+				Problems.of(HttpStatus.SERVICE_UNAVAILABLE, detail), null);
 		ex.getHeaders().set(HttpHeaders.RETRY_AFTER, this.retryAfter);
 		ex.getHeaders().set(HttpHeaders.CONNECTION, "close");
 		return ex;

@@ -3,6 +3,7 @@ package com.example.gracefulsequence.sequence.web;
 import java.io.IOException;
 import java.time.Duration;
 
+import com.example.gracefulsequence.problem.Problems;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
@@ -65,10 +66,8 @@ final class SequenceController {
 	ResponseEntity<byte[]> last() {
 		RenderedValue latest = this.renderer.latest();
 		if (latest == null) {
-			throw new ErrorResponseException(HttpStatus.NOT_FOUND,
-					ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND,
-							"No value has been produced yet; the first one comes a period after start-up"),
-					null);
+			throw new ErrorResponseException(HttpStatus.NOT_FOUND, Problems.of(HttpStatus.NOT_FOUND,
+					"No value has been produced yet; the first one comes a period after start-up"), null);
 		}
 		return latest.response();
 	}
@@ -119,7 +118,7 @@ final class SequenceController {
 	}
 
 	private static ErrorResponseException badParameter(String name, String value, String allowed) {
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
+		ProblemDetail problem = Problems.of(HttpStatus.BAD_REQUEST,
 				"Parameter '" + name + "' must be " + allowed + ", but was '" + value + "'");
 		problem.setTitle("Invalid parameter");
 		problem.setProperty("parameter", name);

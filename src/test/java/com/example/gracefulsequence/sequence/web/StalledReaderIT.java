@@ -39,8 +39,9 @@ class StalledReaderIT {
 	private static final String PERIOD = "--sequence.period=5ms";
 
 	/**
-	 * Far above the send buffer the service sets (16 KiB, which Linux doubles), far below
-	 * the megabytes the kernel grows it to on loopback when it is left alone.
+	 * Far above the send buffer the service sets ({@link ConnectionBuffers#SEND_BUFFER},
+	 * which Linux doubles), far below the megabytes the kernel grows it to on loopback
+	 * when it is left alone.
 	 */
 	private static final long MAX_QUEUED = 256 * 1024;
 
