@@ -125,7 +125,7 @@ public final class SequenceHub {
 	 * @return whether it waits, or why not
 	 */
 	public Admission awaitNext(Subscriber poll) {
-		Admission admission = admit(poll.client());
+		Admission admission = this.places.take(poll.client());
 		if (admission == Admission.TAKEN) {
 			this.polls.add(poll);
 		}
@@ -141,15 +141,7 @@ public final class SequenceHub {
 		if (this.closed) {
 			return Admission.CLOSED;
 		}
-		return admit(client);
-	}
-
-	private Admission admit(String client) {
-		return switch (this.places.take(client)) {
-			case YES -> Admission.TAKEN;
-			case FULL -> Admission.FULL;
-			case CLIENT_FULL -> Admission.CLIENT_FULL;
-		};
+		return this.places.take(client);
 	}
 
 	/**
@@ -212,34 +204,6 @@ public final class SequenceHub {
 	public void closeStreams() {
 		this.closed = true;
 		this.streams.close();
-	}
-
-	/**
-	 * Whether the hub took a subscriber.
-	 */
-	public enum Admission {
-
-		/**
-		 * Taken.
-		 */
-		TAKEN,
-
-		/**
-		 * Turned away: {@code sequence.max-subscribers} are open.
-		 */
-		FULL,
-
-		/**
-		 * Turned away: {@code sequence.max-subscribers-per-client} of the client are
-		 * open.
-		 */
-		CLIENT_FULL,
-
-		/**
-		 * Turned away: the hub is closed.
-		 */
-		CLOSED
-
 	}
 
 }

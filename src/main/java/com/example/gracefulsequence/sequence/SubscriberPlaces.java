@@ -36,10 +36,10 @@ public final class SubscriberPlaces {
 	 * @param client the client's address
 	 * @return whether a place was taken, or why not
 	 */
-	Taken take(String client) {
+	Admission take(String client) {
 		if (this.taken.incrementAndGet() > this.max) {
 			this.taken.decrementAndGet();
-			return Taken.FULL;
+			return Admission.FULL;
 		}
 		if (this.maxPerClient > 0) {
 			boolean[] refused = new boolean[1];
@@ -50,10 +50,10 @@ public final class SubscriberPlaces {
 			});
 			if (refused[0]) {
 				this.taken.decrementAndGet();
-				return Taken.CLIENT_FULL;
+				return Admission.CLIENT_FULL;
 			}
 		}
-		return Taken.YES;
+		return Admission.TAKEN;
 	}
 
 	/**
@@ -73,28 +73,6 @@ public final class SubscriberPlaces {
 	 */
 	int clients() {
 		return this.takenByClient.size();
-	}
-
-	/**
-	 * Whether a place was taken.
-	 */
-	enum Taken {
-
-		/**
-		 * Taken.
-		 */
-		YES,
-
-		/**
-		 * Every place is taken.
-		 */
-		FULL,
-
-		/**
-		 * The client holds as many places as one client may.
-		 */
-		CLIENT_FULL
-
 	}
 
 }

@@ -1,6 +1,5 @@
 package com.example.gracefulsequence.sequence;
 
-import com.example.gracefulsequence.sequence.SubscriberPlaces.Taken;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,32 +14,32 @@ class SubscriberPlacesTests {
 	@Test
 	void placesAreTakenUpToTheCapAndGivenBack() {
 		SubscriberPlaces places = new SubscriberPlaces(2, 0);
-		assertThat(places.take("a")).isEqualTo(Taken.YES);
-		assertThat(places.take("a")).isEqualTo(Taken.YES);
-		assertThat(places.take("b")).isEqualTo(Taken.FULL);
+		assertThat(places.take("a")).isEqualTo(Admission.TAKEN);
+		assertThat(places.take("a")).isEqualTo(Admission.TAKEN);
+		assertThat(places.take("b")).isEqualTo(Admission.FULL);
 		places.release("a");
-		assertThat(places.take("b")).isEqualTo(Taken.YES);
+		assertThat(places.take("b")).isEqualTo(Admission.TAKEN);
 	}
 
 	@Test
 	void oneClientTakesNoMoreThanItsShareWhileOthersStillGetPlaces() {
 		SubscriberPlaces places = new SubscriberPlaces(10, 2);
-		assertThat(places.take("a")).isEqualTo(Taken.YES);
-		assertThat(places.take("a")).isEqualTo(Taken.YES);
-		assertThat(places.take("a")).isEqualTo(Taken.CLIENT_FULL);
-		assertThat(places.take("b")).isEqualTo(Taken.YES);
+		assertThat(places.take("a")).isEqualTo(Admission.TAKEN);
+		assertThat(places.take("a")).isEqualTo(Admission.TAKEN);
+		assertThat(places.take("a")).isEqualTo(Admission.CLIENT_FULL);
+		assertThat(places.take("b")).isEqualTo(Admission.TAKEN);
 		places.release("a");
-		assertThat(places.take("a")).isEqualTo(Taken.YES);
+		assertThat(places.take("a")).isEqualTo(Admission.TAKEN);
 		places.release("a");
 		places.release("a");
 		places.release("b");
 		assertThat(places.clients()).as("a client without places is forgotten").isZero();
 		// A refused client's attempts did not use up places of the cap
 		for (int i = 0; i < 5; i++) {
-			assertThat(places.take("c" + i)).isEqualTo(Taken.YES);
-			assertThat(places.take("c" + i)).isEqualTo(Taken.YES);
+			assertThat(places.take("c" + i)).isEqualTo(Admission.TAKEN);
+			assertThat(places.take("c" + i)).isEqualTo(Admission.TAKEN);
 		}
-		assertThat(places.take("d")).isEqualTo(Taken.FULL);
+		assertThat(places.take("d")).isEqualTo(Admission.FULL);
 	}
 
 }

@@ -6,8 +6,8 @@ import java.time.Duration;
 import java.util.regex.Pattern;
 
 import com.example.gracefulsequence.problem.Problems;
+import com.example.gracefulsequence.sequence.Admission;
 import com.example.gracefulsequence.sequence.SequenceHub;
-import com.example.gracefulsequence.sequence.SequenceHub.Admission;
 import com.example.gracefulsequence.sequence.SequenceValue;
 import com.example.gracefulsequence.sequence.Subscriber;
 import com.example.gracefulsequence.tomcat.CloseNowValve;

@@ -2,8 +2,8 @@ package com.example.gracefulsequence.sequence.web;
 
 import java.time.Duration;
 
+import com.example.gracefulsequence.sequence.Admission;
 import com.example.gracefulsequence.sequence.SequenceHub;
-import com.example.gracefulsequence.sequence.SequenceHub.Admission;
 import com.example.gracefulsequence.sequence.SequenceValue;
 import com.example.gracefulsequence.sequence.Subscriber;
 import com.example.gracefulsequence.shutdown.HttpDrainTimedOutEvent;

@@ -1,7 +1,7 @@
 package com.example.gracefulsequence.sequence.web;
 
 import com.example.gracefulsequence.problem.Problems;
-import com.example.gracefulsequence.sequence.SequenceHub.Admission;
+import com.example.gracefulsequence.sequence.Admission;
 import com.example.gracefulsequence.sequence.SequenceProperties;
 import com.example.gracefulsequence.sequence.SubscriberCapacity;
 
