@@ -1,13 +1,19 @@
 package com.example.gracefulsequence.sequence;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
@@ -19,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * stream belongs to one lane, which writes everything it gets (its missed values, the
  * live ones, heartbeats, the shutdown event) in order, so that nothing overtakes a value
  * and the producer never waits on a client. One timer gives every stream that has been
- * quiet for the heartbeat a heartbeat, on its lane.
+ * quiet for the heartbeat a heartbeat, on its lane. A lane that is behind takes every
+ * value that waits for it at once, and a stream that can take them all gets them with one
+ * flush.
  *
  * @author graceful-sequence contributors
  */
@@ -93,7 +101,7 @@ final class StreamFanOut {
 	void publish(SequenceValue value) {
 		for (Lane lane : this.lanes) {
 			if (!lane.members.isEmpty()) {
-				lane.run(() -> lane.members.forEach((stream) -> stream.onValue(value)));
+				lane.publish(value);
 			}
 		}
 	}
@@ -171,6 +179,12 @@ final class StreamFanOut {
 
 		private final Set<Subscriber> members = ConcurrentHashMap.newKeySet();
 
+		// Published and not yet handed to the streams
+		private final Queue<SequenceValue> values = new ConcurrentLinkedQueue<>();
+
+		// Whether a task that hands them over is queued and has not yet taken them
+		private final AtomicBoolean handOverQueued = new AtomicBoolean();
+
 		Lane(String name) {
 			this.executor = Executors.newSingleThreadScheduledExecutor((task) -> {
 				// A daemon, as Tomcat's threads are: the shutdown tells streams to go
@@ -180,6 +194,41 @@ final class StreamFanOut {
 				thread.setDaemon(true);
 				return thread;
 			});
+		}
+
+		/**
+		 * Queue a value for the streams: one task hands over every value that waits, so
+		 * that a lane that is behind catches up in one pass over its streams, and a task
+		 * queued after this call (a heartbeat, the goodbye) runs after it.
+		 * @param value the value
+		 */
+		void publish(SequenceValue value) {
+			this.values.add(value);
+			if (this.handOverQueued.compareAndSet(false, true)) {
+				// Refused once the lane is closed: its streams have been told, and they
+				// end within the goodbye's timeout, after which no value comes here
+				run(this::handOver);
+			}
+		}
+
+		private void handOver() {
+			this.handOverQueued.set(false);
+			List<SequenceValue> taken = new ArrayList<>();
+			for (SequenceValue value = this.values.poll(); value != null; value = this.values.poll()) {
+				taken.add(value);
+			}
+			if (taken.isEmpty()) {
+				return;
+			}
+			List<SequenceValue> batch = Collections.unmodifiableList(taken);
+			for (Subscriber stream : this.members) {
+				if (batch.size() > 1) {
+					stream.onValues(batch);
+				}
+				else {
+					stream.onValue(batch.get(0));
+				}
+			}
 		}
 
 		boolean run(Runnable task) {

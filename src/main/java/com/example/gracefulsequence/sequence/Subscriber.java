@@ -1,5 +1,7 @@
 package com.example.gracefulsequence.sequence;
 
+import java.util.List;
+
 /**
  * A client of the {@link SequenceHub}: a waiting long-poll or an open stream.
  *
@@ -18,6 +20,15 @@ public interface Subscriber {
 	 * @param value the value
 	 */
 	void onValue(SequenceValue value);
+
+	/**
+	 * New values together, oldest first, as a stream's lane hands over the values that
+	 * waited for it: each in turn by default, or written at once.
+	 * @param values the values
+	 */
+	default void onValues(List<SequenceValue> values) {
+		values.forEach(this::onValue);
+	}
 
 	/**
 	 * A value that a resuming stream missed, before the live ones.

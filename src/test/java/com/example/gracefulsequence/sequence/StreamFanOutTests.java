@@ -8,6 +8,7 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -84,6 +85,83 @@ class StreamFanOutTests {
 	}
 
 	@Test
+	void aLaneThatIsBehindHandsEachStreamEveryValueThatWaitsAtOnceInOrder() {
+		List<Recorder> streams = open(4);
+		CountDownLatch release = blockEveryLane();
+		for (long index = 1; index <= 5; index++) {
+			this.fanOut.publish(live(index));
+		}
+		release.countDown();
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> streams.stream().allMatch((stream) -> stream.events.contains("value 5")));
+		assertThat(streams).allSatisfy((stream) -> {
+			assertThat(stream.handOvers).containsExactly(List.of(1L, 2L, 3L, 4L, 5L));
+			assertThat(stream.events).containsExactly("start", "value 1", "value 2", "value 3", "value 4", "value 5");
+		});
+	}
+
+	@Test
+	void theGoodbyeOfALaneThatIsBehindComesAfterEveryValueItHad() throws InterruptedException {
+		List<Recorder> streams = open(4);
+		CountDownLatch release = blockEveryLane();
+		for (long index = 1; index <= 3; index++) {
+			this.fanOut.publish(live(index));
+		}
+		Thread closing = new Thread(this.fanOut::close, "closing");
+		closing.start();
+		// The goodbye is queued on every lane behind the values
+		await().atMost(Duration.ofSeconds(10)).until(() -> closing.getState() == Thread.State.TIMED_WAITING);
+		this.fanOut.publish(live(4));
+		release.countDown();
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> streams.stream().allMatch((stream) -> stream.events.contains("close")));
+		closing.join(Duration.ofSeconds(10).toMillis());
+		assertThat(streams)
+			.allSatisfy((stream) -> assertThat(stream.events).startsWith("start", "value 1", "value 2", "value 3")
+				.endsWith("close")
+				.doesNotHaveDuplicates());
+	}
+
+	@Test
+	void valuesPublishedFasterThanTheLanesWriteReachEveryStreamInOrderOnce() {
+		List<Recorder> streams = open(10);
+		int count = 5_000;
+		for (long index = 1; index <= count; index++) {
+			this.fanOut.publish(live(index));
+		}
+		await().atMost(Duration.ofSeconds(20))
+			.until(() -> streams.stream().allMatch((stream) -> stream.events.size() == count + 1));
+		List<String> expected = new ArrayList<>(List.of("start"));
+		for (long index = 1; index <= count; index++) {
+			expected.add("value " + index);
+		}
+		assertThat(streams).allSatisfy((stream) -> assertThat(stream.events).containsExactlyElementsOf(expected));
+	}
+
+	/**
+	 * Hold every lane on a task of its own until the latch is released.
+	 * @return the latch
+	 */
+	private CountDownLatch blockEveryLane() {
+		CountDownLatch release = new CountDownLatch(1);
+		CountDownLatch blocked = new CountDownLatch(2);
+		for (int i = 0; i < 2; i++) {
+			Recorder blocker = new Recorder();
+			this.fanOut.add(blocker, () -> {
+				blocked.countDown();
+				try {
+					release.await();
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			});
+		}
+		await().atMost(Duration.ofSeconds(10)).until(() -> blocked.getCount() == 0);
+		return release;
+	}
+
+	@Test
 	void aRemovedStreamGetsNothingMore() {
 		List<Recorder> streams = open(2);
 		Recorder removed = streams.get(0);
@@ -109,9 +187,19 @@ class StreamFanOutTests {
 
 		private final Set<String> threads = ConcurrentHashMap.newKeySet();
 
+		// The indexes of the values, as they were handed over together
+		private final Queue<List<Long>> handOvers = new ConcurrentLinkedQueue<>();
+
 		@Override
 		public void onValue(SequenceValue value) {
+			this.handOvers.add(List.of(value.index()));
 			record("value " + value.index());
+		}
+
+		@Override
+		public void onValues(List<SequenceValue> values) {
+			this.handOvers.add(values.stream().map(SequenceValue::index).toList());
+			values.forEach((value) -> record("value " + value.index()));
 		}
 
 		@Override

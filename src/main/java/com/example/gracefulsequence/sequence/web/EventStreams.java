@@ -3,6 +3,7 @@ package com.example.gracefulsequence.sequence.web;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.regex.Pattern;
 
 import com.example.gracefulsequence.problem.Problems;
@@ -172,6 +173,14 @@ final class EventStreams {
 		@Override
 		public void onValue(SequenceValue value) {
 			this.subscriber.sendValue(value.eventId(), EventStreams.this.renderer.render(value).event());
+		}
+
+		@Override
+		public void onValues(List<SequenceValue> values) {
+			for (SequenceValue value : values) {
+				this.subscriber.queueValue(value.eventId(), EventStreams.this.renderer.render(value).event());
+			}
+			this.subscriber.writeQueued();
 		}
 
 		@Override

@@ -98,23 +98,45 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	}
 
 	/**
-	 * Queue a value event, unless one with the same or a later id was queued already.
-	 * Called on the fan-out thread only.
+	 * Queue a value event, unless one with the same or a later id was queued already, and
+	 * write it. Called on the fan-out thread only.
 	 * @param id the event id of the value
 	 * @param event the encoded event
 	 */
 	void sendValue(long id, byte[] event) {
+		if (queueValue(id, event)) {
+			drain();
+		}
+	}
+
+	/**
+	 * Queue a value event, unless one with the same or a later id was queued already,
+	 * without writing it yet: values that come together are written back to back, with
+	 * one flush, by {@link #writeQueued()}. Called on the fan-out thread only.
+	 * @param id the event id of the value
+	 * @param event the encoded event
+	 * @return whether it was queued
+	 */
+	boolean queueValue(long id, byte[] event) {
 		// Nothing after the last event (the end of a count or the shutdown event)
 		if (id <= this.lastId || this.completeWhenDrained || this.ended.get()) {
-			return;
+			return false;
 		}
 		this.lastId = id;
 		if (!enqueueWhileReading(event)) {
-			return;
+			return false;
 		}
 		if (--this.remaining == 0) {
 			this.completeWhenDrained = true;
 		}
+		return true;
+	}
+
+	/**
+	 * Write what {@link #queueValue(long, byte[])} queued, as far as the connection takes
+	 * it. Called on the fan-out thread only.
+	 */
+	void writeQueued() {
 		drain();
 	}
 
@@ -139,6 +161,11 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	 * @return whether it was queued
 	 */
 	private boolean enqueueWhileReading(byte[] event) {
+		if (this.pendingCount.get() >= this.maxPending) {
+			// Values that came together may be more than the bound: a client that reads
+			// takes the ones before first
+			drain();
+		}
 		if (this.pendingCount.get() >= this.maxPending || isStalled()) {
 			abort();
 			return false;
@@ -229,31 +256,45 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 		if (!this.writable) {
 			return;
 		}
-		while (true) {
-			if (!this.out.isReady()) {
-				if (this.stalledSince == 0) {
-					this.stalledSince = this.nanoTime.getAsLong();
-				}
+		// Everything queued goes out back to back with one flush (one write to the
+		// socket); readiness is asked only where the Servlet rule needs it, before each
+		// write or flush that follows another
+		while (this.unflushed || !this.pending.isEmpty()) {
+			if (!isReady()) {
 				return;
 			}
-			this.stalledSince = 0;
 			byte[] event = this.pending.poll();
 			if (event != null) {
 				this.pendingCount.decrementAndGet();
 				this.out.write(event);
 				this.unflushed = true;
 			}
-			else if (this.unflushed) {
+			else {
 				this.unflushed = false;
 				this.out.flush();
 			}
-			else {
-				if (this.completeWhenDrained) {
-					complete();
-				}
-				return;
-			}
 		}
+		// Complete once the last bytes have left, not while the container still holds
+		// some
+		if (this.completeWhenDrained && isReady()) {
+			complete();
+		}
+	}
+
+	/**
+	 * Whether the connection takes bytes now; if not, the container calls
+	 * {@link #onWritePossible()} once it does, and the stall clock runs until then.
+	 * @return whether a write may follow
+	 */
+	private boolean isReady() {
+		if (!this.out.isReady()) {
+			if (this.stalledSince == 0) {
+				this.stalledSince = this.nanoTime.getAsLong();
+			}
+			return false;
+		}
+		this.stalledSince = 0;
+		return true;
 	}
 
 	private void complete() {

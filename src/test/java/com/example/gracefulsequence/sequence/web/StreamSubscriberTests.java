@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.mockito.InOrder;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.BDDMockito.given;
 import static org.mockito.BDDMockito.then;
 import static org.mockito.Mockito.inOrder;
@@ -75,6 +76,75 @@ class StreamSubscriberTests {
 		this.subscriber.sendValue(2, event(2));
 		assertThat(this.ended).isEmpty();
 		then(this.async).should(never()).complete();
+	}
+
+	@Test
+	void aValueOnAReadyStreamAsksForReadinessOnlyBeforeItsWriteAndItsFlush() throws IOException {
+		given(this.out.isReady()).willReturn(true);
+		this.subscriber.onWritePossible();
+		// The response's headers went out with the first flush
+		then(this.out).should().flush();
+		then(this.out).should().isReady();
+		byte[] value = event(1);
+		this.subscriber.sendValue(1, value);
+		InOrder order = inOrder(this.out);
+		order.verify(this.out).isReady();
+		order.verify(this.out).write(value);
+		order.verify(this.out).isReady();
+		order.verify(this.out).flush();
+		order.verifyNoMoreInteractions();
+	}
+
+	@Test
+	void valuesQueuedTogetherAreWrittenBackToBackWithOneFlush() throws IOException {
+		given(this.out.isReady()).willReturn(true);
+		this.subscriber.onWritePossible();
+		int count = 5;
+		for (long id = 1; id <= count; id++) {
+			assertThat(this.subscriber.queueValue(id, event(id))).isTrue();
+		}
+		then(this.out).should(never()).write(any(byte[].class));
+		this.subscriber.writeQueued();
+		InOrder order = inOrder(this.out);
+		for (long id = 1; id <= count; id++) {
+			order.verify(this.out).write(event(id));
+		}
+		order.verify(this.out).flush();
+		// One for the headers, one for the values
+		then(this.out).should(times(2)).flush();
+		// Before each write and the flush, never to find that nothing is left
+		then(this.out).should(times(1 + count + 1)).isReady();
+	}
+
+	@Test
+	void valuesThatComeTogetherBeyondTheBoundReachAClientThatReads() throws IOException {
+		given(this.out.isReady()).willReturn(true);
+		this.subscriber.onWritePossible();
+		int count = StreamSubscriber.MAX_PENDING_EVENTS * 2 + 1;
+		for (long id = 1; id <= count; id++) {
+			assertThat(this.subscriber.queueValue(id, event(id))).isTrue();
+		}
+		this.subscriber.writeQueued();
+		InOrder order = inOrder(this.out);
+		for (long id = 1; id <= count; id++) {
+			order.verify(this.out).write(event(id));
+		}
+		assertThat(this.ended).isEmpty();
+	}
+
+	@Test
+	void valuesThatComeTogetherBeyondTheBoundDropAClientThatDoesNotRead() {
+		given(this.out.isReady()).willReturn(true, false);
+		this.subscriber.onWritePossible();
+		for (long id = 1; id <= StreamSubscriber.MAX_PENDING_EVENTS; id++) {
+			assertThat(this.subscriber.queueValue(id, event(id))).isTrue();
+		}
+		assertThat(this.ended).isEmpty();
+		assertThat(this.subscriber.queueValue(StreamSubscriber.MAX_PENDING_EVENTS + 1,
+				event(StreamSubscriber.MAX_PENDING_EVENTS + 1)))
+			.isFalse();
+		assertThat(this.ended).containsExactly(this.subscriber);
+		assertThat(this.closed).hasValue(1);
 	}
 
 	@Test
