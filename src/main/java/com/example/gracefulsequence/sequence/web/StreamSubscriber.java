@@ -6,8 +6,8 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -52,17 +52,10 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 
 	private final AtomicInteger workInProgress = new AtomicInteger();
 
-	private final AtomicBoolean ended = new AtomicBoolean();
+	private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
 
-	private final AtomicBoolean completed = new AtomicBoolean();
-
+	// Whether the container has called onWritePossible(), after which writes may start
 	private volatile boolean writable;
-
-	private volatile boolean completeWhenDrained;
-
-	private volatile boolean abort;
-
-	private volatile boolean errored;
 
 	private final CountDownLatch errorHandled = new CountDownLatch(1);
 
@@ -119,7 +112,7 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	 */
 	boolean queueValue(long id, byte[] event) {
 		// Nothing after the last event (the end of a count or the shutdown event)
-		if (id <= this.lastId || this.completeWhenDrained || this.ended.get()) {
+		if (id <= this.lastId || this.state.get() != State.OPEN) {
 			return false;
 		}
 		this.lastId = id;
@@ -127,7 +120,7 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 			return false;
 		}
 		if (--this.remaining == 0) {
-			this.completeWhenDrained = true;
+			close();
 		}
 		return true;
 	}
@@ -147,7 +140,7 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	 * @param quietSince an instant of this subscriber's clock, in nanoseconds
 	 */
 	void sendHeartbeat(byte[] comment, long quietSince) {
-		if (this.lastQueuedAt - quietSince > 0 || this.completeWhenDrained || this.ended.get()) {
+		if (this.lastQueuedAt - quietSince > 0 || this.state.get() != State.OPEN) {
 			return;
 		}
 		if (enqueueWhileReading(comment)) {
@@ -196,11 +189,12 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	 * @param event the encoded event
 	 */
 	void sendLast(byte[] event) {
-		if (this.completeWhenDrained || this.ended.get()) {
+		if (this.state.get() != State.OPEN) {
 			return;
 		}
+		// Queued before the state says so, so that the drain that completes writes it
 		enqueue(event);
-		this.completeWhenDrained = true;
+		close();
 		drain();
 	}
 
@@ -208,12 +202,18 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	 * End the stream now, whatever is still queued.
 	 */
 	void abort() {
-		this.abort = true;
+		this.state
+			.updateAndGet((current) -> (current == State.OPEN || current == State.CLOSING) ? State.ABORTING : current);
 		drain();
 	}
 
 	boolean isEnded() {
-		return this.ended.get();
+		return this.state.get() == State.ENDED;
+	}
+
+	// The last event is queued: complete once everything is written
+	private void close() {
+		this.state.compareAndSet(State.OPEN, State.CLOSING);
 	}
 
 	private void enqueue(byte[] event) {
@@ -239,23 +239,25 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	}
 
 	private void writeWhileReady() throws IOException {
-		if (this.errored) {
-			completeAfterError();
-			return;
+		switch (this.state.get()) {
+			case FAILED -> completeAfterError();
+			case ABORTING -> {
+				// Not reading: close the connection rather than have the container wait
+				// to flush what is left
+				this.closeConnection.run();
+				complete();
+			}
+			case OPEN, CLOSING -> {
+				if (this.writable) {
+					writeWhatIsQueued();
+				}
+			}
+			case ENDED -> {
+			}
 		}
-		if (this.ended.get()) {
-			return;
-		}
-		if (this.abort) {
-			// Not reading: close the connection rather than have the container wait to
-			// flush what is left
-			this.closeConnection.run();
-			complete();
-			return;
-		}
-		if (!this.writable) {
-			return;
-		}
+	}
+
+	private void writeWhatIsQueued() throws IOException {
 		// Everything queued goes out back to back with one flush (one write to the
 		// socket); readiness is asked only where the Servlet rule needs it, before each
 		// write or flush that follows another
@@ -276,7 +278,7 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 		}
 		// Complete once the last bytes have left, not while the container still holds
 		// some
-		if (this.completeWhenDrained && isReady()) {
+		if (this.state.get() == State.CLOSING && isReady()) {
 			complete();
 		}
 	}
@@ -298,8 +300,7 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	}
 
 	private void complete() {
-		end();
-		if (this.completed.compareAndSet(false, true)) {
+		if (end()) {
 			completeAsync();
 		}
 	}
@@ -311,7 +312,6 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	 */
 	private void completeAfterError() {
 		end();
-		this.completed.set(true);
 		completeAsync();
 		this.errorHandled.countDown();
 	}
@@ -322,7 +322,11 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 	 * request, and wait (briefly) for it, as the error callback must complete.
 	 */
 	private void failed() {
-		this.errored = true;
+		if (this.state.getAndUpdate((current) -> (current != State.ENDED) ? State.FAILED : current) == State.ENDED) {
+			// Nothing writes any more
+			completeAsync();
+			return;
+		}
 		drain();
 		try {
 			if (!this.errorHandled.await(ERROR_HANDLING_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
@@ -344,10 +348,16 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 		}
 	}
 
-	private void end() {
-		if (this.ended.compareAndSet(false, true)) {
-			this.onEnd.accept(this);
+	/**
+	 * End the stream, once.
+	 * @return whether it ended now, rather than before
+	 */
+	private boolean end() {
+		if (this.state.getAndSet(State.ENDED) == State.ENDED) {
+			return false;
 		}
+		this.onEnd.accept(this);
+		return true;
 	}
 
 	@Override
@@ -378,6 +388,41 @@ final class StreamSubscriber implements WriteListener, AsyncListener {
 
 	@Override
 	public void onStartAsync(AsyncEvent event) {
+	}
+
+	/**
+	 * Where a stream is in its life; it only moves down this list, except that an error
+	 * of the container may come at any time before the end.
+	 */
+	private enum State {
+
+		/**
+		 * Events are queued and written as the connection takes them.
+		 */
+		OPEN,
+
+		/**
+		 * The last event is queued (the end of a count, or the shutdown event): the
+		 * stream completes once everything queued is written.
+		 */
+		CLOSING,
+
+		/**
+		 * The client is not reading: the connection is closed and the stream completes,
+		 * whatever is still queued.
+		 */
+		ABORTING,
+
+		/**
+		 * The container reported an error: the stream completes from inside the drain.
+		 */
+		FAILED,
+
+		/**
+		 * Completed, by this class or by the container; nothing is written any more.
+		 */
+		ENDED
+
 	}
 
 }
