@@ -161,8 +161,8 @@ final class EventStreams {
 					(ended) -> EventStreams.this.hub.unsubscribe(this), System::nanoTime,
 					(closeNow != null) ? closeNow : () -> {
 					});
-			async.addListener(this.subscriber);
-			out.setWriteListener(this.subscriber);
+			async.addListener(this.subscriber.writer());
+			out.setWriteListener(this.subscriber.writer());
 		}
 
 		@Override

@@ -33,14 +33,14 @@ class StreamSubscriberTests {
 
 	private final ServletOutputStream out = mock(ServletOutputStream.class);
 
-	private final AtomicLong nanoTime = new AtomicLong(1);
+	private final AtomicLong ticker = new AtomicLong(1);
 
 	private final List<StreamSubscriber> ended = new ArrayList<>();
 
 	private final AtomicLong closed = new AtomicLong();
 
 	private final StreamSubscriber subscriber = new StreamSubscriber(this.async, this.out, Long.MAX_VALUE,
-			this.ended::add, this.nanoTime::get, this.closed::incrementAndGet);
+			this.ended::add, this.ticker::get, this.closed::incrementAndGet);
 
 	private static byte[] event(long id) {
 		return ("event: value\nid: " + id + "\n\n").getBytes(StandardCharsets.UTF_8);
@@ -50,12 +50,12 @@ class StreamSubscriberTests {
 	void aStreamWhoseConnectionTakesNoByteForTheStallTimeoutIsDroppedThoughItsQueueIsNotFull() throws IOException {
 		// The kernel's send buffer is full: the container says not ready
 		given(this.out.isReady()).willReturn(false);
-		this.subscriber.onWritePossible();
+		this.subscriber.writer().onWritePossible();
 		this.subscriber.sendValue(1, event(1));
-		this.nanoTime.addAndGet(StreamSubscriber.STALL_TIMEOUT.toNanos());
+		this.ticker.addAndGet(StreamSubscriber.STALL_TIMEOUT.toNanos());
 		this.subscriber.sendValue(2, event(2));
 		assertThat(this.ended).isEmpty();
-		this.nanoTime.addAndGet(Duration.ofMillis(1).toNanos());
+		this.ticker.addAndGet(Duration.ofMillis(1).toNanos());
 		this.subscriber.sendValue(3, event(3));
 		assertThat(this.ended).containsExactly(this.subscriber);
 		// The connection is closed, not left to the container to flush what is queued
@@ -66,13 +66,13 @@ class StreamSubscriberTests {
 	@Test
 	void aStreamWhoseConnectionTakesBytesAgainIsNotStalled() throws IOException {
 		given(this.out.isReady()).willReturn(false);
-		this.subscriber.onWritePossible();
+		this.subscriber.writer().onWritePossible();
 		this.subscriber.sendValue(1, event(1));
-		this.nanoTime.addAndGet(StreamSubscriber.STALL_TIMEOUT.toNanos());
+		this.ticker.addAndGet(StreamSubscriber.STALL_TIMEOUT.toNanos());
 		// The client read: the container says ready again and calls back
 		given(this.out.isReady()).willReturn(true, false);
-		this.subscriber.onWritePossible();
-		this.nanoTime.addAndGet(Duration.ofSeconds(1).toNanos());
+		this.subscriber.writer().onWritePossible();
+		this.ticker.addAndGet(Duration.ofSeconds(1).toNanos());
 		this.subscriber.sendValue(2, event(2));
 		assertThat(this.ended).isEmpty();
 		then(this.async).should(never()).complete();
@@ -81,7 +81,7 @@ class StreamSubscriberTests {
 	@Test
 	void aValueOnAReadyStreamAsksForReadinessOnlyBeforeItsWriteAndItsFlush() throws IOException {
 		given(this.out.isReady()).willReturn(true);
-		this.subscriber.onWritePossible();
+		this.subscriber.writer().onWritePossible();
 		// The response's headers went out with the first flush
 		then(this.out).should().flush();
 		then(this.out).should().isReady();
@@ -98,7 +98,7 @@ class StreamSubscriberTests {
 	@Test
 	void valuesQueuedTogetherAreWrittenBackToBackWithOneFlush() throws IOException {
 		given(this.out.isReady()).willReturn(true);
-		this.subscriber.onWritePossible();
+		this.subscriber.writer().onWritePossible();
 		int count = 5;
 		for (long id = 1; id <= count; id++) {
 			assertThat(this.subscriber.queueValue(id, event(id))).isTrue();
@@ -119,7 +119,7 @@ class StreamSubscriberTests {
 	@Test
 	void valuesThatComeTogetherBeyondTheBoundReachAClientThatReads() throws IOException {
 		given(this.out.isReady()).willReturn(true);
-		this.subscriber.onWritePossible();
+		this.subscriber.writer().onWritePossible();
 		int count = StreamSubscriber.MAX_PENDING_EVENTS * 2 + 1;
 		for (long id = 1; id <= count; id++) {
 			assertThat(this.subscriber.queueValue(id, event(id))).isTrue();
@@ -135,7 +135,7 @@ class StreamSubscriberTests {
 	@Test
 	void valuesThatComeTogetherBeyondTheBoundDropAClientThatDoesNotRead() {
 		given(this.out.isReady()).willReturn(true, false);
-		this.subscriber.onWritePossible();
+		this.subscriber.writer().onWritePossible();
 		for (long id = 1; id <= StreamSubscriber.MAX_PENDING_EVENTS; id++) {
 			assertThat(this.subscriber.queueValue(id, event(id))).isTrue();
 		}
@@ -168,7 +168,7 @@ class StreamSubscriberTests {
 		byte[] value = event(1);
 		this.subscriber.sendValue(1, value);
 		given(this.out.isReady()).willReturn(true);
-		this.subscriber.onWritePossible();
+		this.subscriber.writer().onWritePossible();
 		then(this.out).should().write(shutdown);
 		then(this.out).should(never()).write(value);
 		assertThat(this.ended).containsExactly(this.subscriber);
@@ -188,14 +188,14 @@ class StreamSubscriberTests {
 	@Test
 	void aQuietStreamGetsAHeartbeatBehindWhatWasQueuedBeforeIt() throws IOException {
 		given(this.out.isReady()).willReturn(true);
-		this.subscriber.onWritePossible();
+		this.subscriber.writer().onWritePossible();
 		byte[] value = event(1);
 		this.subscriber.sendValue(1, value);
-		long sent = this.nanoTime.get();
+		long sent = this.ticker.get();
 		// Not quiet: the value was queued after the instant asked about
 		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, sent - 1);
 		then(this.out).should(never()).write(EventStreams.HEARTBEAT);
-		this.nanoTime.addAndGet(Duration.ofSeconds(15).toNanos());
+		this.ticker.addAndGet(Duration.ofSeconds(15).toNanos());
 		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, sent);
 		InOrder order = inOrder(this.out);
 		order.verify(this.out).write(value);
@@ -213,7 +213,7 @@ class StreamSubscriberTests {
 		for (long id = 1; id <= StreamSubscriber.MAX_PENDING_EVENTS; id++) {
 			this.subscriber.sendValue(id, event(id));
 		}
-		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, this.nanoTime.get());
+		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, this.ticker.get());
 		assertThat(this.ended).containsExactly(this.subscriber);
 		assertThat(this.closed).hasValue(1);
 	}
@@ -222,9 +222,9 @@ class StreamSubscriberTests {
 	void noHeartbeatFollowsTheLastEvent() throws IOException {
 		given(this.out.isReady()).willReturn(false);
 		this.subscriber.sendLast("event: shutdown\n\n".getBytes(StandardCharsets.UTF_8));
-		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, this.nanoTime.get());
+		this.subscriber.sendHeartbeat(EventStreams.HEARTBEAT, this.ticker.get());
 		given(this.out.isReady()).willReturn(true);
-		this.subscriber.onWritePossible();
+		this.subscriber.writer().onWritePossible();
 		then(this.out).should(never()).write(EventStreams.HEARTBEAT);
 	}
 
