@@ -81,6 +81,8 @@ final class RandomSequenceProducer extends ShutdownStepLifecycle {
 	@Autowired
 	RandomSequenceProducer(SequenceProperties properties, RandomGenerator random, Clock clock, SequenceHub hub,
 			StateFileWriter stateFile, MeterRegistry meterRegistry) {
+		// Its own, not a bean: an Executor bean makes Spring Boot back off its
+		// applicationTaskExecutor
 		this(properties, random, clock, hub, stateFile, meterRegistry,
 				Executors.newSingleThreadScheduledExecutor((task) -> new Thread(task, "sequence-producer")),
 				System::nanoTime);

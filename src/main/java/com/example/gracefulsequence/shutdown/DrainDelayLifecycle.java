@@ -30,6 +30,8 @@ final class DrainDelayLifecycle extends ShutdownStepLifecycle {
 
 	@Autowired
 	DrainDelayLifecycle(ShutdownProperties properties) {
+		// Its own, not a bean: an Executor bean makes Spring Boot back off its
+		// applicationTaskExecutor
 		this(properties,
 				Executors.newSingleThreadScheduledExecutor((task) -> new Thread(task, "shutdown-drain-delay")));
 	}

@@ -40,6 +40,8 @@ final class ShutdownDeadline {
 
 	@Autowired
 	ShutdownDeadline(ShutdownProperties properties, LifecycleProperties lifecycle) {
+		// Its own, not a bean: an Executor bean makes Spring Boot back off its
+		// applicationTaskExecutor
 		this(properties, lifecycle.getTimeoutPerShutdownPhase(), new ScheduledThreadPoolExecutor(1, (task) -> {
 			// Never what keeps the JVM alive
 			Thread thread = new Thread(task, "shutdown-deadline");
