@@ -3,9 +3,11 @@ package com.example.gracefulsequence.sequence;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 
 import com.example.gracefulsequence.sequence.SequenceValue.Source;
@@ -18,18 +20,23 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
- * Produces a uniform random value in {@code [0, bound)} every period on its own thread,
- * saves it to the state file and hands it to the {@link SequenceHub}. The first value
- * comes one period after it starts, as from a ticker, so that a value restored from the
- * state file is served until then. Each value is emitted at least a millisecond after the
- * one before, the restored one included, since its emission time is its event id.
+ * Produces a uniform random value in {@code [0, bound)} every period on its own scheduler
+ * thread, saves it to the state file and hands it to the {@link SequenceHub}. The first
+ * value comes one period after it starts, as from a ticker, so that a value restored from
+ * the state file is served until then. Each value is emitted at least a millisecond after
+ * the one before, the restored one included, since its emission time is its event id.
  * <p>
  * It stops in shutdown step 5, after the HTTP drain, so that requests waiting for the
- * next value during the drain get it: stopping wakes the thread at once, and the callback
- * runs when the thread has ended.
+ * next value during the drain get it: stopping cancels the next value at once, shuts the
+ * scheduler down, and calls back when no value is being emitted.
+ * <p>
+ * The period is told by the scheduler and the ticker it is given (elapsed time, a
+ * {@code LongSupplier} in nanoseconds as everywhere in the application), so that tests
+ * drive it instead of waiting for it.
  *
  * @author graceful-sequence contributors
  */
@@ -52,16 +59,51 @@ final class RandomSequenceProducer extends ShutdownStepLifecycle {
 
 	private final Counter values;
 
-	private final CountDownLatch stopRequested = new CountDownLatch(1);
+	private final ScheduledExecutorService scheduler;
 
-	private final AtomicReference<@Nullable Runnable> stopCallback = new AtomicReference<>();
+	private final LongSupplier ticker;
 
-	private volatile @Nullable Thread thread;
+	private final Object monitor = new Object();
 
 	private long index;
 
+	// Guarded by the monitor, as the four below
+	private long nextAt;
+
+	private @Nullable ScheduledFuture<?> nextValue;
+
+	private boolean emitting;
+
+	private boolean stopped;
+
+	private @Nullable Runnable stopCallback;
+
+	@Autowired
 	RandomSequenceProducer(SequenceProperties properties, RandomGenerator random, Clock clock, SequenceHub hub,
 			StateFileWriter stateFile, MeterRegistry meterRegistry) {
+		// Its own, not a bean: an Executor bean makes Spring Boot back off its
+		// applicationTaskExecutor
+		this(properties, random, clock, hub, stateFile, meterRegistry,
+				Executors.newSingleThreadScheduledExecutor((task) -> new Thread(task, "sequence-producer")),
+				System::nanoTime);
+	}
+
+	/**
+	 * Create a producer.
+	 * @param properties the sequence properties
+	 * @param random the source of the values
+	 * @param clock tells when a value is emitted
+	 * @param hub where the values go
+	 * @param stateFile where each value is saved
+	 * @param meterRegistry where the values are counted
+	 * @param scheduler runs the emissions; the producer owns it and shuts it down when it
+	 * stops
+	 * @param ticker elapsed time in nanoseconds, as {@link System#nanoTime()}, the time
+	 * of the scheduler
+	 */
+	RandomSequenceProducer(SequenceProperties properties, RandomGenerator random, Clock clock, SequenceHub hub,
+			StateFileWriter stateFile, MeterRegistry meterRegistry, ScheduledExecutorService scheduler,
+			LongSupplier ticker) {
 		super(ShutdownStep.PRODUCER);
 		this.periodNanos = properties.period().toNanos();
 		this.bound = properties.bound();
@@ -72,41 +114,66 @@ final class RandomSequenceProducer extends ShutdownStepLifecycle {
 		this.values = Counter.builder("sequence.values")
 			.description("Values produced by the sequence")
 			.register(meterRegistry);
+		this.scheduler = scheduler;
+		this.ticker = ticker;
 	}
 
 	@Override
 	protected void onStart() {
-		Thread producer = new Thread(this::produce, "sequence-producer");
-		this.thread = producer;
-		producer.start();
+		synchronized (this.monitor) {
+			if (this.stopped) {
+				return;
+			}
+			// As from a ticker: the first value one period after the start
+			this.nextAt = this.ticker.getAsLong() + this.periodNanos;
+			scheduleNext();
+		}
 	}
 
 	@Override
 	protected void onStop(Runnable callback) {
 		logger.info("Closing sequence");
-		this.stopCallback.set(callback);
-		this.stopRequested.countDown();
-		Thread producer = this.thread;
-		if (producer == null || !producer.isAlive()) {
-			runStopCallback();
+		synchronized (this.monitor) {
+			this.stopped = true;
+			if (this.nextValue != null) {
+				this.nextValue.cancel(false);
+			}
+			// Not shutdownNow(): an interrupt would fail the state file write under way
+			this.scheduler.shutdown();
+			if (this.emitting) {
+				this.stopCallback = callback;
+				return;
+			}
+		}
+		callback.run();
+	}
+
+	private void produceNext() {
+		synchronized (this.monitor) {
+			if (this.stopped) {
+				return;
+			}
+			this.emitting = true;
+		}
+		emit();
+		Runnable callback;
+		synchronized (this.monitor) {
+			this.emitting = false;
+			callback = this.stopCallback;
+			if (!this.stopped) {
+				// Fixed rate, without a burst of catch-up values after a stall
+				this.nextAt = Math.max(this.nextAt + this.periodNanos, this.ticker.getAsLong());
+				scheduleNext();
+			}
+		}
+		if (callback != null) {
+			callback.run();
 		}
 	}
 
-	private void produce() {
-		long next = System.nanoTime() + this.periodNanos;
-		try {
-			while (!this.stopRequested.await(next - System.nanoTime(), TimeUnit.NANOSECONDS)) {
-				emit();
-				// Fixed rate, without a burst of catch-up values after a stall
-				next = Math.max(next + this.periodNanos, System.nanoTime());
-			}
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
-		finally {
-			runStopCallback();
-		}
+	private void scheduleNext() {
+		long delay = this.nextAt - this.ticker.getAsLong();
+		this.nextValue = this.scheduler.schedule(this::produceNext, delay, TimeUnit.NANOSECONDS);
 	}
 
 	private void emit() {
@@ -128,13 +195,6 @@ final class RandomSequenceProducer extends ShutdownStepLifecycle {
 		Instant now = this.clock.instant().truncatedTo(ChronoUnit.MILLIS);
 		SequenceValue last = this.hub.latest();
 		return (last != null && !now.isAfter(last.emittedAt())) ? last.emittedAt().plusMillis(1) : now;
-	}
-
-	private void runStopCallback() {
-		Runnable callback = this.stopCallback.getAndSet(null);
-		if (callback != null) {
-			callback.run();
-		}
 	}
 
 }

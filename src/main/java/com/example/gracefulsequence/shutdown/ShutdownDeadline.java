@@ -18,7 +18,8 @@ import org.springframework.stereotype.Component;
 /**
  * The hard cap on a whole shutdown, {@code shutdown.deadline}: past it, the step that was
  * stuck is logged and the JVM halts, since a shutdown that hangs would otherwise wait for
- * the platform's kill (the state file is current already).
+ * the platform's kill (the state file is current already). The watchdog is a scheduler it
+ * is given, so that tests drive the deadline instead of waiting for it.
  *
  * @author graceful-sequence contributors
  */
@@ -33,11 +34,20 @@ final class ShutdownDeadline {
 
 	private final Runnable halt;
 
-	private @Nullable ScheduledExecutorService watchdog;
+	private final ScheduledExecutorService watchdog;
+
+	private boolean armed;
 
 	@Autowired
 	ShutdownDeadline(ShutdownProperties properties, LifecycleProperties lifecycle) {
-		this(properties, lifecycle.getTimeoutPerShutdownPhase(), () -> Runtime.getRuntime().halt(HALT_STATUS));
+		// Its own, not a bean: an Executor bean makes Spring Boot back off its
+		// applicationTaskExecutor
+		this(properties, lifecycle.getTimeoutPerShutdownPhase(), new ScheduledThreadPoolExecutor(1, (task) -> {
+			// Never what keeps the JVM alive
+			Thread thread = new Thread(task, "shutdown-deadline");
+			thread.setDaemon(true);
+			return thread;
+		}), () -> Runtime.getRuntime().halt(HALT_STATUS));
 	}
 
 	/**
@@ -45,10 +55,13 @@ final class ShutdownDeadline {
 	 * drain.
 	 * @param properties the shutdown properties
 	 * @param timeoutPerPhase {@code spring.lifecycle.timeout-per-shutdown-phase}
+	 * @param watchdog runs the halt at the deadline; the deadline owns it and shuts it
+	 * down when disarmed
 	 * @param halt what ends the process
 	 * @throws InvalidConfigurationPropertyValueException if the deadline is too short
 	 */
-	ShutdownDeadline(ShutdownProperties properties, Duration timeoutPerPhase, Runnable halt) {
+	ShutdownDeadline(ShutdownProperties properties, Duration timeoutPerPhase, ScheduledExecutorService watchdog,
+			Runnable halt) {
 		Duration minimum = properties.drainDelay().plus(timeoutPerPhase);
 		if (properties.deadline().compareTo(minimum) <= 0) {
 			throw new InvalidConfigurationPropertyValueException("shutdown.deadline", properties.deadline(),
@@ -56,6 +69,7 @@ final class ShutdownDeadline {
 							+ ") plus spring.lifecycle.timeout-per-shutdown-phase (" + timeoutPerPhase + ").");
 		}
 		this.deadline = properties.deadline();
+		this.watchdog = watchdog;
 		this.halt = halt;
 	}
 
@@ -64,23 +78,18 @@ final class ShutdownDeadline {
 	 * @param currentStep the step the shutdown is in, to name if it gets stuck
 	 */
 	synchronized void arm(Supplier<@Nullable ShutdownStep> currentStep) {
-		if (this.watchdog != null) {
+		if (this.armed) {
 			return;
 		}
-		ScheduledThreadPoolExecutor watchdog = new ScheduledThreadPoolExecutor(1, (task) -> {
-			Thread thread = new Thread(task, "shutdown-deadline");
-			thread.setDaemon(true);
-			return thread;
-		});
-		watchdog.schedule(() -> expire(currentStep.get()), this.deadline.toNanos(), TimeUnit.NANOSECONDS);
-		this.watchdog = watchdog;
+		this.watchdog.schedule(() -> expire(currentStep.get()), this.deadline.toNanos(), TimeUnit.NANOSECONDS);
+		this.armed = true;
 	}
 
 	/**
 	 * Stop the clock: the shutdown completed in time.
 	 */
 	synchronized void disarm() {
-		if (this.watchdog != null) {
+		if (this.armed) {
 			this.watchdog.shutdownNow();
 		}
 	}
@@ -90,7 +99,7 @@ final class ShutdownDeadline {
 	 * @return {@code true} once armed and until disarmed
 	 */
 	synchronized boolean isArmed() {
-		return this.watchdog != null && !this.watchdog.isShutdown();
+		return this.armed && !this.watchdog.isShutdown();
 	}
 
 	private void expire(@Nullable ShutdownStep stuck) {

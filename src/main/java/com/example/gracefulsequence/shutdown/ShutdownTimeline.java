@@ -23,6 +23,12 @@ import org.springframework.stereotype.Component;
  * readiness goes to {@code REFUSING_TRAFFIC}, which Spring Boot publishes first thing
  * when the context closes; a step ends when the next one starts, and the last one when
  * the shutdown is complete. The {@link ShutdownDeadline} runs from the start to the end.
+ * <p>
+ * Elapsed time is told as everywhere in the application: a {@code LongSupplier ticker} in
+ * nanoseconds, {@code System::nanoTime} in production (a {@code Clock} tells only "now",
+ * from the wall). A JDK type rather than an interface of our own, so that the sequence
+ * and the shutdown share it without knowing each other, and a test hands in the ticker of
+ * its scheduler.
  *
  * @author graceful-sequence contributors
  */

@@ -3,8 +3,8 @@ package com.example.gracefulsequence.shutdown;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
+import com.example.gracefulsequence.ManualScheduler;
 import com.example.gracefulsequence.ShutdownLog;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -27,19 +27,19 @@ class ShutdownTimelineTests {
 
 	private final SimpleMeterRegistry meterRegistry = new SimpleMeterRegistry();
 
-	private final AtomicLong nanoTime = new AtomicLong(1);
+	private final ManualScheduler scheduler = new ManualScheduler();
 
 	private final AtomicInteger halts = new AtomicInteger();
 
 	private final ShutdownDeadline deadline = new ShutdownDeadline(
-			new ShutdownProperties(Duration.ZERO, Duration.ofSeconds(60)), Duration.ofSeconds(30),
+			new ShutdownProperties(Duration.ZERO, Duration.ofSeconds(60)), Duration.ofSeconds(30), this.scheduler,
 			this.halts::incrementAndGet);
 
 	private final ShutdownTimeline timeline = new ShutdownTimeline(this.meterRegistry, this.deadline,
-			this.nanoTime::get);
+			this.scheduler.ticker());
 
 	private void advance(long millis) {
-		this.nanoTime.addAndGet(Duration.ofMillis(millis).toNanos());
+		this.scheduler.advance(Duration.ofMillis(millis));
 	}
 
 	@Test
