@@ -1,19 +1,9 @@
 package com.example.gracefulsequence.sequence;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 import java.util.Map;
-import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
@@ -37,9 +27,9 @@ final class StreamFanOut {
 
 	private static final Duration GOODBYE_TIMEOUT = Duration.ofSeconds(1);
 
-	private final Lane[] lanes;
+	private final FanOutLane[] lanes;
 
-	private final Map<Subscriber, Lane> streams = new ConcurrentHashMap<>();
+	private final Map<Subscriber, FanOutLane> streams = new ConcurrentHashMap<>();
 
 	private final AtomicInteger nextLane = new AtomicInteger();
 
@@ -55,18 +45,17 @@ final class StreamFanOut {
 	 * @param ticker elapsed time in nanoseconds, as {@link System#nanoTime()}
 	 */
 	StreamFanOut(int lanes, Duration heartbeat, LongSupplier ticker) {
-		this.lanes = new Lane[lanes];
+		this.lanes = new FanOutLane[lanes];
 		for (int i = 0; i < lanes; i++) {
-			this.lanes[i] = new Lane("sequence-fan-out-" + (i + 1));
+			this.lanes[i] = new FanOutLane("sequence-fan-out-" + (i + 1));
 		}
 		this.heartbeatNanos = heartbeat.toNanos();
 		this.ticker = ticker;
 		if (this.heartbeatNanos > 0) {
 			// A quarter of the heartbeat apart, so that a stream is quiet for at most
-			// 1.25
-			// heartbeats; on the first lane, which hands the heartbeat to every lane
+			// 1.25 heartbeats; on the first lane, which hands the heartbeat to every lane
 			long tick = Math.max(1, this.heartbeatNanos / 4);
-			this.lanes[0].executor.scheduleAtFixedRate(this::heartbeat, tick, tick, TimeUnit.NANOSECONDS);
+			this.lanes[0].every(tick, this::heartbeat);
 		}
 	}
 
@@ -86,10 +75,10 @@ final class StreamFanOut {
 	 * @return {@code false} if the fan-out is closed, and the stream was not added
 	 */
 	boolean add(Subscriber stream, Runnable start) {
-		Lane lane = this.lanes[Math.floorMod(this.nextLane.getAndIncrement(), this.lanes.length)];
+		FanOutLane lane = this.lanes[Math.floorMod(this.nextLane.getAndIncrement(), this.lanes.length)];
 		return lane.run(() -> {
 			this.streams.put(stream, lane);
-			lane.members.add(stream);
+			lane.add(stream);
 			start.run();
 		});
 	}
@@ -99,10 +88,8 @@ final class StreamFanOut {
 	 * @param value the value
 	 */
 	void publish(SequenceValue value) {
-		for (Lane lane : this.lanes) {
-			if (!lane.members.isEmpty()) {
-				lane.publish(value);
-			}
+		for (FanOutLane lane : this.lanes) {
+			lane.publish(value);
 		}
 	}
 
@@ -112,11 +99,11 @@ final class StreamFanOut {
 	 * @return whether it was open
 	 */
 	boolean remove(Subscriber stream) {
-		Lane lane = this.streams.remove(stream);
+		FanOutLane lane = this.streams.remove(stream);
 		if (lane == null) {
 			return false;
 		}
-		lane.members.remove(stream);
+		lane.remove(stream);
 		synchronized (this.streams) {
 			this.streams.notifyAll();
 		}
@@ -129,9 +116,8 @@ final class StreamFanOut {
 	 */
 	void close() {
 		int open = this.streams.size();
-		for (Lane lane : this.lanes) {
-			lane.run(() -> lane.members.forEach(Subscriber::onClose));
-			lane.executor.shutdown();
+		for (FanOutLane lane : this.lanes) {
+			lane.close();
 		}
 		awaitStreamsEnded();
 		int cut = this.streams.size();
@@ -147,10 +133,8 @@ final class StreamFanOut {
 
 	private void heartbeat() {
 		long quietSince = this.ticker.getAsLong() - this.heartbeatNanos;
-		for (Lane lane : this.lanes) {
-			if (!lane.members.isEmpty()) {
-				lane.run(() -> lane.members.forEach((stream) -> stream.onHeartbeat(quietSince)));
-			}
+		for (FanOutLane lane : this.lanes) {
+			lane.heartbeat(quietSince);
 		}
 	}
 
@@ -168,80 +152,6 @@ final class StreamFanOut {
 				Thread.currentThread().interrupt();
 			}
 		}
-	}
-
-	/**
-	 * One writer thread and the streams it writes.
-	 */
-	private static final class Lane {
-
-		private final ScheduledExecutorService executor;
-
-		private final Set<Subscriber> members = ConcurrentHashMap.newKeySet();
-
-		// Published and not yet handed to the streams
-		private final Queue<SequenceValue> values = new ConcurrentLinkedQueue<>();
-
-		// Whether a task that hands them over is queued and has not yet taken them
-		private final AtomicBoolean handOverQueued = new AtomicBoolean();
-
-		Lane(String name) {
-			this.executor = Executors.newSingleThreadScheduledExecutor((task) -> {
-				// A daemon, as Tomcat's threads are: the shutdown tells streams to go
-				// before the JVM ends, and a start-up that fails before it must not be
-				// kept alive by the heartbeat's timer
-				Thread thread = new Thread(task, name);
-				thread.setDaemon(true);
-				return thread;
-			});
-		}
-
-		/**
-		 * Queue a value for the streams: one task hands over every value that waits, so
-		 * that a lane that is behind catches up in one pass over its streams, and a task
-		 * queued after this call (a heartbeat, the goodbye) runs after it.
-		 * @param value the value
-		 */
-		void publish(SequenceValue value) {
-			this.values.add(value);
-			if (this.handOverQueued.compareAndSet(false, true)) {
-				// Refused once the lane is closed: its streams have been told, and they
-				// end within the goodbye's timeout, after which no value comes here
-				run(this::handOver);
-			}
-		}
-
-		private void handOver() {
-			this.handOverQueued.set(false);
-			List<SequenceValue> taken = new ArrayList<>();
-			for (SequenceValue value = this.values.poll(); value != null; value = this.values.poll()) {
-				taken.add(value);
-			}
-			if (taken.isEmpty()) {
-				return;
-			}
-			List<SequenceValue> batch = Collections.unmodifiableList(taken);
-			for (Subscriber stream : this.members) {
-				if (batch.size() > 1) {
-					stream.onValues(batch);
-				}
-				else {
-					stream.onValue(batch.get(0));
-				}
-			}
-		}
-
-		boolean run(Runnable task) {
-			try {
-				this.executor.execute(task);
-				return true;
-			}
-			catch (RejectedExecutionException ex) {
-				// Closed: its streams have been told already
-				return false;
-			}
-		}
-
 	}
 
 }
