@@ -25,7 +25,10 @@ final class StreamFanOut {
 
 	private static final Logger logger = LoggerFactory.getLogger(StreamFanOut.class);
 
-	private static final Duration GOODBYE_TIMEOUT = Duration.ofSeconds(1);
+	/**
+	 * How long the streams have to take the goodbye before they are cut.
+	 */
+	static final Duration GOODBYE_TIMEOUT = Duration.ofSeconds(1);
 
 	private final FanOutLane[] lanes;
 
@@ -37,6 +40,8 @@ final class StreamFanOut {
 
 	private final LongSupplier ticker;
 
+	private final Duration goodbyeTimeout;
+
 	/**
 	 * Create the lanes, and the timer of the heartbeat.
 	 * @param lanes how many writer threads
@@ -45,6 +50,19 @@ final class StreamFanOut {
 	 * @param ticker elapsed time in nanoseconds, as {@link System#nanoTime()}
 	 */
 	StreamFanOut(int lanes, Duration heartbeat, LongSupplier ticker) {
+		this(lanes, heartbeat, ticker, GOODBYE_TIMEOUT);
+	}
+
+	/**
+	 * Create the lanes, and the timer of the heartbeat.
+	 * @param lanes how many writer threads
+	 * @param heartbeat how long a stream may be quiet before it gets a heartbeat; zero
+	 * for none
+	 * @param ticker elapsed time in nanoseconds, as {@link System#nanoTime()}
+	 * @param goodbyeTimeout how long the streams have to take the goodbye
+	 */
+	StreamFanOut(int lanes, Duration heartbeat, LongSupplier ticker, Duration goodbyeTimeout) {
+		this.goodbyeTimeout = goodbyeTimeout;
 		this.lanes = new FanOutLane[lanes];
 		for (int i = 0; i < lanes; i++) {
 			this.lanes[i] = new FanOutLane("sequence-fan-out-" + (i + 1));
@@ -124,7 +142,7 @@ final class StreamFanOut {
 		this.streams.keySet().forEach(Subscriber::abort);
 		if (cut > 0) {
 			logger.info("Told {} open stream(s) that the service is shutting down; cut {} that did not take it "
-					+ "within {}", open, cut, GOODBYE_TIMEOUT);
+					+ "within {}", open, cut, this.goodbyeTimeout);
 		}
 		else if (open > 0) {
 			logger.info("Told {} open stream(s) that the service is shutting down", open);
@@ -139,7 +157,8 @@ final class StreamFanOut {
 	}
 
 	private void awaitStreamsEnded() {
-		long deadline = System.nanoTime() + GOODBYE_TIMEOUT.toNanos();
+		// A real wait, on the wall's elapsed time: it ends when the last stream does
+		long deadline = System.nanoTime() + this.goodbyeTimeout.toNanos();
 		synchronized (this.streams) {
 			try {
 				long left = deadline - System.nanoTime();

@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -40,7 +41,7 @@ class StreamFanOutTests {
 	private List<Recorder> open(int count) {
 		List<Recorder> streams = new ArrayList<>();
 		for (int i = 0; i < count; i++) {
-			Recorder stream = new Recorder();
+			Recorder stream = new Recorder(this.fanOut);
 			assertThat(this.fanOut.add(stream, () -> stream.events.add("start"))).isTrue();
 			streams.add(stream);
 		}
@@ -80,7 +81,7 @@ class StreamFanOutTests {
 			assertThat(stream.events).startsWith("start").contains("value 1", "heartbeat").endsWith("close");
 			assertThat(stream.threads).hasSize(1);
 		});
-		Recorder late = new Recorder();
+		Recorder late = new Recorder(this.fanOut);
 		assertThat(this.fanOut.add(late, () -> late.events.add("start"))).as("closed").isFalse();
 	}
 
@@ -146,7 +147,7 @@ class StreamFanOutTests {
 		CountDownLatch release = new CountDownLatch(1);
 		CountDownLatch blocked = new CountDownLatch(2);
 		for (int i = 0; i < 2; i++) {
-			Recorder blocker = new Recorder();
+			Recorder blocker = new Recorder(this.fanOut);
 			this.fanOut.add(blocker, () -> {
 				blocked.countDown();
 				try {
@@ -159,6 +160,29 @@ class StreamFanOutTests {
 		}
 		await().atMost(Duration.ofSeconds(10)).until(() -> blocked.getCount() == 0);
 		return release;
+	}
+
+	@Test
+	void theCloseEndsAsSoonAsEveryStreamHasTakenTheGoodbye() {
+		this.fanOut.close();
+		this.fanOut = new StreamFanOut(2, Duration.ZERO, System::nanoTime, Duration.ofHours(1));
+		List<Recorder> streams = open(4);
+		// Would wait an hour for a stream that did not end
+		this.fanOut.close();
+		assertThat(this.fanOut.size()).isZero();
+		assertThat(streams).allSatisfy((stream) -> assertThat(stream.events).contains("close").doesNotContain("abort"));
+	}
+
+	@Test
+	void aStreamThatHasNotTakenTheGoodbyeWhenTheTimeIsUpIsCut() {
+		this.fanOut.close();
+		this.fanOut = new StreamFanOut(2, Duration.ZERO, System::nanoTime, Duration.ZERO);
+		Recorder stubborn = new Recorder(null);
+		assertThat(this.fanOut.add(stubborn, () -> {
+		})).isTrue();
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.fanOut.size() == 1);
+		this.fanOut.close();
+		assertThat(stubborn.events).contains("abort");
 	}
 
 	@Test
@@ -177,6 +201,13 @@ class StreamFanOutTests {
 	 * A stream that records what it gets and on which thread.
 	 */
 	private static final class Recorder implements Subscriber {
+
+		// Where it ends once it has taken the goodbye; null for a stream that never does
+		private final @Nullable StreamFanOut endsIn;
+
+		Recorder(@Nullable StreamFanOut endsIn) {
+			this.endsIn = endsIn;
+		}
 
 		@Override
 		public String client() {
@@ -213,6 +244,14 @@ class StreamFanOutTests {
 		public void onClose() {
 			record("close");
 			// Ends as a stream that wrote its goodbye
+			if (this.endsIn != null) {
+				this.endsIn.remove(this);
+			}
+		}
+
+		@Override
+		public void abort() {
+			record("abort");
 		}
 
 		private void record(String event) {
