@@ -263,6 +263,12 @@ final class EventStreamWriter implements WriteListener, AsyncListener {
 			return;
 		}
 		drain();
+		if (this.state.get() == State.ENDED) {
+			// Completed within the drain, or by the container meanwhile: nothing to wait
+			// for
+			completeAfterError();
+			return;
+		}
 		try {
 			if (!this.errorHandled.await(ERROR_HANDLING_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
 				completeAfterError();
