@@ -51,7 +51,8 @@ final class EventStreamWriter implements WriteListener, AsyncListener {
 
 	private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
 
-	private final CountDownLatch errorHandled = new CountDownLatch(1);
+	// Counted down when the stream ends, by whichever way
+	private final CountDownLatch ended = new CountDownLatch(1);
 
 	// Whether the container has called onWritePossible(), after which writes may start
 	private volatile boolean writable;
@@ -175,7 +176,8 @@ final class EventStreamWriter implements WriteListener, AsyncListener {
 
 	private void writeWhileReady() throws IOException {
 		switch (this.state.get()) {
-			case FAILED -> completeAfterError();
+			// failed() completes once it has ended here
+			case FAILED -> end();
 			case ABORTING -> {
 				// Not reading: close the connection rather than have the container wait
 				// to flush what is left
@@ -241,43 +243,26 @@ final class EventStreamWriter implements WriteListener, AsyncListener {
 	}
 
 	/**
-	 * Complete after the container reported an error, even if {@link #complete()} ran
+	 * The container reported an error: end the stream from inside {@link #drain()}, so
+	 * that no other thread is writing when the container recycles the response for
+	 * another request, wait (briefly) for it, and complete, even if the stream completed
 	 * already: an errored async request that no listener completes during the error
 	 * callback is handed to the error page.
 	 */
-	private void completeAfterError() {
-		end();
-		completeAsync();
-		this.errorHandled.countDown();
-	}
-
-	/**
-	 * The container reported an error: complete from inside {@link #drain()}, so that no
-	 * other thread is writing when the container recycles the response for another
-	 * request, and wait (briefly) for it, as the error callback must complete.
-	 */
 	private void failed() {
-		if (this.state.getAndUpdate((current) -> (current != State.ENDED) ? State.FAILED : current) == State.ENDED) {
-			// Nothing writes any more
-			completeAsync();
-			return;
-		}
-		drain();
-		if (this.state.get() == State.ENDED) {
-			// Completed within the drain, or by the container meanwhile: nothing to wait
-			// for
-			completeAfterError();
-			return;
-		}
-		try {
-			if (!this.errorHandled.await(ERROR_HANDLING_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
-				completeAfterError();
+		if (this.state.getAndUpdate((current) -> (current != State.ENDED) ? State.FAILED : current) != State.ENDED) {
+			drain();
+			try {
+				if (!this.ended.await(ERROR_HANDLING_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
+					end();
+				}
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				end();
 			}
 		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			completeAfterError();
-		}
+		completeAsync();
 	}
 
 	private void completeAsync() {
@@ -298,6 +283,7 @@ final class EventStreamWriter implements WriteListener, AsyncListener {
 			return false;
 		}
 		this.onEnd.run();
+		this.ended.countDown();
 		return true;
 	}
 
@@ -355,7 +341,8 @@ final class EventStreamWriter implements WriteListener, AsyncListener {
 		ABORTING,
 
 		/**
-		 * The container reported an error: the stream completes from inside the drain.
+		 * The container reported an error: the stream ends inside the drain, and the
+		 * error callback completes it.
 		 */
 		FAILED,
 

@@ -148,6 +148,28 @@ class StreamSubscriberTests {
 	}
 
 	@Test
+	void anErrorOfTheContainerEndsTheStreamAndCompletesItDuringTheCallback() {
+		given(this.out.isReady()).willReturn(true);
+		this.subscriber.writer().onWritePossible();
+		this.subscriber.writer().onError(new IOException("Connection reset"));
+		assertThat(this.ended).containsExactly(this.subscriber);
+		assertThat(this.subscriber.isEnded()).isTrue();
+		then(this.async).should().complete();
+	}
+
+	@Test
+	void anErrorAfterTheStreamCompletedCompletesItAgainDuringTheCallback() {
+		given(this.out.isReady()).willReturn(true);
+		this.subscriber.writer().onWritePossible();
+		this.subscriber.sendLast("event: shutdown\n\n".getBytes(StandardCharsets.UTF_8));
+		then(this.async).should().complete();
+		this.subscriber.writer().onError(new IOException("Connection reset"));
+		// Else the container hands the errored request to the error page
+		then(this.async).should(times(2)).complete();
+		assertThat(this.ended).containsExactly(this.subscriber);
+	}
+
+	@Test
 	void aStreamWhoseQueueIsFullIsDroppedAtOnce() {
 		given(this.out.isReady()).willReturn(false);
 		for (long id = 1; id <= StreamSubscriber.MAX_PENDING_EVENTS; id++) {
