@@ -31,8 +31,8 @@ import org.springframework.stereotype.Component;
  * the one before, the restored one included, since its emission time is its event id.
  * <p>
  * It stops in shutdown step 5, after the HTTP drain, so that requests waiting for the
- * next value during the drain get it: stopping cancels the next value at once, shuts the
- * scheduler down, and calls back when no value is being emitted.
+ * next value during the drain get it: stopping cancels the next value at once and calls
+ * back in the last task of the producer's thread, after the value being emitted, if any.
  * <p>
  * The period is told by the scheduler and the ticker it is given (elapsed time, a
  * {@code LongSupplier} in nanoseconds as everywhere in the application), so that tests
@@ -67,16 +67,12 @@ final class RandomSequenceProducer extends ShutdownStepLifecycle {
 
 	private long index;
 
-	// Guarded by the monitor, as the four below
+	// Guarded by the monitor, as the two below
 	private long nextAt;
 
 	private @Nullable ScheduledFuture<?> nextValue;
 
-	private boolean emitting;
-
 	private boolean stopped;
-
-	private @Nullable Runnable stopCallback;
 
 	@Autowired
 	RandomSequenceProducer(SequenceProperties properties, RandomGenerator random, Clock clock, SequenceHub hub,
@@ -138,14 +134,11 @@ final class RandomSequenceProducer extends ShutdownStepLifecycle {
 			if (this.nextValue != null) {
 				this.nextValue.cancel(false);
 			}
-			// Not shutdownNow(): an interrupt would fail the state file write under way
-			this.scheduler.shutdown();
-			if (this.emitting) {
-				this.stopCallback = callback;
-				return;
-			}
 		}
-		callback.run();
+		// The thread's last task: it runs once the value being emitted, if any, is out
+		this.scheduler.execute(callback);
+		// Not shutdownNow(): an interrupt would fail the state file write under way
+		this.scheduler.shutdown();
 	}
 
 	private void produceNext() {
@@ -153,21 +146,14 @@ final class RandomSequenceProducer extends ShutdownStepLifecycle {
 			if (this.stopped) {
 				return;
 			}
-			this.emitting = true;
 		}
 		emit();
-		Runnable callback;
 		synchronized (this.monitor) {
-			this.emitting = false;
-			callback = this.stopCallback;
 			if (!this.stopped) {
 				// Fixed rate, without a burst of catch-up values after a stall
 				this.nextAt = Math.max(this.nextAt + this.periodNanos, this.ticker.getAsLong());
 				scheduleNext();
 			}
-		}
-		if (callback != null) {
-			callback.run();
 		}
 	}
 

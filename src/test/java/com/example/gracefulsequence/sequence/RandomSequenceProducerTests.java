@@ -160,7 +160,9 @@ class RandomSequenceProducerTests {
 		assertThat(this.scheduler.scheduled()).containsExactly(Duration.ofHours(1));
 		AtomicInteger stopped = new AtomicInteger();
 		producer.stop(stopped::incrementAndGet);
-		// A period of an hour, and not a moment of it passed
+		// A period of an hour cancelled: only the callback is left, to run now
+		assertThat(this.scheduler.scheduled()).containsExactly(Duration.ZERO);
+		this.scheduler.advance(Duration.ZERO);
 		assertThat(stopped).hasValue(1);
 		assertThat(this.scheduler.scheduled()).isEmpty();
 		assertThat(this.scheduler.isShutdown()).isTrue();
@@ -201,6 +203,8 @@ class RandomSequenceProducerTests {
 				Clock.systemUTC());
 		AtomicInteger stopped = new AtomicInteger();
 		producer.stop(stopped::incrementAndGet);
+		assertThat(this.scheduler.scheduled()).containsExactly(Duration.ZERO);
+		this.scheduler.advance(Duration.ZERO);
 		assertThat(stopped).hasValue(1);
 		assertThat(this.hub.latest()).isNull();
 	}
