@@ -1,10 +1,10 @@
 package com.example.gracefulsequence.sequence;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -25,7 +25,9 @@ public final class SequenceHub {
 
 	private final RecentValues recent;
 
-	private final List<Consumer<SequenceValue>> listeners = new CopyOnWriteArrayList<>();
+	// Guarded by itself, as the latest value is written: a listener gets every value
+	// once and in order, however its subscription and a publication meet
+	private final List<Consumer<SequenceValue>> listeners = new ArrayList<>();
 
 	private final Set<Subscriber> polls = ConcurrentHashMap.newKeySet();
 
@@ -97,9 +99,11 @@ public final class SequenceHub {
 	 * @param value the new value
 	 */
 	public void publish(SequenceValue value) {
-		this.recent.remember(value);
-		for (Consumer<SequenceValue> listener : this.listeners) {
-			listener.accept(value);
+		synchronized (this.listeners) {
+			this.recent.remember(value);
+			for (Consumer<SequenceValue> listener : this.listeners) {
+				listener.accept(value);
+			}
 		}
 		for (Subscriber poll : this.polls) {
 			if (unsubscribe(poll)) {

@@ -5,6 +5,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.jspecify.annotations.Nullable;
@@ -16,7 +19,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Tests of {@link SequenceHub} on its own: where a resuming stream starts, by event id,
- * and the heartbeat of quiet streams.
+ * the heartbeat of quiet streams, and what a listener hears.
  *
  * @author graceful-sequence contributors
  */
@@ -136,6 +139,42 @@ class SequenceHubTests {
 		await().atMost(Duration.ofSeconds(10)).until(() -> heartbeats.size() >= 2);
 		assertThat(List.copyOf(heartbeats))
 			.allSatisfy((quietSince) -> assertThat(quietSince).isEqualTo(this.ticker.get() - heartbeat.toNanos()));
+	}
+
+	@Test
+	void aListenerGetsEveryValueOnceAndInOrderEvenWhenAValueIsPublishedWhileItSubscribes() throws Exception {
+		SequenceHub hub = holding(1);
+		List<SequenceValue> heard = new CopyOnWriteArrayList<>();
+		CountDownLatch hearingTheFirst = new CountDownLatch(1);
+		CountDownLatch release = new CountDownLatch(1);
+		Thread subscriber = new Thread(() -> hub.onPublish((value) -> {
+			if (value.index() == 1) {
+				// Slow to take the current value, as it is handed over on subscribing
+				hearingTheFirst.countDown();
+				awaitUninterruptibly(release);
+			}
+			heard.add(value);
+		}), "test-subscriber");
+		subscriber.start();
+		assertThat(hearingTheFirst.await(10, TimeUnit.SECONDS)).isTrue();
+		Thread producer = new Thread(() -> hub.publish(live(2)), "test-producer");
+		producer.start();
+		// The publication either waits for the subscription or, unguarded, gets past it
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> producer.getState() == Thread.State.BLOCKED || !producer.isAlive());
+		release.countDown();
+		subscriber.join(10_000);
+		producer.join(10_000);
+		assertThat(heard).containsExactly(live(1), live(2));
+	}
+
+	private static void awaitUninterruptibly(CountDownLatch latch) {
+		try {
+			latch.await(10, TimeUnit.SECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
 	}
 
 }
