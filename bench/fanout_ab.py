@@ -43,6 +43,8 @@ VARIANT_TEXT = {
     "one-lane": "the new jar with `-XX:ActiveProcessorCount=1` (one lane; also one core's worth of JIT threads)",
     "lanes": "the new jar, a lane per core",
     "lanes-shm": "the new jar, a lane per core, state file on tmpfs (`/dev/shm`: its fsync writes nothing to a disk)",
+    "lanes-xms": "the new jar, a lane per core, the heap started at its maximum (`-Xms` as `-Xmx`: the serial "
+                 "collector grows a heap by full collections)",
 }
 
 
@@ -132,6 +134,9 @@ def main():
                 return [java] + bench.FANOUT_FLAGS + ["-XX:ActiveProcessorCount=1", "-jar", new_jar] + base
             if variant == "lanes":
                 return [java] + bench.FANOUT_FLAGS + ["-jar", new_jar] + base
+            if variant == "lanes-xms":
+                xms = [f.replace("-Xmx", "-Xms") for f in bench.FANOUT_FLAGS if f.startswith("-Xmx")]
+                return [java] + bench.FANOUT_FLAGS + xms + ["-jar", new_jar] + base
             if variant == "lanes-shm":
                 # A fresh directory each run, as each disk run has a fresh working directory
                 runs["n"] += 1
@@ -214,7 +219,7 @@ def main():
 
 def headline(records, scenarios):
     """docs/benchmarks.md's table: a row per figure, a column per variant."""
-    variants = [v for v in ("old", "one-lane", "lanes", "lanes-shm") if any(r["variant"] == v for r in records)]
+    variants = [v for v in ("old", "one-lane", "lanes", "lanes-shm", "lanes-xms") if any(r["variant"] == v for r in records)]
 
     def runs(name, variant):
         return [r for r in records if r["scenario"] == name and r["variant"] == variant]
