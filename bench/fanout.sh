@@ -12,6 +12,7 @@
 #   bench/fanout.sh OLD.jar NEW.jar --profile        then a JFR-recorded run of the lanes and of the old jar
 #   bench/fanout.sh OLD.jar NEW.jar --profile-only   only those
 #   bench/fanout.sh OLD.jar NEW.jar --variants lanes,lanes-shm --scenarios 10k-200ms
+#   bench/fanout.sh OLD.jar NEW.jar --variants lanes,lanes-xms --scenarios 4k-200ms --heap=-Xmx384m
 #
 # Environment: JAVA17, OLD_HEAP (the old jar's -Xmx, default -Xmx2g), QUIET_BUSY, QUIET_WAIT.
 # Every process is started by the Python harness and ended by its PID; loopback only.
@@ -20,7 +21,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${here}/out"
 mkdir -p "${out}"
-[[ $# -ge 2 ]] || { sed -n '2,16p' "$0" >&2; exit 2; }
+[[ $# -ge 2 ]] || { sed -n '2,18p' "$0" >&2; exit 2; }
 old="$(realpath "$1")"; new="$(realpath "$2")"; shift 2
 [[ -f "${old}" && -f "${new}" ]] || { echo "No jar at ${old} or ${new}" >&2; exit 2; }
 

@@ -48,6 +48,13 @@ VARIANT_TEXT = {
 }
 
 
+# Run only when --scenarios names them: the cap of the deployment's own heap (-Xmx384m holds
+# 4,411 streams), with --heap -Xmx384m
+EXTRA_SCENARIOS = [
+    ("4k-200ms", 4000, "200ms", 60),
+]
+
+
 def bench_period_ms(period):
     return float(period[:-2]) if period.endswith("ms") else 1000.0 * float(period.rstrip("s"))
 
@@ -79,6 +86,8 @@ def main():
     parser.add_argument("--old-heap", default=os.environ.get("OLD_HEAP", "-Xmx2g"),
                         help="the old jar's heap: before the memory change a stream took 96 KiB of the cap, "
                              "so -Xmx1g holds only 6,933 (default -Xmx2g, what its README documented)")
+    parser.add_argument("--heap", default=next(f for f in bench.FANOUT_FLAGS if f.startswith("-Xmx")),
+                        help="the new jar's -Xmx (default: bench.py's fan-out heap)")
     parser.add_argument("--java17", default=os.environ.get("JAVA17", "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"))
     parser.add_argument("--fanout-client", default=bench.GO_FANOUT_CLIENT)
     args = parser.parse_args()
@@ -114,7 +123,7 @@ def main():
     scenarios = runner.fanout_scenarios
     if args.scenarios:
         wanted = args.scenarios.split(",")
-        scenarios = [s for s in scenarios if s[0] in wanted]
+        scenarios = [s for s in scenarios + EXTRA_SCENARIOS if s[0] in wanted]
     shm = tempfile.mkdtemp(prefix="gs-fanout-", dir="/dev/shm")
     atexit.register(shutil.rmtree, shm, True)
     atexit.register(bench.cleanup)
@@ -123,6 +132,7 @@ def main():
     java = args.java17
     common = ["--server.address=127.0.0.1"]
     old_flags = [f if not f.startswith("-Xmx") else args.old_heap for f in bench.FANOUT_FLAGS]
+    new_flags = [f if not f.startswith("-Xmx") else args.heap for f in bench.FANOUT_FLAGS]
     runs = {"n": 0}
 
     def command(variant):
@@ -131,18 +141,18 @@ def main():
             if variant == "old":
                 return [java] + old_flags + ["-jar", old_jar] + base
             if variant == "one-lane":
-                return [java] + bench.FANOUT_FLAGS + ["-XX:ActiveProcessorCount=1", "-jar", new_jar] + base
+                return [java] + new_flags + ["-XX:ActiveProcessorCount=1", "-jar", new_jar] + base
             if variant == "lanes":
-                return [java] + bench.FANOUT_FLAGS + ["-jar", new_jar] + base
+                return [java] + new_flags + ["-jar", new_jar] + base
             if variant == "lanes-xms":
-                xms = [f.replace("-Xmx", "-Xms") for f in bench.FANOUT_FLAGS if f.startswith("-Xmx")]
-                return [java] + bench.FANOUT_FLAGS + xms + ["-jar", new_jar] + base
+                xms = [args.heap.replace("-Xmx", "-Xms")]
+                return [java] + new_flags + xms + ["-jar", new_jar] + base
             if variant == "lanes-shm":
                 # A fresh directory each run, as each disk run has a fresh working directory
                 runs["n"] += 1
                 state = os.path.join(shm, "run-%d" % runs["n"])
                 os.makedirs(state)
-                return [java] + bench.FANOUT_FLAGS + ["-jar", new_jar] + base + [
+                return [java] + new_flags + ["-jar", new_jar] + base + [
                     "--sequence.state-file=%s/last.txt" % state]
             raise ValueError(variant)
         return argv
@@ -158,7 +168,7 @@ def main():
                      "finished": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                      "loadavg_start": load_start, "loadavg_end": open("/proc/loadavg").read().split()[:3],
                      "old_jar": old_jar, "new_jar": new_jar, "rounds": args.rounds, "variants": variants,
-                     "scenarios": scenarios, "fanout_flags": " ".join(bench.FANOUT_FLAGS),
+                     "scenarios": scenarios, "fanout_flags": " ".join(new_flags),
                      "old_flags": " ".join(old_flags), "argv": sys.argv, "kernel": platform.release()})
         for path in (kept, RESULTS):
             with open(path, "w") as f:
