@@ -20,7 +20,6 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.tomcat.TomcatWebServer;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
-import org.springframework.http.HttpStatus;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,9 +41,6 @@ class HaproxyConfigTests {
 	private static final Path CONFIG = HaproxyProcess.CONFIG;
 
 	private static final String BACKEND = "graceful-sequence";
-
-	// Besides the wait itself: producing the answer and carrying it through HAProxy
-	private static final Duration LONG_POLL_MARGIN = Duration.ofSeconds(5);
 
 	private final HaproxyConfig config;
 
@@ -125,16 +121,7 @@ class HaproxyConfigTests {
 		Duration server = this.config.timeout(this.backend, "server").orElseThrow();
 		Duration clientSide = this.config.timeout(frontend, "client").orElseThrow();
 		Duration shorter = (server.compareTo(clientSide) < 0) ? server : clientSide;
-		// A long-poll that waits almost as long as HAProxy's inactivity timeouts allow is
-		// refused
-		client.get()
-			.uri("/sequence/next?timeout={timeout}ms", shorter.minus(LONG_POLL_MARGIN).toMillis())
-			.exchange()
-			.expectStatus()
-			.isEqualTo(HttpStatus.BAD_REQUEST)
-			.expectBody()
-			.jsonPath("$.parameter")
-			.isEqualTo("timeout");
+		ProxyTimeouts.aLongPollThatOutlastsItIsRefused(client, shorter);
 		assertThat(this.config.timeout(this.backend, "connect")).isPresent();
 		assertThat(this.config.timeout(frontend, "http-request")).isPresent();
 	}

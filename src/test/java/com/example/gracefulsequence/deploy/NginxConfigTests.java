@@ -19,7 +19,6 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.tomcat.TomcatWebServer;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
-import org.springframework.http.HttpStatus;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,9 +40,6 @@ class NginxConfigTests {
 	private static final String UPSTREAM = "graceful-sequence";
 
 	private static final String STREAM = "/sequence/stream";
-
-	// Besides the wait itself: producing the answer and carrying it through nginx
-	private static final Duration LONG_POLL_MARGIN = Duration.ofSeconds(5);
 
 	// nginx's defaults where the file sets nothing
 	private static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(60);
@@ -110,16 +106,7 @@ class NginxConfigTests {
 		assertThat(locations()).allSatisfy((location) -> {
 			Duration read = readTimeout(location);
 			assertThat(read).as("proxy_read_timeout against the heartbeat").isGreaterThan(heartbeat);
-			// A long-poll that waits almost as long as nginx's read timeout allows is
-			// refused
-			client.get()
-				.uri("/sequence/next?timeout={timeout}ms", read.minus(LONG_POLL_MARGIN).toMillis())
-				.exchange()
-				.expectStatus()
-				.isEqualTo(HttpStatus.BAD_REQUEST)
-				.expectBody()
-				.jsonPath("$.parameter")
-				.isEqualTo("timeout");
+			ProxyTimeouts.aLongPollThatOutlastsItIsRefused(client, read);
 		});
 		assertThat(this.server.effective("proxy_connect_timeout", this.http)).isPresent();
 		assertThat(this.server.effective("client_header_timeout", this.http)).isPresent();
