@@ -89,12 +89,7 @@ final class FanOutLane {
 		}
 		List<SequenceValue> batch = Collections.unmodifiableList(taken);
 		for (Subscriber stream : this.members) {
-			if (batch.size() > 1) {
-				stream.onValues(batch);
-			}
-			else {
-				stream.onValue(batch.get(0));
-			}
+			stream.onValues(batch);
 		}
 	}
 

@@ -26,10 +26,9 @@ final class ValueRenderer {
 
 	private final JsonMapper jsonMapper;
 
-	// Newest first; replaced whole, never changed in place, so that readers need no lock
+	// Newest first, the latest value of the hub at the head; replaced whole, never
+	// changed in place, so that readers need no lock
 	private volatile RenderedValue[] recent = new RenderedValue[0];
-
-	private volatile @Nullable RenderedValue latest;
 
 	/**
 	 * Render every value of the hub as it is published, before any subscriber asks for
@@ -39,7 +38,7 @@ final class ValueRenderer {
 	 */
 	ValueRenderer(SequenceHub hub, JsonMapper jsonMapper) {
 		this.jsonMapper = jsonMapper;
-		hub.onPublish((value) -> this.latest = render(value));
+		hub.onPublish(this::render);
 	}
 
 	/**
@@ -47,7 +46,8 @@ final class ValueRenderer {
 	 * @return the rendered value, or {@code null} if there is none yet
 	 */
 	@Nullable RenderedValue latest() {
-		return this.latest;
+		RenderedValue[] recent = this.recent;
+		return (recent.length > 0) ? recent[0] : null;
 	}
 
 	/**
