@@ -39,7 +39,7 @@ class StalledReaderIT {
 	private static final String PERIOD = "--sequence.period=5ms";
 
 	/**
-	 * Far above the send buffer the service sets ({@link ConnectionBuffers#SEND_BUFFER},
+	 * Far above the send buffer the service sets ({@code ConnectionTuning.SEND_BUFFER},
 	 * which Linux doubles), far below the megabytes the kernel grows it to on loopback
 	 * when it is left alone.
 	 */
