@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import com.example.gracefulsequence.HttpConnection;
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.ShutdownLog;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -36,6 +37,11 @@ import static org.awaitility.Awaitility.await;
 class GracefulShutdownIT {
 
 	private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(30);
+
+	/**
+	 * The producer's period where a test sends the signal between two values.
+	 */
+	private static final Duration PERIOD = Duration.ofSeconds(4);
 
 	private static final JsonMapper json = JsonMapper.builder().build();
 
@@ -68,18 +74,10 @@ class GracefulShutdownIT {
 
 	@Test
 	void whenSigtermArrivesWhileANextIsWaitingThenItCompletesWith200(@TempDir Path directory) throws Exception {
-		try (ServiceProcess service = ServiceProcess.start(directory, "--sequence.period=3s")) {
+		try (ServiceProcess service = ServiceProcess.start(directory,
+				"--sequence.period=" + PERIOD.toSeconds() + "s")) {
 			service.awaitReady();
-			// Right after a value, so the next one is a whole period away when the signal
-			// comes
-			int before = service.receivedValues().size();
-			service.awaitReceived(before + 1, Duration.ofSeconds(10));
-			CompletableFuture<HttpResponse<String>> next = service.httpClient()
-				.sendAsync(HttpRequest.newBuilder(service.uri("/sequence/next?timeout=30s")).build(),
-						HttpResponse.BodyHandlers.ofString());
-			await("the long-poll is waiting").atMost(Duration.ofSeconds(5))
-				.pollInterval(Duration.ofMillis(20))
-				.until(() -> waitingPolls(service) == 1);
+			CompletableFuture<HttpResponse<String>> next = aWaitingNext(service);
 			assertThat(next).isNotDone();
 			service.sigterm();
 			HttpResponse<String> response = next.get(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
@@ -90,7 +88,6 @@ class GracefulShutdownIT {
 			List<String> messages = service.messages();
 			List<Integer> received = service.receivedValues();
 			int index = body.at("/index").asInt();
-			assertThat(index).isGreaterThan(before);
 			assertThat(body.at("/value").asInt()).isEqualTo(received.get(index - 1));
 			assertThat(indexOfReceived(messages, index))
 				.as("the value the long-poll got was produced after the shutdown began")
@@ -214,6 +211,39 @@ class GracefulShutdownIT {
 			.mapToLong((message) -> Long.parseLong(message.replaceAll("\\D", "")))
 			.findFirst()
 			.orElseThrow();
+	}
+
+	/**
+	 * Send a long-poll right after a value and wait until the service holds it, so the
+	 * next value is at least half a period away. On a machine too slow for that, the poll
+	 * is answered by the next value, and the next try starts after it.
+	 * @param service the service
+	 * @return the response to come
+	 */
+	private static CompletableFuture<HttpResponse<String>> aWaitingNext(ServiceProcess service) throws Exception {
+		HttpRequest request = HttpRequest.newBuilder(service.uri("/sequence/next?timeout=30s")).build();
+		// The first request of a JVM loads classes; it should not eat into the window
+		service.httpClient()
+			.send(HttpRequest.newBuilder(service.uri("/sequence/latest")).build(),
+					HttpResponse.BodyHandlers.discarding());
+		waitingPolls(service);
+		for (int attempt = 1;; attempt++) {
+			service.awaitReceived(service.receivedValues().size() + 1, PERIOD.multipliedBy(3));
+			CompletableFuture<HttpResponse<String>> next = service.httpClient()
+				.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+			try {
+				await("the long-poll is waiting").atMost(PERIOD.dividedBy(2))
+					.pollInterval(Duration.ofMillis(20))
+					.until(() -> waitingPolls(service) == 1);
+				return next;
+			}
+			catch (ConditionTimeoutException ex) {
+				if (attempt == 3) {
+					throw ex;
+				}
+				next.get(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+			}
+		}
 	}
 
 	private static double waitingPolls(ServiceProcess service) throws Exception {
