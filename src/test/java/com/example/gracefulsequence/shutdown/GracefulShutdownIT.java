@@ -214,21 +214,27 @@ class GracefulShutdownIT {
 	}
 
 	/**
-	 * Send a long-poll right after a value and wait until the service holds it, so the
-	 * next value is at least half a period away. On a machine too slow for that, the poll
-	 * is answered by the next value, and the next try starts after it.
+	 * Send a long-poll right after a value has been published and wait until the service
+	 * holds it, so the next value is at least half a period away. On a machine too slow
+	 * for that, the poll is answered by the next value, and the next try starts after it.
 	 * @param service the service
 	 * @return the response to come
 	 */
 	private static CompletableFuture<HttpResponse<String>> aWaitingNext(ServiceProcess service) throws Exception {
 		HttpRequest request = HttpRequest.newBuilder(service.uri("/sequence/next?timeout=30s")).build();
-		// The first request of a JVM loads classes; it should not eat into the window
+		// The first requests of a JVM load classes; they should not eat into the window
 		service.httpClient()
-			.send(HttpRequest.newBuilder(service.uri("/sequence/latest")).build(),
+			.send(HttpRequest.newBuilder(service.uri("/sequence/last")).build(),
 					HttpResponse.BodyHandlers.discarding());
 		waitingPolls(service);
 		for (int attempt = 1;; attempt++) {
-			service.awaitReceived(service.receivedValues().size() + 1, PERIOD.multipliedBy(3));
+			int index = service.receivedValues().size() + 1;
+			service.awaitReceived(index, PERIOD.multipliedBy(3));
+			// The producer logs a value before it writes the state file and publishes
+			// it: a poll sent in between would be answered by this value at once
+			await("value " + index + " is published").atMost(PERIOD)
+				.pollInterval(Duration.ofMillis(20))
+				.until(() -> latestIndex(service) >= index);
 			CompletableFuture<HttpResponse<String>> next = service.httpClient()
 				.sendAsync(request, HttpResponse.BodyHandlers.ofString());
 			try {
@@ -244,6 +250,10 @@ class GracefulShutdownIT {
 				next.get(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
 			}
 		}
+	}
+
+	private static int latestIndex(ServiceProcess service) throws Exception {
+		return json.readTree(service.get("/sequence/last").body()).at("/index").asInt();
 	}
 
 	private static double waitingPolls(ServiceProcess service) throws Exception {
