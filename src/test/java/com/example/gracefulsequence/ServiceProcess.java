@@ -339,6 +339,22 @@ public final class ServiceProcess implements AutoCloseable {
 	}
 
 	/**
+	 * Wait until the producer has logged at least the given number of values and
+	 * {@code /sequence/last} serves the last of them. The producer logs a value before it
+	 * forces it to disk and publishes it, so a request sent as the line appears may not
+	 * see it yet (on a slow disk, for tens of milliseconds).
+	 * @param count the number of values, counted from the start of this process
+	 * @param timeout how long to wait at most, for each of the two
+	 */
+	public void awaitPublished(int count, Duration timeout) {
+		awaitReceived(count, timeout);
+		await("value " + count + " published").atMost(timeout)
+			.pollInterval(Duration.ofMillis(20))
+			.failFast("The service exited:\n" + this.logTail(), () -> !this.process.isAlive())
+			.until(() -> json.readTree(get("/sequence/last").body()).at("/index").asInt() >= count);
+	}
+
+	/**
 	 * The last lines of output, for failure messages.
 	 * @return the last 40 lines
 	 */

@@ -50,7 +50,7 @@ class NginxIT {
 		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory), "--sequence.period=1s");
 				NginxProcess nginx = nginxInFrontOf(service, directory)) {
 			service.awaitReady();
-			service.awaitReceived(1, Duration.ofSeconds(30));
+			service.awaitPublished(1, Duration.ofSeconds(30));
 			// As a browser's EventSource asks: compressed, if nginx were set to
 			try (StreamConnection stream = StreamConnection.open(nginx.port(), "/sequence/stream",
 					StreamConnection.EVENT_STREAM, "Accept-Encoding: gzip, deflate, br")) {
@@ -113,7 +113,7 @@ class NginxIT {
 				"--sequence.period=" + SLOW_PERIOD.toMillis() + "ms", "--sequence.stream.heartbeat=" + heartbeat);
 				NginxProcess nginx = nginxInFrontOf(service, directory)) {
 			service.awaitReady();
-			service.awaitReceived(1, Duration.ofSeconds(30));
+			service.awaitPublished(1, Duration.ofSeconds(30));
 			try (StreamConnection stream = StreamConnection.open(nginx.port(), "/sequence/stream",
 					StreamConnection.EVENT_STREAM)) {
 				assertThat(stream.status()).isEqualTo(200);

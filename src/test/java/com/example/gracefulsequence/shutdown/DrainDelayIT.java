@@ -61,7 +61,7 @@ class DrainDelayIT {
 				"--shutdown.drain-delay=3s")) {
 			service.awaitReady();
 			// The first value comes a period after start
-			service.awaitReceived(1, Duration.ofSeconds(10));
+			service.awaitPublished(1, Duration.ofSeconds(10));
 			assertThat(service.get("/sequence/last").closesConnection()).isFalse();
 			long signalled = sigtermAndAwaitReadinessDown(service);
 			Response last = service.get("/sequence/last");
