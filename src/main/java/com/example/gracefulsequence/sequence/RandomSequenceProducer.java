@@ -28,7 +28,9 @@ import org.springframework.stereotype.Component;
  * thread, saves it to the state file and hands it to the {@link SequenceHub}. The first
  * value comes one period after it starts, as from a ticker, so that a value restored from
  * the state file is served until then. Each value is emitted at least a millisecond after
- * the one before, the restored one included, since its emission time is its event id.
+ * the one before, the restored one included, since its emission time is its event id. It
+ * logs each value ({@code Received: N}) as it makes it, before the value is on disk and
+ * before any client can have it: a request sent as the line appears may not see it yet.
  * <p>
  * It stops in shutdown step 5, after the HTTP drain, so that requests waiting for the
  * next value during the drain get it: stopping cancels the next value at once and calls
