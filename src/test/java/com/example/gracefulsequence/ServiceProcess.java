@@ -10,6 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -243,10 +244,8 @@ public final class ServiceProcess implements AutoCloseable {
 	 * @return this process
 	 */
 	public ServiceProcess awaitReady(Duration timeout) {
-		await("service on port " + this.port + " ready").atMost(timeout)
-			.pollInterval(Duration.ofMillis(100))
-			.failFast("The service exited before it was ready:\n" + this.logTail(), () -> !this.process.isAlive())
-			.until(() -> status("/readyz") == 200);
+		awaitWhileRunning("service on port " + this.port + " ready", timeout, Duration.ofMillis(100),
+				() -> status("/readyz") == 200);
 		return this;
 	}
 
@@ -304,11 +303,7 @@ public final class ServiceProcess implements AutoCloseable {
 	 * @param timeout how long to wait at most
 	 */
 	public void awaitMessage(String description, Predicate<String> condition, Duration timeout) {
-		await(description).atMost(timeout)
-			.pollInterval(Duration.ofMillis(20))
-			.failFast("The service exited:\n" + this.logTail(),
-					() -> !this.process.isAlive() && messages().stream().noneMatch(condition))
-			.until(() -> messages().stream().anyMatch(condition));
+		awaitWhileRunning(description, timeout, Duration.ofMillis(20), () -> messages().stream().anyMatch(condition));
 	}
 
 	/**
@@ -332,10 +327,8 @@ public final class ServiceProcess implements AutoCloseable {
 	 * @param timeout how long to wait at most
 	 */
 	public void awaitReceived(int count, Duration timeout) {
-		await(count + " value(s) received").atMost(timeout)
-			.pollInterval(Duration.ofMillis(20))
-			.failFast("The service exited:\n" + this.logTail(), () -> !this.process.isAlive())
-			.until(() -> receivedValues().size() >= count);
+		awaitWhileRunning(count + " value(s) received", timeout, Duration.ofMillis(20),
+				() -> receivedValues().size() >= count);
 	}
 
 	/**
@@ -348,10 +341,34 @@ public final class ServiceProcess implements AutoCloseable {
 	 */
 	public void awaitPublished(int count, Duration timeout) {
 		awaitReceived(count, timeout);
-		await("value " + count + " published").atMost(timeout)
-			.pollInterval(Duration.ofMillis(20))
-			.failFast("The service exited:\n" + this.logTail(), () -> !this.process.isAlive())
-			.until(() -> json.readTree(get("/sequence/last").body()).at("/index").asInt() >= count);
+		awaitWhileRunning("value " + count + " published", timeout, Duration.ofMillis(20),
+				() -> json.readTree(get("/sequence/last").body()).at("/index").asInt() >= count);
+	}
+
+	/**
+	 * Wait until a condition holds, and fail at once, with the last lines the service
+	 * printed, if it has exited and the condition does not hold.
+	 * @param description what is awaited, for the failure message
+	 * @param timeout how long to wait at most
+	 * @param pollInterval how often to check
+	 * @param condition the condition
+	 */
+	private void awaitWhileRunning(String description, Duration timeout, Duration pollInterval,
+			Callable<Boolean> condition) {
+		await(description).atMost(timeout).pollInterval(pollInterval).failFast("The service exited", () -> {
+			if (!this.process.isAlive() && !holds(condition)) {
+				throw new AssertionError("The service exited:\n" + this.logTail());
+			}
+		}).until(condition);
+	}
+
+	private static boolean holds(Callable<Boolean> condition) {
+		try {
+			return condition.call();
+		}
+		catch (Exception ex) {
+			return false;
+		}
 	}
 
 	/**
