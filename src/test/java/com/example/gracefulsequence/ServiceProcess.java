@@ -322,7 +322,8 @@ public final class ServiceProcess implements AutoCloseable {
 	}
 
 	/**
-	 * Wait until the producer has logged at least the given number of values.
+	 * Wait until the producer has logged at least the given number of values; a request
+	 * sent then may not see the last of them yet ({@link #awaitPublished}).
 	 * @param count the number of values
 	 * @param timeout how long to wait at most
 	 */
