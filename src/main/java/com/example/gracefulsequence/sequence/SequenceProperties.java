@@ -25,19 +25,22 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param cors which other origins may read the API
  * @param fastPath whether the plain {@code GET /sequence/last} is answered before the
  * servlet filters
+ * @param cluster whether and how instances that share a Redis serve one sequence
  * @author graceful-sequence contributors
  */
 @ConfigurationProperties("sequence")
 public record SequenceProperties(@DefaultValue("2s") Duration period, @DefaultValue("120") int bound,
 		@Nullable Long seed, @DefaultValue("last-num-from-seq.txt") Path stateFile, @Nullable Integer maxSubscribers,
 		@DefaultValue("0") int maxSubscribersPerClient, @DefaultValue Stream stream, @DefaultValue Cors cors,
-		@DefaultValue FastPath fastPath) {
+		@DefaultValue FastPath fastPath, @DefaultValue Cluster cluster) {
 
 	static final Duration MAX_RECONNECT_DELAY = Duration.ofHours(1);
 
 	static final Duration MAX_HEARTBEAT = Duration.ofHours(1);
 
 	static final int MAX_REPLAY = 100_000;
+
+	static final Duration MIN_LEASE = Duration.ofMillis(300);
 
 	// Validation lives here rather than in Bean Validation annotations: it keeps a
 	// validator implementation (and its start-up cost) off the classpath, and Boot's
@@ -113,6 +116,27 @@ public record SequenceProperties(@DefaultValue("2s") Duration period, @DefaultVa
 	 * (security, tracing, rate limiting) must see it
 	 */
 	public record FastPath(@DefaultValue("true") boolean enabled) {
+
+	}
+
+	/**
+	 * Cluster mode, bound from {@code sequence.cluster.*}: every instance that shares the
+	 * Redis of {@code spring.data.redis.*} serves one sequence, produced by one leader at
+	 * a time.
+	 *
+	 * @param enabled whether this instance serves the cluster's sequence rather than one
+	 * of its own; decided when it starts, also on the AOT-processed jar
+	 * @param lease how long the leader's lease lives without renewal: a follower takes
+	 * the lead within it after the leader crashed
+	 */
+	public record Cluster(@DefaultValue("false") boolean enabled, @DefaultValue("5s") Duration lease) {
+
+		public Cluster {
+			if (lease.compareTo(MIN_LEASE) < 0) {
+				throw new IllegalArgumentException("sequence.cluster.lease must be at least " + MIN_LEASE.toMillis()
+						+ "ms, for example 5s, but was " + lease);
+			}
+		}
 
 	}
 

@@ -53,7 +53,8 @@ class RandomSequenceProducerTests {
 	private SequenceProperties properties(Duration period, @Nullable Long seed) {
 		return new SequenceProperties(period, 120, seed, this.directory.resolve("last.txt"), 10, 0,
 				new SequenceProperties.Stream(Duration.ofSeconds(3), 64, Duration.ofSeconds(15)),
-				new SequenceProperties.Cors(List.of()), new SequenceProperties.FastPath(true));
+				new SequenceProperties.Cors(List.of()), new SequenceProperties.FastPath(true),
+				new SequenceProperties.Cluster(false, Duration.ofSeconds(5)));
 	}
 
 	private RandomSequenceProducer producer(SequenceProperties properties, RandomGenerator random, Clock clock) {

@@ -44,7 +44,8 @@ class SaveLastValueOnShutdownTests {
 		StateFile stateFile = new StateFile(path, clock);
 		SequenceProperties properties = new SequenceProperties(Duration.ofSeconds(2), 120, null, path, 10, 0,
 				new SequenceProperties.Stream(Duration.ofSeconds(3), 64, Duration.ofSeconds(15)),
-				new SequenceProperties.Cors(List.of()), new SequenceProperties.FastPath(true));
+				new SequenceProperties.Cors(List.of()), new SequenceProperties.FastPath(true),
+				new SequenceProperties.Cluster(false, Duration.ofSeconds(5)));
 		this.hub = new SequenceConfiguration().sequenceHub(properties, new SubscriberCapacity(10, Long.MAX_VALUE),
 				stateFile);
 		return new SaveLastValueOnShutdown(this.hub, new StateFileWriter(stateFile, clock, this.meterRegistry));
