@@ -36,6 +36,8 @@ import org.springframework.stereotype.Component;
  * next value during the drain get it: stopping cancels the next value at once and calls
  * back in the last task of the producer's thread, after the value being emitted, if any.
  * <p>
+ * In cluster mode it produces nothing: the cluster's leader does.
+ * <p>
  * The period is told by the scheduler and the ticker it is given (elapsed time, a
  * {@code LongSupplier} in nanoseconds as everywhere in the application), so that tests
  * drive it instead of waiting for it.
@@ -66,6 +68,9 @@ final class RandomSequenceProducer extends ShutdownStepLifecycle {
 	private final LongSupplier ticker;
 
 	private final Object monitor = new Object();
+
+	// In cluster mode the cluster's leader produces, and this producer does nothing
+	private final boolean local;
 
 	private long index;
 
@@ -109,9 +114,8 @@ final class RandomSequenceProducer extends ShutdownStepLifecycle {
 		this.clock = clock;
 		this.hub = hub;
 		this.stateFile = stateFile;
-		this.values = Counter.builder("sequence.values")
-			.description("Values produced by the sequence")
-			.register(meterRegistry);
+		this.values = SequenceMeters.values(meterRegistry);
+		this.local = !properties.cluster().enabled();
 		this.scheduler = scheduler;
 		this.ticker = ticker;
 	}
@@ -119,7 +123,7 @@ final class RandomSequenceProducer extends ShutdownStepLifecycle {
 	@Override
 	protected void onStart() {
 		synchronized (this.monitor) {
-			if (this.stopped) {
+			if (this.stopped || !this.local) {
 				return;
 			}
 			// As from a ticker: the first value one period after the start
@@ -130,6 +134,11 @@ final class RandomSequenceProducer extends ShutdownStepLifecycle {
 
 	@Override
 	protected void onStop(Runnable callback) {
+		if (!this.local) {
+			this.scheduler.shutdown();
+			callback.run();
+			return;
+		}
 		logger.info("Closing sequence");
 		synchronized (this.monitor) {
 			this.stopped = true;

@@ -53,6 +53,18 @@ final class RecentValues {
 	}
 
 	/**
+	 * Hold these values instead of those held until now.
+	 * @param values the values, oldest first
+	 */
+	void replaceWith(List<SequenceValue> values) {
+		synchronized (this.history) {
+			this.history.clear();
+			this.latest = null;
+			values.forEach(this::remember);
+		}
+	}
+
+	/**
 	 * The values a stream starts with, by event id: every value held (the replay history
 	 * and the latest) whose id is greater than the one the client had, oldest first, or
 	 * none if it had the latest; the current value if it had no id, or one greater than

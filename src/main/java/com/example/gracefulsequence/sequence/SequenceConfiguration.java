@@ -2,6 +2,7 @@ package com.example.gracefulsequence.sequence;
 
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
@@ -11,12 +12,13 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
  * The sequence's time, randomness, state file and hub, which starts from the value in the
- * state file.
+ * state file, or from the history of the cluster it follows.
  *
  * @author graceful-sequence contributors
  */
@@ -45,13 +47,19 @@ class SequenceConfiguration {
 	}
 
 	@Bean
-	SequenceHub sequenceHub(SequenceProperties properties, SubscriberCapacity capacity, StateFile stateFile) {
+	SequenceHub sequenceHub(SequenceProperties properties, SubscriberCapacity capacity, StateFile stateFile,
+			ObjectProvider<SequenceOrigin> origin) {
 		SequenceValue restored = stateFile.restore()
 			.map((saved) -> SequenceValue.restored(saved.value(), saved.savedAt().truncatedTo(ChronoUnit.MILLIS)))
 			.orElse(null);
 		SubscriberPlaces places = new SubscriberPlaces(capacity.maxSubscribers(), properties.maxSubscribersPerClient());
-		return new SequenceHub(places, properties.stream().replay(), properties.stream().heartbeat(), System::nanoTime,
-				restored);
+		SequenceHub hub = new SequenceHub(places, properties.stream().replay(), properties.stream().heartbeat(),
+				System::nanoTime, restored);
+		List<SequenceValue> history = origin.getIfAvailable(() -> () -> null).history();
+		if (history != null && !history.isEmpty()) {
+			hub.startFrom(history);
+		}
+		return hub;
 	}
 
 	/**

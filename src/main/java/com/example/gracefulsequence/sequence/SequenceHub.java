@@ -95,6 +95,23 @@ public final class SequenceHub {
 	}
 
 	/**
+	 * Start from another history than the value restored from the state file, before
+	 * serving anyone: a cluster's, when the instance follows one.
+	 * @param history the values, oldest first
+	 */
+	public void startFrom(List<SequenceValue> history) {
+		synchronized (this.listeners) {
+			this.recent.replaceWith(history);
+			SequenceValue current = this.recent.latest();
+			if (current != null) {
+				for (Consumer<SequenceValue> listener : this.listeners) {
+					listener.accept(current);
+				}
+			}
+		}
+	}
+
+	/**
 	 * Make a value the latest and hand it to every subscriber.
 	 * @param value the new value
 	 */

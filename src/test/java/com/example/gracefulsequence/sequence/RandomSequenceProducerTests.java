@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import org.springframework.beans.factory.support.StaticListableBeanFactory;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
@@ -60,7 +61,8 @@ class RandomSequenceProducerTests {
 	private RandomSequenceProducer producer(SequenceProperties properties, RandomGenerator random, Clock clock) {
 		StateFile stateFile = new StateFile(properties.stateFile(), Clock.systemUTC());
 		this.hub = new SequenceConfiguration().sequenceHub(properties,
-				new SubscriberCapacity(10, Runtime.getRuntime().maxMemory()), stateFile);
+				new SubscriberCapacity(10, Runtime.getRuntime().maxMemory()), stateFile,
+				new StaticListableBeanFactory().getBeanProvider(SequenceOrigin.class));
 		return new RandomSequenceProducer(properties, random, clock, this.hub,
 				new StateFileWriter(stateFile, Clock.systemUTC(), this.meterRegistry), this.meterRegistry,
 				this.scheduler, this.scheduler.ticker());

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import org.springframework.beans.factory.support.StaticListableBeanFactory;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
@@ -47,7 +48,7 @@ class SaveLastValueOnShutdownTests {
 				new SequenceProperties.Cors(List.of()), new SequenceProperties.FastPath(true),
 				new SequenceProperties.Cluster(false, Duration.ofSeconds(5)));
 		this.hub = new SequenceConfiguration().sequenceHub(properties, new SubscriberCapacity(10, Long.MAX_VALUE),
-				stateFile);
+				stateFile, new StaticListableBeanFactory().getBeanProvider(SequenceOrigin.class));
 		return new SaveLastValueOnShutdown(this.hub, new StateFileWriter(stateFile, clock, this.meterRegistry));
 	}
 

@@ -1,0 +1,83 @@
+package com.example.gracefulsequence.sequence.cluster;
+
+import java.time.Clock;
+import java.time.Duration;
+
+import com.example.gracefulsequence.sequence.SequenceHub;
+import com.example.gracefulsequence.sequence.SequenceProperties;
+import com.example.gracefulsequence.state.StateFileWriter;
+import io.lettuce.core.ClientOptions.DisconnectedBehavior;
+import io.lettuce.core.SocketOptions;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import org.springframework.boot.data.redis.autoconfigure.DataRedisProperties;
+import org.springframework.boot.data.redis.autoconfigure.LettuceClientConfigurationBuilderCustomizer;
+import org.springframework.boot.data.redis.autoconfigure.LettuceClientOptionsBuilderCustomizer;
+import org.springframework.boot.health.registry.HealthContributorRegistry;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+/**
+ * Cluster mode's beans. They exist in both modes, since the AOT-processed jar decides
+ * every condition at build time, and do nothing unless {@code sequence.cluster.enabled}
+ * is set when the instance starts: Spring Boot's Lettuce connection factory opens no
+ * connection until one is asked for.
+ *
+ * @author graceful-sequence contributors
+ */
+@Configuration(proxyBeanMethods = false)
+class ClusterConfiguration {
+
+	@Bean
+	ClusterSettings clusterSettings(SequenceProperties properties, DataRedisProperties redis) {
+		return ClusterSettings.of(properties, redis.getTimeout());
+	}
+
+	@Bean
+	RedisSequenceStore redisSequenceStore(StringRedisTemplate redis, RedisConnectionFactory connectionFactory,
+			ClusterSettings settings) {
+		return new RedisSequenceStore(redis, connectionFactory, settings.keep());
+	}
+
+	@Bean
+	ClusterOrigin clusterOrigin(ClusterSettings settings, RedisSequenceStore store) {
+		return new ClusterOrigin(settings, store);
+	}
+
+	@Bean
+	ClusterSequence clusterSequence(ClusterSettings settings, RedisSequenceStore store, ClusterOrigin origin,
+			SequenceHub hub, StateFileWriter stateFile, Clock clock, MeterRegistry registry,
+			HealthContributorRegistry health) {
+		return new ClusterSequence(settings, store, origin, hub, stateFile, clock, registry, health);
+	}
+
+	/**
+	 * Lettuce queues commands without bound while it reconnects, by default: they would
+	 * wait out their timeout one after the other. Rejected at once, the follower and the
+	 * leader retry on their own schedule. A connection attempt is bounded as a command.
+	 * @param settings the cluster's settings
+	 * @param redis the Redis properties of Spring Boot
+	 * @return the customizer of Lettuce's client options
+	 */
+	@Bean
+	LettuceClientOptionsBuilderCustomizer boundedLettuceOptions(ClusterSettings settings, DataRedisProperties redis) {
+		Duration connectTimeout = (redis.getConnectTimeout() != null
+				&& redis.getConnectTimeout().compareTo(settings.timeout()) < 0) ? redis.getConnectTimeout()
+						: settings.timeout();
+		return (options) -> options.disconnectedBehavior(DisconnectedBehavior.REJECT_COMMANDS)
+			.socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).keepAlive(true).build());
+	}
+
+	/**
+	 * Lettuce's command timeout, bounded as {@link ClusterSettings#timeout()} says.
+	 * @param settings the cluster's settings
+	 * @return the customizer of Lettuce's client configuration
+	 */
+	@Bean
+	LettuceClientConfigurationBuilderCustomizer boundedLettuceCommands(ClusterSettings settings) {
+		return (configuration) -> configuration.commandTimeout(settings.timeout());
+	}
+
+}
