@@ -389,7 +389,7 @@ class Runner:
             zone = "+00:00" if match.group(2) == "Z" else match.group(2)
             return datetime.datetime.fromisoformat(match.group(1) + zone).timestamp()
 
-        # graceful-sequence logs Boot's "Commencing graceful shutdown" too, but only in step 4
+        # graceful-sequence logs Boot's "Commencing graceful shutdown" too, but only in step 5
         first = r"Shutdown step 1 " if VARIANTS[variant][0] == GS else r"Commencing graceful shutdown"
         marks = {"first shutdown log line": stamp(first),
                  "last shutdown step logged": stamp(r"Graceful shutdown completed in|Graceful shutdown complete"),

@@ -338,8 +338,8 @@ def write(results, doc, chart):
     add("A request is sent, SIGTERM follows 1 s later, and the request completes about 1 s after that: "
         "`/slow?ms=2000` for the peers; for graceful-sequence (which has no `/slow`) a "
         "`/sequence/next?timeout=30s` sent right after a value, so that the next value (period 2 s) answers "
-        "it about 1 s after SIGTERM, while the producer keeps running during the drain (step 5 comes after "
-        "step 4). Overshoot is process exit minus the moment the client had the whole response. This runs "
+        "it about 1 s after SIGTERM, while the producer keeps running during the drain (step 6 comes after "
+        "step 5). Overshoot is process exit minus the moment the client had the whole response. This runs "
         "right after the load, on the same process.")
     add("")
     add("| variant | request | status | completed after SIGTERM (ms) | exit after completion (ms) | "
@@ -356,7 +356,7 @@ def write(results, doc, chart):
         "of `GET /sequence/last` (graceful-sequence answers 404 until its first value, one period after start, "
         "as the Go original's ticker does), polled every 10 ms with a fresh connection.")
     add("- SIGTERM to exit: `kill(pid, SIGTERM)` to `waitpid` returning, measured with `time.monotonic()`, "
-        "5 s after ready with no traffic. graceful-sequence runs all six shutdown steps (state-file write "
+        "5 s after ready with no traffic. graceful-sequence runs all seven shutdown steps (state-file write "
         "with fsync included).")
     add("- RSS: `VmRSS` from `/proc/<pid>/status`, 5 s after ready (idle) and right after the measured wrk run.")
     add("- Throughput and p99: wrk's `Requests/sec` and the 99% line of `--latency` (the measured run, after "

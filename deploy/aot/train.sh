@@ -2,7 +2,7 @@
 #
 # Trains a Java 25 AOT cache on a run like production: the service starts, answers every
 # endpoint (values, long-polls, a stream, probes, metrics, errors), and shuts down on
-# SIGTERM, all six steps; the JVM writes the cache as it exits. A run that stops at the
+# SIGTERM, all seven steps; the JVM writes the cache as it exits. A run that stops at the
 # context refresh would leave out the classes of the first requests and of the shutdown,
 # and record no method profiles (JEP 515).
 #

@@ -9,10 +9,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Which package may use which, by package: the sequence's web edge uses the sequence,
- * Tomcat's tuning, problems and the shutdown choreography; the sequence uses the state
- * file and the shutdown choreography; those, problems, Tomcat's tuning and the AOT
- * warnings use no other package of the application. The sequence itself knows nothing of
- * the web: no servlet, Spring web, Tomcat or Jackson type.
+ * Tomcat's tuning, problems and the shutdown choreography; cluster mode uses the
+ * sequence, the state file and the shutdown choreography, and nothing uses it; the
+ * sequence uses the state file and the shutdown choreography; those, problems, Tomcat's
+ * tuning and the AOT warnings use no other package of the application. The sequence
+ * itself knows nothing of the web: no servlet, Spring web, Tomcat or Jackson type.
  *
  * @author graceful-sequence contributors
  */
@@ -36,6 +37,8 @@ class PackageBoundaryTests {
 			.definedBy(ROOT + ".sequence.web..")
 			.layer("sequence")
 			.definedBy(ROOT + ".sequence")
+			.layer("cluster")
+			.definedBy(ROOT + ".sequence.cluster..")
 			.layer("tomcat")
 			.definedBy(ROOT + ".tomcat..")
 			.layer("state")
@@ -51,13 +54,15 @@ class PackageBoundaryTests {
 			.whereLayer("web")
 			.mayNotBeAccessedByAnyLayer()
 			.whereLayer("sequence")
-			.mayOnlyBeAccessedByLayers("web")
+			.mayOnlyBeAccessedByLayers("web", "cluster")
+			.whereLayer("cluster")
+			.mayNotBeAccessedByAnyLayer()
 			.whereLayer("tomcat")
 			.mayOnlyBeAccessedByLayers("web")
 			.whereLayer("state")
-			.mayOnlyBeAccessedByLayers("sequence")
+			.mayOnlyBeAccessedByLayers("sequence", "cluster")
 			.whereLayer("shutdown")
-			.mayOnlyBeAccessedByLayers("sequence", "web")
+			.mayOnlyBeAccessedByLayers("sequence", "web", "cluster")
 			.whereLayer("problem")
 			.mayOnlyBeAccessedByLayers("web")
 			.whereLayer("aot")

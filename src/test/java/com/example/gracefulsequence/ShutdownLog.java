@@ -22,14 +22,25 @@ public final class ShutdownLog {
 	public static final String READINESS = "step 1 (readiness)";
 
 	/**
+	 * The handover step found nothing to hand over: cluster mode is off, or the instance
+	 * does not lead.
+	 */
+	public static final String NOTHING_TO_HAND_OVER = "nothing to hand over";
+
+	/**
+	 * Shutdown step 2 ended.
+	 */
+	public static final String HANDOVER = "step 2 (handover)";
+
+	/**
 	 * Open streams were told about the shutdown.
 	 */
 	public static final String STREAMS_TOLD = "streams told";
 
 	/**
-	 * Shutdown step 2 ended.
+	 * Shutdown step 3 ended.
 	 */
-	public static final String STREAMS = "step 2 (streams)";
+	public static final String STREAMS = "step 3 (streams)";
 
 	/**
 	 * The drain delay began.
@@ -37,9 +48,9 @@ public final class ShutdownLog {
 	public static final String SERVING_ON = "serving for the drain delay";
 
 	/**
-	 * Shutdown step 3 ended.
+	 * Shutdown step 4 ended.
 	 */
-	public static final String DRAIN_DELAY = "step 3 (drain-delay)";
+	public static final String DRAIN_DELAY = "step 4 (drain-delay)";
 
 	/**
 	 * Tomcat began its graceful shutdown.
@@ -47,9 +58,9 @@ public final class ShutdownLog {
 	public static final String COMMENCING = "Tomcat commencing graceful shutdown";
 
 	/**
-	 * Shutdown step 4 ended.
+	 * Shutdown step 5 ended.
 	 */
-	public static final String HTTP_DRAIN = "step 4 (http-drain)";
+	public static final String HTTP_DRAIN = "step 5 (http-drain)";
 
 	/**
 	 * The producer was told to stop.
@@ -57,9 +68,9 @@ public final class ShutdownLog {
 	public static final String CLOSING_SEQUENCE = "Closing sequence";
 
 	/**
-	 * Shutdown step 5 ended.
+	 * Shutdown step 6 ended.
 	 */
-	public static final String PRODUCER = "step 5 (producer)";
+	public static final String PRODUCER = "step 6 (producer)";
 
 	/**
 	 * The final value was saved.
@@ -67,9 +78,9 @@ public final class ShutdownLog {
 	public static final String SAVED = "saved last value";
 
 	/**
-	 * Shutdown step 6 ended.
+	 * Shutdown step 7 ended.
 	 */
-	public static final String STATE_FILE = "step 6 (state-file)";
+	public static final String STATE_FILE = "step 7 (state-file)";
 
 	/**
 	 * The whole shutdown ended.
@@ -85,18 +96,20 @@ public final class ShutdownLog {
 
 	static {
 		MILESTONES.put(READINESS, Pattern.compile("Shutdown step 1 \\(readiness\\) completed in \\d+ ms"));
+		MILESTONES.put(NOTHING_TO_HAND_OVER, Pattern.compile("Nothing to hand over: .+"));
+		MILESTONES.put(HANDOVER, Pattern.compile("Shutdown step 2 \\(handover\\) completed in \\d+ ms"));
 		MILESTONES.put(STREAMS_TOLD,
 				Pattern.compile("Told \\d+ open stream\\(s\\) that the service is shutting down.*"));
-		MILESTONES.put(STREAMS, Pattern.compile("Shutdown step 2 \\(streams\\) completed in \\d+ ms"));
+		MILESTONES.put(STREAMS, Pattern.compile("Shutdown step 3 \\(streams\\) completed in \\d+ ms"));
 		MILESTONES.put(SERVING_ON, Pattern.compile("Serving for another \\d+ ms before draining HTTP requests"));
-		MILESTONES.put(DRAIN_DELAY, Pattern.compile("Shutdown step 3 \\(drain-delay\\) completed in \\d+ ms"));
+		MILESTONES.put(DRAIN_DELAY, Pattern.compile("Shutdown step 4 \\(drain-delay\\) completed in \\d+ ms"));
 		MILESTONES.put(COMMENCING,
 				Pattern.compile("Commencing graceful shutdown\\. Waiting for active requests to complete"));
-		MILESTONES.put(HTTP_DRAIN, Pattern.compile("Shutdown step 4 \\(http-drain\\) completed in \\d+ ms"));
+		MILESTONES.put(HTTP_DRAIN, Pattern.compile("Shutdown step 5 \\(http-drain\\) completed in \\d+ ms"));
 		MILESTONES.put(CLOSING_SEQUENCE, Pattern.compile("Closing sequence"));
-		MILESTONES.put(PRODUCER, Pattern.compile("Shutdown step 5 \\(producer\\) completed in \\d+ ms"));
+		MILESTONES.put(PRODUCER, Pattern.compile("Shutdown step 6 \\(producer\\) completed in \\d+ ms"));
 		MILESTONES.put(SAVED, Pattern.compile("Saved last value \\d+ to state file .+"));
-		MILESTONES.put(STATE_FILE, Pattern.compile("Shutdown step 6 \\(state-file\\) completed in \\d+ ms"));
+		MILESTONES.put(STATE_FILE, Pattern.compile("Shutdown step 7 \\(state-file\\) completed in \\d+ ms"));
 		MILESTONES.put(COMPLETED, Pattern.compile("Graceful shutdown completed in \\d+ ms"));
 		MILESTONES.put(BYE, Pattern.compile("I'm leaving, bye!"));
 	}

@@ -32,7 +32,7 @@ import org.springframework.stereotype.Component;
  * logs each value ({@code Received: N}) as it makes it, before the value is on disk and
  * before any client can have it: a request sent as the line appears may not see it yet.
  * <p>
- * It stops in shutdown step 5, after the HTTP drain, so that requests waiting for the
+ * It stops in shutdown step 6, after the HTTP drain, so that requests waiting for the
  * next value during the drain get it: stopping cancels the next value at once and calls
  * back in the last task of the producer's thread, after the value being emitted, if any.
  * <p>

@@ -8,7 +8,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Shutdown step 6: writes the latest value, produced or restored, to the state file once
+ * Shutdown step 7: writes the latest value, produced or restored, to the state file once
  * more as the service stops; writes nothing if there is none.
  *
  * @author graceful-sequence contributors

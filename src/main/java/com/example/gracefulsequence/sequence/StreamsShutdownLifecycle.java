@@ -6,7 +6,7 @@ import com.example.gracefulsequence.shutdown.ShutdownStepLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
- * Shutdown step 2: tells every open stream that the service is going, completes it, and
+ * Shutdown step 3: tells every open stream that the service is going, completes it, and
  * refuses new streams.
  * <p>
  * A bean of its own rather than the hub: Spring stops the beans that depend on a

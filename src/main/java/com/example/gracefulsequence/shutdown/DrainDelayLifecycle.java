@@ -12,7 +12,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
- * Shutdown step 3: keeps the service serving for {@code shutdown.drain-delay} after
+ * Shutdown step 4: keeps the service serving for {@code shutdown.drain-delay} after
  * readiness went down, so that load balancers and Kubernetes endpoints stop sending
  * traffic before the port closes. The delay is told by a scheduler it is given, so that
  * tests drive it instead of waiting for it.

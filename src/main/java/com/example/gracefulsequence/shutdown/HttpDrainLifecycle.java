@@ -13,7 +13,7 @@ import org.springframework.context.ApplicationContext;
 import org.springframework.stereotype.Component;
 
 /**
- * Shutdown step 4: closes the port and waits for the requests in flight, ending the
+ * Shutdown step 5: closes the port and waits for the requests in flight, ending the
  * moment the last one completes (see docs/shutdown.md for why not on Spring Boot's own
  * wait). When the time runs out, whatever holds requests open is told to answer them
  * ({@link HttpDrainTimedOutEvent}) and a WARN says how many were answered and cut.

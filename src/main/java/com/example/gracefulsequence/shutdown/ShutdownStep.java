@@ -26,8 +26,18 @@ public enum ShutdownStep {
 	READINESS("readiness", null),
 
 	/**
-	 * Every open stream is told the service is going and is completed. First of the
-	 * phases: an open stream is a request in flight that would hold the HTTP drain.
+	 * In cluster mode the leader stops producing and releases its lease, so that a
+	 * follower produces the next value on time; the instance keeps following the
+	 * sequence. In local mode, or when the instance does not lead, it logs that there is
+	 * nothing to hand over. First of the phases, so that telling thousands of streams to
+	 * go, which can take a second, does not delay the next value.
+	 */
+	HANDOVER("handover", 4),
+
+	/**
+	 * Every open stream is told the service is going and is completed, before the drain
+	 * delay: an open stream is a request in flight that would hold the HTTP drain, and
+	 * its client can reconnect elsewhere at once.
 	 */
 	STREAMS("streams", 3),
 

@@ -91,7 +91,7 @@ class GrafanaDashboardTests {
 			.findFirst()
 			.orElseThrow();
 		assertThat(shutdown.path("description").asString()).as("which steps a scrape cannot see, and why")
-			.contains("Steps 3 to 6 cannot be scraped")
+			.contains("Steps 4 to 7 cannot be scraped")
 			.contains("drain delay");
 	}
 

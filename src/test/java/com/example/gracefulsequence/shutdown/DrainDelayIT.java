@@ -87,7 +87,7 @@ class DrainDelayIT {
 				.isLessThan(Duration.ofSeconds(5));
 			List<String> messages = service.messages();
 			assertThat(messages).contains("Serving for another 3000 ms before draining HTTP requests");
-			assertThat(ShutdownLog.stepMillis(messages, 3)).isGreaterThanOrEqualTo(3000);
+			assertThat(ShutdownLog.stepMillis(messages, 4)).isGreaterThanOrEqualTo(3000);
 			GracefulShutdownIT.assertCleanShutdown(service, true);
 		}
 	}

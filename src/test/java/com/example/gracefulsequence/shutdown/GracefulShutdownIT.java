@@ -135,7 +135,7 @@ class GracefulShutdownIT {
 						"HTTP drain timed out after \\d+ ms with 1 request\\(s\\) in flight; answered 1 with 503, cut 0"));
 			List<String> messages = service.messages();
 			assertThat(ShutdownLog.milestones(messages)).containsExactlyElementsOf(ShutdownLog.expected(false, false));
-			assertThat(ShutdownLog.stepMillis(messages, 4)).as("the HTTP drain, bounded by 2s").isBetween(1000L, 3000L);
+			assertThat(ShutdownLog.stepMillis(messages, 5)).as("the HTTP drain, bounded by 2s").isBetween(1000L, 3000L);
 			Instant completed = lines.stream()
 				.filter((line) -> ServiceProcess.message(line).startsWith("Graceful shutdown completed in"))
 				.map((line) -> Instant.parse(line.substring(0, line.indexOf(' '))))
@@ -164,7 +164,7 @@ class GracefulShutdownIT {
 			service.sigterm();
 			assertThat(service.awaitExit(EXIT_TIMEOUT)).isEqualTo(143);
 			assertCleanShutdown(service, true);
-			assertThat(ShutdownLog.stepMillis(service.messages(), 3)).as("the drain delay was served in full")
+			assertThat(ShutdownLog.stepMillis(service.messages(), 4)).as("the drain delay was served in full")
 				.isGreaterThanOrEqualTo(3000);
 		}
 	}
@@ -207,7 +207,7 @@ class GracefulShutdownIT {
 		assertThat(Files.readString(service.stateFile(), StandardCharsets.UTF_8))
 			.isEqualTo("Last number from random sequence: " + last + "\n");
 		assertThat(messages).contains("Saved last value " + last + " to state file " + service.stateFile());
-		int producerStopped = ShutdownLog.indexOf(messages, "Shutdown step 5 (producer) completed in");
+		int producerStopped = ShutdownLog.indexOf(messages, "Shutdown step 6 (producer) completed in");
 		assertThat(messages.subList(producerStopped, messages.size()))
 			.as("no value is produced after the producer stopped")
 			.noneMatch((message) -> message.startsWith("Received: "));

@@ -190,7 +190,7 @@ class GracefulShutdownTests {
 		assertThat(ShutdownLog.milestones(messages))
 			.containsExactlyElementsOf(ShutdownLog.expectedOnClose(false, false));
 		assertThat(ShutdownLog.indexOf(messages, "HTTP drain timed out"))
-			.isLessThan(ShutdownLog.indexOf(messages, "Shutdown step 4 (http-drain) completed in"));
+			.isLessThan(ShutdownLog.indexOf(messages, "Shutdown step 5 (http-drain) completed in"));
 	}
 
 }

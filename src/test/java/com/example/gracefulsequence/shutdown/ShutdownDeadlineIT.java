@@ -56,7 +56,7 @@ class ShutdownDeadlineIT {
 			assertThat(shutdown).isGreaterThanOrEqualTo(Duration.ofSeconds(3)).isLessThan(Duration.ofSeconds(15));
 			assertThat(service.logLines()).filteredOn((line) -> line.contains(" ERROR "))
 				.map(ServiceProcess::message)
-				.containsExactly("Shutdown did not complete within the deadline of PT3S; it was stuck in step 6 "
+				.containsExactly("Shutdown did not complete within the deadline of PT3S; it was stuck in step 7 "
 						+ "(state-file); halting with status 1");
 			List<String> steps = ShutdownLog.expected(false, false);
 			assertThat(ShutdownLog.milestones(service.messages()))

@@ -53,7 +53,7 @@ class ShutdownDeadlineTests {
 		assertThat(this.halts).hasValue(1);
 		// The step it is in when the time is up, not when the clock started
 		assertThat(output).contains("ERROR")
-			.contains("Shutdown did not complete within the deadline of PT0.3S; it was stuck in step 4 (http-drain); "
+			.contains("Shutdown did not complete within the deadline of PT0.3S; it was stuck in step 5 (http-drain); "
 					+ "halting with status 1");
 	}
 

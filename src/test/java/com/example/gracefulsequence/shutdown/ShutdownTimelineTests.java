@@ -66,14 +66,14 @@ class ShutdownTimelineTests {
 		this.timeline.onCompleted();
 		this.timeline.onCompleted();
 		List<String> messages = ShutdownLog.messages(output);
-		assertThat(ShutdownLog.milestones(messages)).containsExactly(ShutdownLog.READINESS, ShutdownLog.STREAMS,
-				ShutdownLog.DRAIN_DELAY, ShutdownLog.HTTP_DRAIN, ShutdownLog.PRODUCER, ShutdownLog.STATE_FILE,
-				ShutdownLog.COMPLETED);
+		assertThat(ShutdownLog.milestones(messages)).containsExactly(ShutdownLog.READINESS, ShutdownLog.HANDOVER,
+				ShutdownLog.STREAMS, ShutdownLog.DRAIN_DELAY, ShutdownLog.HTTP_DRAIN, ShutdownLog.PRODUCER,
+				ShutdownLog.STATE_FILE, ShutdownLog.COMPLETED);
 		for (ShutdownStep step : ShutdownStep.values()) {
 			assertThat(ShutdownLog.stepMillis(messages, step.number())).isEqualTo(step.number());
 			assertThat(this.meterRegistry.get("shutdown.phase").tag("phase", step.tag()).timer().count()).isEqualTo(1);
 		}
-		assertThat(messages).contains("Graceful shutdown completed in 21 ms");
+		assertThat(messages).contains("Graceful shutdown completed in 28 ms");
 	}
 
 	@Test

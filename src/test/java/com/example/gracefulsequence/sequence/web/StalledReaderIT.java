@@ -114,7 +114,7 @@ class StalledReaderIT {
 			}
 			List<String> messages = service.messages();
 			assertThat(messages).noneMatch((message) -> message.startsWith("HTTP drain timed out"));
-			assertThat(ShutdownLog.stepMillis(messages, 4)).as("the HTTP drain").isLessThan(2000);
+			assertThat(ShutdownLog.stepMillis(messages, 5)).as("the HTTP drain").isLessThan(2000);
 		}
 	}
 

@@ -32,7 +32,7 @@ class StreamResumeIT {
 
 	private static final String EVENT_STREAM = "Accept: text/event-stream";
 
-	// Streams are told to go in shutdown step 2 and the producer stops in step 5: a value
+	// Streams are told to go in shutdown step 3 and the producer stops in step 6: a value
 	// produced in between is one that no stream saw, so the first run is repeated until
 	// its stream saw its last value (a few milliseconds out of a period, so rarely)
 	private static final int FIRST_RUN_ATTEMPTS = 3;

@@ -68,8 +68,8 @@ class StreamShutdownIT {
 			List<String> messages = service.messages();
 			assertThat(messages).contains("Told " + STREAMS + " open stream(s) that the service is shutting down");
 			assertThat(ShutdownLog.milestones(messages)).containsExactlyElementsOf(ShutdownLog.expected(true, false));
-			assertThat(ShutdownLog.stepMillis(messages, 2)).as("streams step").isLessThan(1000);
-			assertThat(ShutdownLog.stepMillis(messages, 4)).as("HTTP drain step, 30s if a stream held it")
+			assertThat(ShutdownLog.stepMillis(messages, 3)).as("streams step").isLessThan(1000);
+			assertThat(ShutdownLog.stepMillis(messages, 5)).as("HTTP drain step, 30s if a stream held it")
 				.isLessThan(5000);
 			List<Integer> received = service.receivedValues();
 			assertThat(Files.readString(service.stateFile(), StandardCharsets.UTF_8))

@@ -1,0 +1,52 @@
+package com.example.gracefulsequence.sequence.cluster;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.example.gracefulsequence.sequence.SequenceProperties;
+import com.example.gracefulsequence.shutdown.ShutdownStep;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for {@link HandoverLifecycle}.
+ *
+ * @author graceful-sequence contributors
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class HandoverLifecycleTests {
+
+	private final AtomicInteger callbacks = new AtomicInteger();
+
+	private static HandoverLifecycle handover(boolean clusterEnabled) {
+		return new HandoverLifecycle(
+				new SequenceProperties(Duration.ofSeconds(2), 120, null, Path.of("last-num-from-seq.txt"), 10, 0,
+						new SequenceProperties.Stream(Duration.ofSeconds(3), 64, Duration.ofSeconds(15)),
+						new SequenceProperties.Cors(List.of()), new SequenceProperties.FastPath(true),
+						new SequenceProperties.Cluster(clusterEnabled, Duration.ofSeconds(5))));
+	}
+
+	@Test
+	void inLocalModeTheStepSaysThereIsNothingToHandOverAndCallsBack(CapturedOutput output) {
+		HandoverLifecycle handover = handover(false);
+		handover.start();
+		handover.stop(this.callbacks::incrementAndGet);
+		assertThat(this.callbacks).hasValue(1);
+		assertThat(handover.isRunning()).isFalse();
+		assertThat(output).contains("Nothing to hand over: cluster mode is off")
+			.doesNotContain("this instance does not lead");
+	}
+
+	@Test
+	void theStepStopsBeforeTheStreamsAreToldToGo() {
+		assertThat(handover(false).getPhase()).isGreaterThan(ShutdownStep.STREAMS.phase());
+	}
+
+}
