@@ -10,9 +10,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * {@code deploy/grafana/graceful-sequence.json} as tests read it: its panels, their
- * queries, and those queries as Prometheus can evaluate them, with Grafana's variables
- * replaced.
+ * {@code deploy/grafana/graceful-sequence.json} as tests read it: its rows, its panels,
+ * their queries, and those queries as Prometheus can evaluate them, with Grafana's
+ * variables replaced.
  *
  * @param root the dashboard's JSON
  * @author graceful-sequence contributors
@@ -25,10 +25,33 @@ record GrafanaDashboard(JsonNode root) {
 		return new GrafanaDashboard(JsonMapper.builder().build().readTree(Files.readString(FILE)));
 	}
 
+	/**
+	 * The panels that show data, in the order of the file, without the rows that head
+	 * them.
+	 * @return the panels
+	 */
 	List<JsonNode> panels() {
 		List<JsonNode> panels = new ArrayList<>();
-		this.root.path("panels").forEach(panels::add);
+		this.root.path("panels").forEach((panel) -> {
+			if (!isRow(panel)) {
+				panels.add(panel);
+			}
+		});
 		return panels;
+	}
+
+	/**
+	 * The rows, each the heading of the panels below it up to the next row.
+	 * @return the rows
+	 */
+	List<JsonNode> rows() {
+		List<JsonNode> rows = new ArrayList<>();
+		this.root.path("panels").forEach((panel) -> {
+			if (isRow(panel)) {
+				rows.add(panel);
+			}
+		});
+		return rows;
 	}
 
 	List<String> queries() {
@@ -36,6 +59,10 @@ record GrafanaDashboard(JsonNode root) {
 		panels()
 			.forEach((panel) -> panel.path("targets").forEach((target) -> queries.add(target.path("expr").asString())));
 		return queries;
+	}
+
+	private static boolean isRow(JsonNode panel) {
+		return panel.path("type").asString().equals("row");
 	}
 
 	/**

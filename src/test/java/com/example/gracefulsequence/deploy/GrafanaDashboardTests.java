@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
+import com.example.gracefulsequence.ClusterSeries;
 import com.example.gracefulsequence.Meters;
 import com.example.gracefulsequence.TemporaryStateFile;
 import org.junit.jupiter.api.Test;
@@ -22,8 +24,10 @@ import static org.awaitility.Awaitility.await;
 /**
  * The Grafana dashboard of {@code deploy/grafana/}, read as Grafana imports it (Grafana
  * itself is not installed here): a data source variable that every panel and query uses,
- * no instance written into a query, the panels an operator needs, and queries of meters
- * that the application exposes only. {@code PrometheusIT} evaluates the queries.
+ * no instance written into a query, the panels an operator needs, cluster mode's under a
+ * row of their own, and queries of meters that the application exposes only (in local
+ * mode, or cluster mode's of {@link ClusterSeries}). {@code PrometheusIT} evaluates the
+ * queries.
  *
  * @author graceful-sequence contributors
  */
@@ -33,6 +37,9 @@ import static org.awaitility.Awaitility.await;
 class GrafanaDashboardTests {
 
 	private static final String DATASOURCE = "${datasource}";
+
+	private static final List<String> CLUSTER_PANELS = List.of("Leader", "Leads taken, handed over and lost",
+			"Redis errors and reachability", "Delay behind the leader", "Values produced and received");
 
 	private final GrafanaDashboard dashboard;
 
@@ -79,8 +86,11 @@ class GrafanaDashboardTests {
 			.contains("Values per minute", "Latest value", "Ready", "Subscribers by kind, against the cap",
 					"State-file writes by outcome", "Requests by endpoint", "Errors by endpoint", "Latency by endpoint",
 					"Shutdown steps that can be scraped", "JVM memory", "GC pauses")
+			.containsAll(CLUSTER_PANELS)
 			.doesNotHaveDuplicates();
-		assertThat(this.dashboard.panels()).extracting((panel) -> panel.path("id").asInt()).doesNotHaveDuplicates();
+		assertThat(Stream.concat(this.dashboard.panels().stream(), this.dashboard.rows().stream()))
+			.extracting((panel) -> panel.path("id").asInt())
+			.doesNotHaveDuplicates();
 		assertThat(this.dashboard.panels()).allSatisfy((panel) -> {
 			assertThat(panel.path("gridPos").path("w").asInt()).isPositive();
 			assertThat(panel.path("description").asString()).isNotBlank();
@@ -96,6 +106,34 @@ class GrafanaDashboardTests {
 	}
 
 	@Test
+	void thePanelsOfClusterModeAreTheOnesUnderItsRowAndReadItsSeries() {
+		JsonNode row = this.dashboard.rows()
+			.stream()
+			.filter((candidate) -> candidate.path("title").asString().startsWith("Cluster mode"))
+			.findFirst()
+			.orElseThrow();
+		assertThat(row.path("collapsed").asBoolean()).as("a collapsed row hides its panels in its own list").isFalse();
+		int top = row.path("gridPos").path("y").asInt();
+		List<JsonNode> clusterPanels = this.dashboard.panels()
+			.stream()
+			.filter((panel) -> CLUSTER_PANELS.contains(panel.path("title").asString()))
+			.toList();
+		assertThat(clusterPanels).hasSameSizeAs(CLUSTER_PANELS)
+			.allSatisfy((panel) -> assertThat(panel.path("gridPos").path("y").asInt())
+				.as("%s below the row", panel.path("title").asString())
+				.isGreaterThan(top));
+		assertThat(this.dashboard.panels()).filteredOn((panel) -> panel.path("gridPos").path("y").asInt() > top)
+			.containsExactlyInAnyOrderElementsOf(clusterPanels)
+			.allSatisfy((panel) -> assertThat(panel.path("targets")).as(panel.path("title").asString())
+				.anySatisfy(
+						(target) -> assertThat(PromQl.readsClusterSeries(target.path("expr").asString())).isTrue()));
+		assertThat(this.dashboard.panels()).filteredOn((panel) -> panel.path("gridPos").path("y").asInt() < top)
+			.allSatisfy((panel) -> assertThat(panel.path("targets")).as(panel.path("title").asString())
+				.allSatisfy(
+						(target) -> assertThat(PromQl.readsClusterSeries(target.path("expr").asString())).isFalse()));
+	}
+
+	@Test
 	void everyQueryReadsOnlyMetersTheApplicationExposes(@Autowired RestTestClient client) {
 		// Requests so that the request timer has series, and a collection so that the GC
 		// timer has, as they have on a service that has run for a while
@@ -105,9 +143,16 @@ class GrafanaDashboardTests {
 		await().atMost(Duration.ofSeconds(10))
 			.until(() -> Meters.scrape(client).contains("\njvm_gc_pause_seconds_count{"));
 		String exposition = Meters.scrape(client);
-		assertThat(this.dashboard.queries()).allSatisfy((query) -> assertThat(PromQl.metricNames(query)).isNotEmpty()
-			.allSatisfy((name) -> assertThat(exposition).as("%s in /actuator/prometheus", name)
-				.contains("\n" + name + "{")));
+		assertThat(exposition).as("local mode's /actuator/prometheus").doesNotContain(ClusterSeries.PREFIX);
+		assertThat(this.dashboard.queries())
+			.allSatisfy((query) -> assertThat(PromQl.metricNames(query)).isNotEmpty().allSatisfy((name) -> {
+				if (ClusterSeries.isClusterOnly(name)) {
+					assertThat(ClusterSeries.NAMES).as("cluster mode's series").contains(name);
+				}
+				else {
+					assertThat(exposition).as("%s in /actuator/prometheus", name).contains("\n" + name + "{");
+				}
+			}));
 	}
 
 	private List<JsonNode> variables() {

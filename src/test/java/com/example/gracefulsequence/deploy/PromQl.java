@@ -5,6 +5,8 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import com.example.gracefulsequence.ClusterSeries;
+
 /**
  * What deployment tests need to know of a PromQL expression: the series it selects, and
  * the same expression with each comparison made a {@code bool} one, which returns a
@@ -40,6 +42,16 @@ final class PromQl {
 			names.add("up");
 		}
 		return names;
+	}
+
+	/**
+	 * Whether an expression selects a series that only cluster mode exposes, which a
+	 * scrape of an instance in local mode cannot have.
+	 * @param expression the expression
+	 * @return whether it selects one of {@link ClusterSeries}' series
+	 */
+	static boolean readsClusterSeries(String expression) {
+		return metricNames(expression).stream().anyMatch(ClusterSeries::isClusterOnly);
 	}
 
 	/**

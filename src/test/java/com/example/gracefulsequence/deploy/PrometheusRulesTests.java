@@ -6,7 +6,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
+import com.example.gracefulsequence.ClusterSeries;
 import com.example.gracefulsequence.Meters;
 import com.example.gracefulsequence.TemporaryStateFile;
 import org.junit.jupiter.api.Test;
@@ -29,8 +31,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The alert rules of {@code deploy/prometheus/} and their {@code PrometheusRule} twin in
  * {@code deploy/kubernetes/monitoring/}: the same groups in both, every alert the issue
  * of watching the service asks for, each with a duration, a severity and what to do, only
- * meters the application exposes; and, where {@code promtool} is installed, both files
- * pass {@code promtool check rules} and the unit tests pass {@code promtool test rules}.
+ * meters the application exposes (in local mode, or cluster mode's of
+ * {@link ClusterSeries}); and, where {@code promtool} is installed, both files pass
+ * {@code promtool check rules} and the unit tests pass {@code promtool test rules}.
  *
  * @author graceful-sequence contributors
  */
@@ -49,6 +52,10 @@ class PrometheusRulesTests {
 
 	private static final Duration PROMTOOL_TIMEOUT = Duration.ofMinutes(1);
 
+	// Alerts on a cluster as a whole (summed by job): their summary names the job, as no
+	// instance is their subject
+	private static final Set<String> PER_CLUSTER = Set.of("GracefulSequenceNoLeader", "GracefulSequenceTwoLeaders");
+
 	@TempDir
 	Path temp;
 
@@ -66,13 +73,15 @@ class PrometheusRulesTests {
 		assertThat(alerts).extracting((alert) -> alert.get("alert"))
 			.contains("GracefulSequenceProducerStopped", "GracefulSequenceStateFileWritesFailing",
 					"GracefulSequenceStateFileUnhealthy", "GracefulSequenceSubscribersNearCap",
-					"GracefulSequenceNotReady")
+					"GracefulSequenceNotReady", "GracefulSequenceRedisUnreachable")
+			.containsAll(PER_CLUSTER)
 			.doesNotHaveDuplicates();
 		assertThat(alerts).allSatisfy((alert) -> {
 			assertThat(alert.get("for")).as("for: of %s", alert.get("alert")).isNotNull();
 			assertThat(map(alert.get("labels")).get("severity")).isIn("critical", "warning");
 			Map<String, Object> annotations = map(alert.get("annotations"));
-			assertThat((String) annotations.get("summary")).contains("{{ $labels.instance }}");
+			assertThat((String) annotations.get("summary")).as("summary of %s", alert.get("alert"))
+				.contains(PER_CLUSTER.contains(alert.get("alert")) ? "{{ $labels.job }}" : "{{ $labels.instance }}");
 			assertThat((String) annotations.get("description")).isNotBlank();
 		});
 	}
@@ -80,12 +89,20 @@ class PrometheusRulesTests {
 	@Test
 	void everyAlertReadsOnlyMetersTheApplicationExposes(@Autowired RestTestClient client) throws IOException {
 		String exposition = Meters.scrape(client);
+		assertThat(exposition).as("local mode's /actuator/prometheus").doesNotContain(ClusterSeries.PREFIX);
 		assertThat(alerts()).allSatisfy(
 				(alert) -> assertThat(PromQl.metricNames((String) alert.get("expr"))).as("%s", alert.get("alert"))
 					.isNotEmpty()
-					.allSatisfy((name) -> assertThat(name.equals("up") || exposition.contains("\n" + name + "{"))
-						.as("%s in /actuator/prometheus", name)
-						.isTrue()));
+					.allSatisfy((name) -> {
+						if (ClusterSeries.isClusterOnly(name)) {
+							assertThat(ClusterSeries.NAMES).as("cluster mode's series").contains(name);
+						}
+						else {
+							assertThat(name.equals("up") || exposition.contains("\n" + name + "{"))
+								.as("%s in /actuator/prometheus", name)
+								.isTrue();
+						}
+					}));
 	}
 
 	@Test
