@@ -402,6 +402,21 @@ public final class ServiceProcess implements AutoCloseable {
 		this.process.destroyForcibly();
 	}
 
+	/**
+	 * Send SIGSTOP: the process stands still, its connections open, as in a long pause of
+	 * the garbage collector.
+	 */
+	public void sigstop() {
+		signal("STOP");
+	}
+
+	/**
+	 * Send SIGCONT, after {@link #sigstop()}.
+	 */
+	public void sigcont() {
+		signal("CONT");
+	}
+
 	private void signal(String name) {
 		try {
 			Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid()))

@@ -1,0 +1,173 @@
+package com.example.gracefulsequence.sequence.cluster;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+
+import com.example.gracefulsequence.ServiceProcess;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Instances of the packaged jar in cluster mode on one {@link RedisServer}, each in a
+ * directory of its own, for process-level tests; closing it ends every instance it
+ * started, by its handle.
+ *
+ * @author graceful-sequence contributors
+ */
+final class ClusterInstances implements AutoCloseable {
+
+	private static final JsonMapper json = JsonMapper.builder().build();
+
+	private final RedisServer redis;
+
+	private final Path root;
+
+	private final List<String> arguments;
+
+	private final List<ServiceProcess> started = new ArrayList<>();
+
+	private ClusterInstances(RedisServer redis, Path root, List<String> arguments) {
+		this.redis = redis;
+		this.root = root;
+		this.arguments = arguments;
+	}
+
+	/**
+	 * Start instances and wait until each is ready.
+	 * @param redis the Redis they share
+	 * @param root where their directories go
+	 * @param count how many to start
+	 * @param arguments the arguments of every instance, besides cluster mode and Redis
+	 * @return the instances
+	 * @throws IOException if one cannot be started
+	 */
+	static ClusterInstances start(RedisServer redis, Path root, int count, String... arguments) throws IOException {
+		ClusterInstances instances = new ClusterInstances(redis, root, List.of(arguments));
+		try {
+			for (int i = 0; i < count; i++) {
+				instances.startOne();
+			}
+			instances.started.forEach(ServiceProcess::awaitReady);
+		}
+		catch (IOException | RuntimeException | Error ex) {
+			instances.close();
+			throw ex;
+		}
+		return instances;
+	}
+
+	/**
+	 * Start one more instance, without waiting for it.
+	 * @param more arguments for this one
+	 * @return the instance
+	 * @throws IOException if it cannot be started
+	 */
+	ServiceProcess startOne(String... more) throws IOException {
+		Path directory = Files.createDirectories(this.root.resolve("instance-" + (this.started.size() + 1)));
+		String[] all = Stream
+			.concat(Stream.of("--sequence.cluster.enabled=true", "--spring.data.redis.url=" + this.redis.url()),
+					Stream.concat(this.arguments.stream(), Arrays.stream(more)))
+			.toArray(String[]::new);
+		ServiceProcess instance = ServiceProcess.start(directory, all);
+		this.started.add(instance);
+		return instance;
+	}
+
+	/**
+	 * The instances started, running or not.
+	 * @return the instances, in the order they were started
+	 */
+	List<ServiceProcess> all() {
+		return List.copyOf(this.started);
+	}
+
+	/**
+	 * Wait until exactly one running instance leads, and name it.
+	 * @param timeout how long to wait at most
+	 * @return the leader
+	 */
+	ServiceProcess awaitLeader(Duration timeout) {
+		List<ServiceProcess> leaders = new ArrayList<>();
+		await("one leader").atMost(timeout).pollInterval(Duration.ofMillis(100)).until(() -> {
+			leaders.clear();
+			for (ServiceProcess instance : this.started) {
+				if (instance.isAlive() && leads(instance)) {
+					leaders.add(instance);
+				}
+			}
+			return leaders.size() == 1;
+		});
+		return leaders.get(0);
+	}
+
+	/**
+	 * Whether an instance says that it leads, as its {@code sequence.cluster.leader}
+	 * gauge shows.
+	 * @param instance the instance
+	 * @return whether it leads; {@code false} if it does not answer
+	 */
+	static boolean leads(ServiceProcess instance) {
+		try {
+			String body = instance.get("/actuator/metrics/sequence.cluster.leader").body();
+			return json.readTree(body).at("/measurements/0/value").asDouble() == 1.0;
+		}
+		catch (IOException | RuntimeException ex) {
+			return false;
+		}
+	}
+
+	/**
+	 * The cluster's history as Redis holds it.
+	 * @return the entries, oldest first
+	 */
+	List<Entry> history() {
+		JsonNode entries = json.readTree(this.redis.cli("--json", "XRANGE", RedisSequenceStore.VALUES, "-", "+"));
+		List<Entry> history = new ArrayList<>();
+		for (JsonNode entry : entries) {
+			String id = entry.get(0).asString();
+			JsonNode fields = entry.get(1);
+			int value = 0;
+			long index = 0;
+			String lease = "";
+			for (int i = 0; i + 1 < fields.size(); i += 2) {
+				String field = fields.get(i).asString();
+				String text = fields.get(i + 1).asString();
+				switch (field) {
+					case "value" -> value = Integer.parseInt(text);
+					case "index" -> index = Long.parseLong(text);
+					case "lease" -> lease = text;
+					default -> {
+					}
+				}
+			}
+			history.add(new Entry(Long.parseLong(id.substring(0, id.indexOf('-'))), value, index, lease));
+		}
+		return history;
+	}
+
+	@Override
+	public void close() {
+		this.started.forEach(ServiceProcess::close);
+	}
+
+	/**
+	 * One value of the cluster's history.
+	 *
+	 * @param id its event id, the time Redis appended it in ms
+	 * @param value the value
+	 * @param index its position in the cluster's sequence, 0 for a value carried over
+	 * @param lease the lease of the leader that appended it
+	 */
+	record Entry(long id, int value, long index, String lease) {
+
+	}
+
+}

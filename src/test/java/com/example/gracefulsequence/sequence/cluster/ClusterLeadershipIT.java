@@ -1,0 +1,192 @@
+package com.example.gracefulsequence.sequence.cluster;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import com.example.gracefulsequence.HttpConnection.Response;
+import com.example.gracefulsequence.ServiceProcess;
+import com.example.gracefulsequence.sequence.cluster.ClusterInstances.Entry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Who produces the cluster's sequence, with the packaged jar and a real Redis: the lead
+ * handed over inside the graceful shutdown, taken after a crash, and fenced against a
+ * leader that was paused past its lease. The cluster's history in Redis is the record:
+ * one writer per position, ids that only increase, and gaps within their bounds.
+ *
+ * @author graceful-sequence contributors
+ */
+class ClusterLeadershipIT {
+
+	private static final Duration PERIOD = Duration.ofSeconds(1);
+
+	private static final Duration LEASE = Duration.ofSeconds(3);
+
+	private static final long SEED = 42;
+
+	private static final Duration STARTUP = ServiceProcess.STARTUP_TIMEOUT;
+
+	private static final JsonMapper json = JsonMapper.builder().build();
+
+	private static String[] arguments(String... more) {
+		List<String> arguments = new ArrayList<>(List.of("--sequence.period=" + PERIOD.toMillis() + "ms",
+				"--sequence.seed=" + SEED, "--sequence.cluster.lease=" + LEASE.toMillis() + "ms"));
+		arguments.addAll(List.of(more));
+		return arguments.toArray(String[]::new);
+	}
+
+	@Test
+	void whenTheLeaderIsToldToStopThenAFollowerProducesTheNextValueOnTimeAndTheLeaverServesItsDrain(
+			@TempDir Path directory) throws Exception {
+		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
+				ClusterInstances cluster = ClusterInstances.start(redis, directory, 3,
+						arguments("--shutdown.drain-delay=3s"))) {
+			ServiceProcess leader = cluster.awaitLeader(STARTUP);
+			awaitHistory(cluster, 3);
+			String leaderLease = last(cluster.history()).lease();
+			leader.sigterm();
+			await("readiness down").atMost(Duration.ofSeconds(10)).until(() -> leader.status("/readyz") == 503);
+			// Sent during the drain delay: the leaver keeps following the new leader
+			Response poll = leader.get("/sequence/next?timeout=5s");
+			assertThat(poll.status()).isEqualTo(200);
+			long polledIndex = json.readTree(poll.body()).at("/index").asLong();
+			assertThat(leader.awaitExit(Duration.ofSeconds(30))).isEqualTo(143);
+			ServiceProcess next = cluster.awaitLeader(Duration.ofSeconds(10));
+			assertThat(next).isNotSameAs(leader);
+			awaitHistory(cluster, (int) polledIndex + 3);
+			List<Entry> history = cluster.history();
+			assertThat(entryAt(history, polledIndex).lease()).isNotEqualTo(leaderLease);
+			assertOneWriterPerPosition(history);
+			assertThat(longestGap(history)).isLessThanOrEqualTo(PERIOD.toMillis() + 250);
+			assertSeededSequence(history);
+			assertThat(leader.messages())
+				.anyMatch((message) -> message.startsWith("Handed the lead of the cluster's sequence over"));
+			assertStateFileHoldsLastReceived(leader);
+			for (ServiceProcess follower : cluster.all()) {
+				if (follower != leader) {
+					follower.sigterm();
+					assertThat(follower.awaitExit(Duration.ofSeconds(30))).isEqualTo(143);
+					assertStateFileHoldsLastReceived(follower);
+				}
+			}
+		}
+	}
+
+	@Test
+	void whenTheLeaderIsKilledThenAnotherLeadsWithinTheLeaseAndAPeriod(@TempDir Path directory) throws Exception {
+		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
+				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, arguments())) {
+			ServiceProcess leader = cluster.awaitLeader(STARTUP);
+			awaitHistory(cluster, 3);
+			int before = cluster.history().size();
+			leader.sigkill();
+			leader.awaitExit(Duration.ofSeconds(10));
+			assertThat(cluster.awaitLeader(LEASE.plus(PERIOD).plusSeconds(2))).isNotSameAs(leader);
+			awaitHistory(cluster, before + 3);
+			List<Entry> history = cluster.history();
+			assertOneWriterPerPosition(history);
+			assertThat(longestGap(history)).isLessThanOrEqualTo(LEASE.plus(PERIOD).toMillis() + 250);
+			assertSeededSequence(history);
+		}
+	}
+
+	@Test
+	void whenAPausedLeaderWakesPastItsLeaseThenItsWriteIsRefusedAndItFollows(@TempDir Path directory) throws Exception {
+		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
+				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, arguments())) {
+			ServiceProcess leader = cluster.awaitLeader(STARTUP);
+			awaitHistory(cluster, 3);
+			String pausedLease = last(cluster.history()).lease();
+			leader.sigstop();
+			try {
+				await("another leader's values").atMost(LEASE.plus(PERIOD.multipliedBy(4)).plusSeconds(5))
+					.pollInterval(Duration.ofMillis(100))
+					.until(() -> cluster.history()
+						.stream()
+						.filter((entry) -> !entry.lease().equals(pausedLease))
+						.count() >= 2);
+			}
+			finally {
+				leader.sigcont();
+			}
+			leader.awaitMessage("the lost lead",
+					(message) -> message.startsWith("Lost the lead of the cluster's sequence"), Duration.ofSeconds(10));
+			int size = cluster.history().size();
+			awaitHistory(cluster, size + 2);
+			List<Entry> history = cluster.history();
+			assertOneWriterPerPosition(history);
+			// Once another leader wrote, the paused one never wrote again
+			int firstOfOthers = history.indexOf(
+					history.stream().filter((entry) -> !entry.lease().equals(pausedLease)).findFirst().orElseThrow());
+			assertThat(history.subList(firstOfOthers, history.size()))
+				.noneMatch((entry) -> entry.lease().equals(pausedLease));
+			assertThat(leader.messages()).filteredOn((message) -> message.startsWith("Lost the lead")).hasSize(1);
+			assertThat(leader.isAlive()).isTrue();
+			assertThat(ClusterInstances.leads(leader)).isFalse();
+			assertSeededSequence(history);
+		}
+	}
+
+	private static void awaitHistory(ClusterInstances cluster, int size) {
+		await("a history of " + size + " values").atMost(PERIOD.multipliedBy(size).plus(LEASE).plusSeconds(10))
+			.pollInterval(Duration.ofMillis(100))
+			.until(() -> cluster.history().size() >= size);
+	}
+
+	private static Entry last(List<Entry> history) {
+		return history.get(history.size() - 1);
+	}
+
+	private static Entry entryAt(List<Entry> history, long index) {
+		return history.stream().filter((entry) -> entry.index() == index).findFirst().orElseThrow();
+	}
+
+	// Each position once, in order, ids increasing
+	static void assertOneWriterPerPosition(List<Entry> history) {
+		for (int i = 1; i < history.size(); i++) {
+			assertThat(history.get(i).index()).as("position after %s", history.get(i - 1))
+				.isEqualTo(history.get(i - 1).index() + 1);
+			assertThat(history.get(i).id()).isGreaterThan(history.get(i - 1).id());
+		}
+	}
+
+	static long longestGap(List<Entry> history) {
+		long longest = 0;
+		for (int i = 1; i < history.size(); i++) {
+			longest = Math.max(longest, history.get(i).id() - history.get(i - 1).id());
+		}
+		return longest;
+	}
+
+	// The sequence one instance with the seed produces alone, across every leader
+	private static void assertSeededSequence(List<Entry> history) {
+		SplittableRandom random = new SplittableRandom(SEED);
+		long position = 0;
+		for (Entry entry : history) {
+			while (position < entry.index()) {
+				int expected = random.nextInt(120);
+				position++;
+				if (position == entry.index()) {
+					assertThat(entry.value()).as("value at position %d", position).isEqualTo(expected);
+				}
+			}
+		}
+	}
+
+	private static void assertStateFileHoldsLastReceived(ServiceProcess instance) throws Exception {
+		List<Integer> received = instance.receivedValues();
+		assertThat(received).isNotEmpty();
+		assertThat(Files.readString(instance.stateFile()))
+			.isEqualTo("Last number from random sequence: " + received.get(received.size() - 1) + "\n");
+	}
+
+}
