@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.example.gracefulsequence.Meters;
+import com.example.gracefulsequence.Programs;
 import com.example.gracefulsequence.TemporaryStateFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
