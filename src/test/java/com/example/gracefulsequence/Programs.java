@@ -56,7 +56,9 @@ public final class Programs {
 	}
 
 	/**
-	 * Run a program to its end.
+	 * Run a program to its end, or end it when it takes too long. Its output goes to a
+	 * file rather than a pipe, so that a program that hangs (a client of a stopped
+	 * server) cannot hold the caller past the bound in a read.
 	 * @param timeout how long it may take
 	 * @param command the program and its arguments
 	 * @return what it printed, and how it ended
@@ -64,17 +66,28 @@ public final class Programs {
 	 * @throws InterruptedException if interrupted while waiting
 	 */
 	public static Result run(Duration timeout, String... command) throws IOException, InterruptedException {
-		Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+		Path output = Files.createTempFile("program-", ".out");
 		try {
-			String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-			if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-				fail(String.join(" ", command) + " took more than " + timeout + ":\n" + output);
+			Process process = new ProcessBuilder(command).redirectErrorStream(true)
+				.redirectOutput(output.toFile())
+				.start();
+			try {
+				if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+					fail(String.join(" ", command) + " took more than " + timeout + ":\n" + read(output));
+				}
+				return new Result(process.exitValue(), read(output));
 			}
-			return new Result(process.exitValue(), output);
+			finally {
+				process.destroyForcibly();
+			}
 		}
 		finally {
-			process.destroyForcibly();
+			Files.deleteIfExists(output);
 		}
+	}
+
+	private static String read(Path output) throws IOException {
+		return new String(Files.readAllBytes(output), StandardCharsets.UTF_8);
 	}
 
 	/**
