@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import com.example.gracefulsequence.Programs;
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.StreamConnection;
 import org.junit.jupiter.api.Test;

@@ -10,6 +10,7 @@ import java.util.Set;
 
 import com.example.gracefulsequence.ClusterSeries;
 import com.example.gracefulsequence.Meters;
+import com.example.gracefulsequence.Programs;
 import com.example.gracefulsequence.TemporaryStateFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package com.example.gracefulsequence.deploy;
+package com.example.gracefulsequence;
 
 import java.io.File;
 import java.io.IOException;
@@ -15,13 +15,14 @@ import org.junit.jupiter.api.Assumptions;
 import static org.assertj.core.api.Assertions.fail;
 
 /**
- * Programs that deployment tests run, such as {@code promtool}: found on the path or
- * where Debian installs them; a test whose program is missing is skipped with one line
- * that names the {@code .ci} script that installs it, or fails where {@code CI} is set.
+ * Programs that tests run beside the service, such as {@code promtool} or
+ * {@code redis-server}: found on the path or where Debian installs them; a test whose
+ * program is missing is skipped with one line that names the {@code .ci} script that
+ * installs it, or fails where {@code CI} is set.
  *
  * @author graceful-sequence contributors
  */
-final class Programs {
+public final class Programs {
 
 	private static final List<String> LOCATIONS = List.of("/usr/bin", "/usr/sbin", "/usr/local/bin");
 
@@ -36,7 +37,7 @@ final class Programs {
 	 * @param unchecked what is not checked without it
 	 * @return the executable
 	 */
-	static Path require(String name, String script, String unchecked) {
+	public static Path require(String name, String script, String unchecked) {
 		Stream<String> directories = Stream
 			.concat(Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)), LOCATIONS.stream());
 		Path found = directories.filter((directory) -> !directory.isEmpty())
@@ -55,25 +56,38 @@ final class Programs {
 	}
 
 	/**
-	 * Run a program to its end.
+	 * Run a program to its end, or end it when it takes too long. Its output goes to a
+	 * file rather than a pipe, so that a program that hangs (a client of a stopped
+	 * server) cannot hold the caller past the bound in a read.
 	 * @param timeout how long it may take
 	 * @param command the program and its arguments
 	 * @return what it printed, and how it ended
 	 * @throws IOException if it cannot be started
 	 * @throws InterruptedException if interrupted while waiting
 	 */
-	static Result run(Duration timeout, String... command) throws IOException, InterruptedException {
-		Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+	public static Result run(Duration timeout, String... command) throws IOException, InterruptedException {
+		Path output = Files.createTempFile("program-", ".out");
 		try {
-			String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-			if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-				fail(String.join(" ", command) + " took more than " + timeout + ":\n" + output);
+			Process process = new ProcessBuilder(command).redirectErrorStream(true)
+				.redirectOutput(output.toFile())
+				.start();
+			try {
+				if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+					fail(String.join(" ", command) + " took more than " + timeout + ":\n" + read(output));
+				}
+				return new Result(process.exitValue(), read(output));
 			}
-			return new Result(process.exitValue(), output);
+			finally {
+				process.destroyForcibly();
+			}
 		}
 		finally {
-			process.destroyForcibly();
+			Files.deleteIfExists(output);
 		}
+	}
+
+	private static String read(Path output) throws IOException {
+		return new String(Files.readAllBytes(output), StandardCharsets.UTF_8);
 	}
 
 	/**
@@ -82,7 +96,7 @@ final class Programs {
 	 * @param exitValue its exit status
 	 * @param output what it printed on standard output and error
 	 */
-	record Result(int exitValue, String output) {
+	public record Result(int exitValue, String output) {
 
 	}
 
