@@ -6,7 +6,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import com.example.gracefulsequence.ServiceProcess;
@@ -134,20 +136,13 @@ final class ClusterInstances implements AutoCloseable {
 		for (JsonNode entry : entries) {
 			String id = entry.get(0).asString();
 			JsonNode fields = entry.get(1);
-			int value = 0;
-			long index = 0;
-			String lease = "";
+			Map<String, String> values = new HashMap<>();
 			for (int i = 0; i + 1 < fields.size(); i += 2) {
-				String field = fields.get(i).asString();
-				String text = fields.get(i + 1).asString();
-				switch (field) {
-					case "value" -> value = Integer.parseInt(text);
-					case "index" -> index = Long.parseLong(text);
-					case "lease" -> lease = text;
-					default -> {
-					}
-				}
+				values.put(fields.get(i).asString(), fields.get(i + 1).asString());
 			}
+			int value = Integer.parseInt(values.get("value"));
+			long index = Long.parseLong(values.get("index"));
+			String lease = values.getOrDefault("lease", "");
 			history.add(new Entry(Long.parseLong(id.substring(0, id.indexOf('-'))), value, index, lease));
 		}
 		return history;
