@@ -97,6 +97,24 @@ record ApplicationSettings(int serverPort, Duration timeoutPerShutdownPhase, Shu
 	}
 
 	/**
+	 * Check that the instances the comment of a proxy's configuration file starts are the
+	 * proxy's servers, in cluster mode (one sequence for all of them), each with a state
+	 * file of its own.
+	 * @param config the configuration file
+	 * @param serverPorts the ports of the proxy's servers
+	 */
+	static void assertExampleCluster(Path config, List<Integer> serverPorts) {
+		List<ApplicationSettings> instances = exampleInstances(config);
+		assertThat(instances).extracting(ApplicationSettings::serverPort)
+			.containsExactlyInAnyOrderElementsOf(serverPorts);
+		assertThat(instances).as("sequence.cluster.enabled")
+			.allSatisfy((instance) -> assertThat(instance.sequence().cluster().enabled()).isTrue());
+		assertThat(instances).extracting((instance) -> instance.sequence().stateFile())
+			.as("a state file each")
+			.doesNotHaveDuplicates();
+	}
+
+	/**
 	 * The settings of an application started with the given environment variables and
 	 * arguments.
 	 * @param environment the environment variables, e.g. {@code SHUTDOWN_DRAIN_DELAY=10s}

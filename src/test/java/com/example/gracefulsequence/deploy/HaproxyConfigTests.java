@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -13,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 import com.example.gracefulsequence.TemporaryStateFile;
 import com.example.gracefulsequence.deploy.HaproxyConfig.Section;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
@@ -76,13 +79,13 @@ class HaproxyConfigTests {
 	}
 
 	@Test
-	void serversAreTheInstancesThatTheHeaderStarts() {
+	void serversAreTheInstancesThatTheHeaderStartsInClusterMode() {
 		List<Integer> ports = servers().stream().map((server) -> {
 			String address = server.get(2);
 			return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
 		}).toList();
-		assertThat(ApplicationSettings.exampleInstances(CONFIG)).extracting(ApplicationSettings::serverPort)
-			.containsExactlyInAnyOrderElementsOf(ports);
+		assertThat(ports).hasSize(3);
+		ApplicationSettings.assertExampleCluster(CONFIG, ports);
 	}
 
 	@Test
@@ -190,7 +193,7 @@ class HaproxyConfigTests {
 		assertThat(track).contains("src", "table");
 		String table = track.get(track.indexOf("table") + 1);
 		assertThat(this.config.section("backend", table).last("stick-table")).isPresent();
-		List<String> answer = frontend.last("http-request", "return").orElseThrow();
+		List<String> answer = answer(frontend, "sc1_trackers(" + table + ")");
 		String condition = String.join(" ", answer.subList(answer.indexOf("if"), answer.size()));
 		assertThat(condition).contains("sc1_trackers(" + table + ") gt");
 		assertThat(String.join(" ", track.subList(track.indexOf("if"), track.size())))
@@ -201,14 +204,39 @@ class HaproxyConfigTests {
 		// retry and a busy event, so that the EventSource tries again later
 		assertThat(value(answer, "status")).hasValue("200");
 		assertThat(value(answer, "content-type")).hasValue("text/event-stream");
-		assertThat(answer.subList(0, answer.indexOf("if"))).containsSubsequence("hdr", "Connection", "close");
-		assertThat(value(answer, "string")).hasValueSatisfying(
-				(body) -> assertThat(body).startsWith("retry: ").contains("\nevent: busy\ndata: {").endsWith("}\n\n"));
+		assertThat(headers(answer)).containsEntry("Connection", "close");
+		ProxyProblems.busyEvent(value(answer, "string").orElseThrow());
 		Map<String, String> systemd = SystemdUnit
 			.environmentFile(Path.of("deploy", "systemd", "graceful-sequence.env"));
 		assertThat(ApplicationSettings.of(systemd, List.of()).sequence().maxSubscribersPerClient())
 			.as("the service's own per-client limit behind this proxy (deploy/systemd), which HAProxy answers first")
 			.isGreaterThan(streams);
+	}
+
+	@ParameterizedTest
+	@ValueSource(ints = { 500, 502, 503, 504 })
+	void haproxysOwnErrorIsAProblemThatSaysWhenToRetryAndClosesTheConnection(int status) {
+		// As HAProxy looks up an error of the backend: its own lines, else the defaults'
+		List<String> error = this.config.effective(this.backend, "http-error", "status", Integer.toString(status))
+			.orElseThrow(() -> new AssertionError("No http-error status " + status + ": HAProxy's HTML page"));
+		assertThat(value(error, "content-type")).hasValue("application/problem+json");
+		assertThat(headers(error)).containsEntry("Connection", "close")
+			.hasEntrySatisfying("Retry-After", (seconds) -> assertThat(Integer.parseInt(seconds)).isPositive());
+		ProxyProblems.problem(value(error, "string").orElseThrow(), status);
+	}
+
+	@Test
+	void aStreamWhileNoInstanceIsUpGetsABusyEventFromHaproxyAsTheServiceAnswersOne() {
+		Section frontend = frontend();
+		List<String> answer = answer(frontend, "nbsrv(" + BACKEND + ")");
+		assertThat(answer.subList(answer.indexOf("if"), answer.size())).containsExactly("if", "stream_request", "{",
+				"nbsrv(" + BACKEND + ")", "eq", "0", "}");
+		assertThat(frontend.all("acl", "stream_request"))
+			.containsExactly(List.of("acl", "stream_request", "path", "/sequence/stream"));
+		assertThat(value(answer, "status")).hasValue("200");
+		assertThat(value(answer, "content-type")).hasValue("text/event-stream");
+		assertThat(headers(answer)).containsEntry("Connection", "close");
+		ProxyProblems.busyEvent(value(answer, "string").orElseThrow());
 	}
 
 	@Test
@@ -237,6 +265,31 @@ class HaproxyConfigTests {
 		String name = word.substring(2, word.length() - 1);
 		List<String> preset = this.config.sections("global").get(0).last("presetenv", name).orElseThrow();
 		return Integer.parseInt(preset.get(2));
+	}
+
+	// The frontend's http-request return line whose condition names the given fetch
+	private static List<String> answer(Section frontend, String fetch) {
+		List<List<String>> found = frontend.all("http-request", "return")
+			.stream()
+			.filter((line) -> line.indexOf("if") > 0 && line.subList(line.indexOf("if"), line.size()).contains(fetch))
+			.toList();
+		assertThat(found).as("http-request return ... if ... %s", fetch).hasSize(1);
+		return found.get(0);
+	}
+
+	// The headers an http-request return or http-error line adds, by name
+	private static Map<String, String> headers(List<String> line) {
+		Map<String, String> headers = new LinkedHashMap<>();
+		int end = (line.contains("if")) ? line.indexOf("if") : line.size();
+		for (int i = line.indexOf("hdr"); i >= 0 && i + 2 < end; i = indexOf(line, "hdr", i + 3)) {
+			headers.put(line.get(i + 1), line.get(i + 2));
+		}
+		return headers;
+	}
+
+	private static int indexOf(List<String> line, String word, int from) {
+		int index = line.subList(from, line.size()).indexOf(word);
+		return (index >= 0) ? from + index : -1;
 	}
 
 	private List<List<String>> servers() {

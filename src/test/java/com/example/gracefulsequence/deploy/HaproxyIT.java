@@ -17,7 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The packaged jar behind real HAProxy, on a copy of {@code deploy/haproxy/haproxy.cfg}
  * with this run's ports, a small bound on the streams of one address and a short deadline
  * for a request head: one address's attacks end at HAProxy, and the service behind it
- * goes on serving others.
+ * goes on serving others. And HAProxy in front of nothing: its own answers are problems,
+ * and a busy event for a stream, as the service's are.
  *
  * @author graceful-sequence contributors
  */
@@ -34,7 +35,7 @@ class HaproxyIT {
 				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS))) {
 			service.awaitReady();
 			service.awaitReceived(1, Duration.ofSeconds(30));
-			try (HaproxyProcess haproxy = haproxyInFrontOf(service, directory, Map.of())) {
+			try (HaproxyProcess haproxy = haproxyInFrontOf(service.port(), FreePort.find(), directory, Map.of())) {
 				ProxyDefences.streamsPastTheBoundOfOneAddressAreTurnedAwayByTheProxy(haproxy.port(), service,
 						STREAMS_PER_ADDRESS);
 			}
@@ -46,7 +47,7 @@ class HaproxyIT {
 		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
 				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS))) {
 			service.awaitReady();
-			try (HaproxyProcess haproxy = haproxyInFrontOf(service, directory,
+			try (HaproxyProcess haproxy = haproxyInFrontOf(service.port(), FreePort.find(), directory,
 					Map.of("timeout http-request", "timeout http-request " + HEADER_TIMEOUT.toMillis() + "ms"))) {
 				String answer = ProxyDefences.aRequestHeadThatTricklesInIsCutAtTheProxysDeadline(haproxy.port(),
 						HEADER_TIMEOUT);
@@ -55,11 +56,23 @@ class HaproxyIT {
 		}
 	}
 
-	private static HaproxyProcess haproxyInFrontOf(ServiceProcess service, Path directory, Map<String, String> lines)
-			throws IOException {
+	@Test
+	void whenNoInstanceIsUpHaproxyAnswersAProblemThatSaysWhenToRetryAndAStreamABusyEvent(@TempDir Path directory)
+			throws Exception {
+		// Nothing listens where every server is: HAProxy's checks mark them all DOWN
+		int statsPort = FreePort.find();
+		try (HaproxyProcess haproxy = haproxyInFrontOf(FreePort.find(), statsPort, directory, Map.of())) {
+			HaproxyProcess.awaitNoServerUp(statsPort, Duration.ofSeconds(20));
+			ProxyProblems.aRequestGetsTheProxysOwnProblem(haproxy.port(), 503);
+			ProxyProblems.aStreamGetsTheProxysOwnBusyEvent(haproxy.port());
+		}
+	}
+
+	private static HaproxyProcess haproxyInFrontOf(int servicePort, int statsPort, Path directory,
+			Map<String, String> lines) throws IOException {
 		Path prefix = Files.createDirectories(directory.resolve("haproxy"));
 		int port = FreePort.find();
-		String copy = HaproxyProcess.copy(port, FreePort.find(), service.port(), lines);
+		String copy = HaproxyProcess.copy(port, statsPort, servicePort, lines);
 		return HaproxyProcess.start(HaproxyProcess.executable(), prefix, copy, port,
 				Map.of("GRACEFUL_SEQUENCE_STREAMS_PER_SOURCE", Integer.toString(STREAMS_PER_ADDRESS)));
 	}

@@ -11,9 +11,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import com.example.gracefulsequence.HttpConnection;
 import org.junit.jupiter.api.Assumptions;
 
 import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
 
 /**
  * HAProxy started in the foreground on a copy of {@code deploy/haproxy/haproxy.cfg} that
@@ -28,6 +30,8 @@ final class HaproxyProcess extends ExternalProcess {
 	 * The shipped configuration.
 	 */
 	static final Path CONFIG = Path.of("deploy", "haproxy", "haproxy.cfg");
+
+	private static final String BACKEND = "graceful-sequence";
 
 	private static final List<Path> LOCATIONS = List.of(Path.of("/usr/sbin/haproxy"),
 			Path.of("/usr/local/sbin/haproxy"));
@@ -101,6 +105,32 @@ final class HaproxyProcess extends ExternalProcess {
 			}
 		}
 		return copy.toString();
+	}
+
+	/**
+	 * Wait until HAProxy's stats page says that its checks have marked every server of
+	 * the backend down.
+	 * @param statsPort the port of the stats frontend
+	 * @param timeout how long to wait
+	 */
+	static void awaitNoServerUp(int statsPort, Duration timeout) {
+		await("every server of backend " + BACKEND + " DOWN").atMost(timeout)
+			.pollInterval(Duration.ofMillis(100))
+			.ignoreExceptionsInstanceOf(IOException.class)
+			.until(() -> backendStatus(statsPort), "DOWN"::equals);
+	}
+
+	// The status column of the backend's own row in the stats page as CSV
+	private static String backendStatus(int statsPort) throws IOException {
+		String csv = HttpConnection.get(statsPort, "/stats;csv").body();
+		List<String> columns = List.of(csv.lines().findFirst().orElse("").replaceFirst("^# ", "").split(","));
+		int status = columns.indexOf("status");
+		return csv.lines()
+			.map((line) -> line.split(","))
+			.filter((row) -> row.length > status && row[0].equals(BACKEND) && row[1].equals("BACKEND"))
+			.map((row) -> row[status])
+			.findFirst()
+			.orElse("");
 	}
 
 	/**

@@ -130,14 +130,13 @@ class NginxConfigTests {
 	}
 
 	@Test
-	void upstreamServersAreTheInstancesThatTheHeaderStartsAndNginxListensOnTheServicesPort() {
+	void upstreamServersAreTheInstancesThatTheHeaderStartsInClusterModeAndNginxListensOnTheServicesPort() {
 		List<Integer> ports = this.upstream.all("server").stream().map((server) -> {
 			String address = server.arguments().get(0);
 			return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
 		}).toList();
-		assertThat(ApplicationSettings.exampleInstances(NginxProcess.CONFIG))
-			.extracting(ApplicationSettings::serverPort)
-			.containsExactlyInAnyOrderElementsOf(ports);
+		assertThat(ports).hasSize(3);
+		ApplicationSettings.assertExampleCluster(NginxProcess.CONFIG, ports);
 		assertThat(this.server.value("listen"))
 			.hasValue(List.of(Integer.toString(ApplicationSettings.defaults().serverPort())));
 	}
@@ -171,16 +170,7 @@ class NginxConfigTests {
 		// nginx's own refusal, which proxy_next_upstream never passes to the other
 		// instance
 		assertThat(this.server.effective("limit_conn_status", this.http)).hasValue(List.of("429"));
-		List<String> errorPage = location(STREAM).value("error_page").orElseThrow();
-		assertThat(errorPage.subList(0, errorPage.size() - 1)).containsExactly("429", "=");
-		Directive busy = this.server.block("location", errorPage.get(errorPage.size() - 1));
-		// As the service answers an EventSource it turns away: a 200 event stream with a
-		// retry and a busy event, and the connection closed after it
-		assertThat(busy.value("default_type")).hasValue(List.of("text/event-stream"));
-		assertThat(busy.value("keepalive_timeout")).hasValue(List.of("0"));
-		List<String> answer = busy.value("return").orElseThrow();
-		assertThat(answer.get(0)).isEqualTo("200");
-		assertThat(answer.get(1)).startsWith("retry: ").contains("\\nevent: busy\\ndata: {").endsWith("}\\n\\n");
+		busyAnswer(errorPages(location(STREAM)).get(429));
 		Map<String, String> systemd = SystemdUnit
 			.environmentFile(Path.of("deploy", "systemd", "graceful-sequence.env"));
 		assertThat(ApplicationSettings.of(systemd, List.of()).sequence().maxSubscribersPerClient())
@@ -203,6 +193,86 @@ class NginxConfigTests {
 			.contains(List.of("X-Forwarded-For", "$proxy_add_x_forwarded_for")));
 	}
 
+	@Test
+	void nginxsOwnErrorsAreProblemsThatSayWhenToRetryAndCloseTheConnection() {
+		Map<Integer, List<String>> pages = errorPages(this.server);
+		int limit = Integer.parseInt(this.server.effective("limit_conn_status", this.http).orElseThrow().get(0));
+		List<Integer> transientErrors = List.of(limit, 500, 502, 503, 504);
+		assertThat(pages).as("the per-address bound, the instances' absence and a request nginx cannot read")
+			.containsKeys(transientErrors.toArray(Integer[]::new))
+			.containsKeys(400, 494);
+		Map<Integer, Integer> statuses = new LinkedHashMap<>();
+		pages.forEach((status, page) -> {
+			// "=400": the status is replaced; no "=": the status stays nginx's own
+			assertThat(page).as("error_page %d", status).hasSizeBetween(1, 2);
+			statuses.put(status, (page.size() == 2) ? Integer.parseInt(page.get(0).substring(1)) : status);
+		});
+		assertThat(pages.values()).extracting((page) -> page.get(page.size() - 1))
+			.as("one page for all of them")
+			.containsOnly(pages.get(502).get(0));
+		Directive problem = this.server.block("location", "=", pages.get(502).get(0));
+		assertThat(problem.value("internal")).as("not a path a client can ask for").isPresent();
+		assertThat(problem.value("default_type")).hasValue(List.of("application/problem+json"));
+		assertThat(problem.value("keepalive_timeout")).as("Connection: close").hasValue(List.of("0"));
+		List<String> answer = problem.value("return").orElseThrow();
+		Map<String, String> bodies = statusMap(answer.get(1));
+		statuses.forEach((status, sent) -> ProxyProblems.problem(bodies.get(Integer.toString(sent)), sent));
+		List<String> retryAfter = problem.all("add_header")
+			.stream()
+			.map(Directive::arguments)
+			.filter((header) -> header.get(0).equals("Retry-After"))
+			.findFirst()
+			.orElseThrow();
+		assertThat(retryAfter).as("sent with an error status too").endsWith("always");
+		Map<String, String> seconds = statusMap(retryAfter.get(1));
+		assertThat(transientErrors)
+			.allSatisfy((status) -> assertThat(seconds.get(Integer.toString(status))).as("Retry-After of %d", status)
+				.matches("[1-9][0-9]*"));
+	}
+
+	@Test
+	void aStreamThatNoInstanceAnswersGetsABusyEventFromNginxAsTheServiceAnswersOne() {
+		Map<Integer, List<String>> server = errorPages(this.server);
+		Map<Integer, List<String>> stream = errorPages(location(STREAM));
+		assertThat(stream).as("a location with error_page of its own inherits none, so it repeats them all")
+			.containsOnlyKeys(server.keySet());
+		assertThat(List.of(502, 503, 504)).allSatisfy((status) -> busyAnswer(stream.get(status)));
+	}
+
+	// A page a stream is sent to: a 200 event stream with a retry and a busy event, and
+	// the connection closed after it, as the service answers an EventSource it turns away
+	private void busyAnswer(List<String> page) {
+		assertThat(page).as("the page's 200 replaces the error status").hasSize(2).startsWith("=");
+		Directive busy = this.server.block("location", page.get(1));
+		assertThat(busy.value("default_type")).hasValue(List.of("text/event-stream"));
+		assertThat(busy.value("keepalive_timeout")).hasValue(List.of("0"));
+		List<String> answer = busy.value("return").orElseThrow();
+		assertThat(answer.get(0)).isEqualTo("200");
+		ProxyProblems.busyEvent(answer.get(1).replace("\\n", "\n"));
+	}
+
+	// The error_page lines of a block: for each status, what follows the statuses (an
+	// optional "=" with a status, and the page)
+	private static Map<Integer, List<String>> errorPages(Directive block) {
+		Map<Integer, List<String>> pages = new LinkedHashMap<>();
+		for (Directive line : block.all("error_page")) {
+			List<String> arguments = line.arguments();
+			int statuses = (int) arguments.stream().takeWhile((argument) -> argument.matches("[0-9]{3}")).count();
+			List<String> page = arguments.subList(statuses, arguments.size());
+			arguments.subList(0, statuses).forEach((status) -> pages.put(Integer.parseInt(status), page));
+		}
+		return pages;
+	}
+
+	// The entries of the "map $status" block that sets a variable
+	private Map<String, String> statusMap(String variable) {
+		Map<String, String> entries = new LinkedHashMap<>();
+		this.http.block("map", "$status", variable)
+			.children()
+			.forEach((entry) -> entries.put(entry.name(), entry.arguments().get(0)));
+		return entries;
+	}
+
 	// The limit_conn lines of a block: zone and number
 	private static Map<String, Integer> limits(Directive block) {
 		Map<String, Integer> limits = new LinkedHashMap<>();
@@ -214,8 +284,7 @@ class NginxConfigTests {
 	@Test
 	void nginxAcceptsTheConfiguration(@TempDir Path directory) throws Exception {
 		Path nginx = NginxProcess.executable();
-		String copy = NginxProcess.copy(directory, FreePort.find(), List.of(FreePort.find(), FreePort.find()),
-				Map.of());
+		String copy = NginxProcess.copy(directory, FreePort.find(), FreePort.find(), Map.of());
 		NginxProcess.Result result = NginxProcess.test(nginx, directory, copy);
 		assertThat(result.status()).as(result.output()).isZero();
 		assertThat(result.output()).as("no warnings either")
@@ -224,11 +293,13 @@ class NginxConfigTests {
 			.doesNotContain("[emerg]");
 	}
 
-	// The locations of requests; not the named ones, which answer for nginx itself
+	// The locations of requests; not the named or internal ones, which answer for nginx
+	// itself
 	private List<Directive> locations() {
 		List<Directive> locations = this.server.all("location")
 			.stream()
 			.filter((location) -> !location.arguments().get(0).startsWith("@"))
+			.filter((location) -> location.value("internal").isEmpty())
 			.toList();
 		assertThat(locations).extracting((location) -> location.arguments().get(0)).contains("/", STREAM);
 		return locations;

@@ -28,6 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * as they are produced, the heartbeat keeps a quiet stream open where nginx would cut it
  * otherwise, the {@code shutdown} event passes through, and one address's attacks (more
  * streams than nginx's bound per address, a request head that trickles in) end at nginx.
+ * And nginx in front of nothing: its own answers are problems, and a busy event for a
+ * stream, as the service's are.
  *
  * @author graceful-sequence contributors
  */
@@ -156,7 +158,7 @@ class NginxIT {
 			throws Exception {
 		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
 				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS));
-				NginxProcess nginx = nginxInFrontOf(service, directory,
+				NginxProcess nginx = nginxInFrontOf(service.port(), directory,
 						Map.of("limit_conn graceful_sequence_streams", Integer.toString(STREAMS_PER_ADDRESS)))) {
 			service.awaitReady();
 			service.awaitReceived(1, Duration.ofSeconds(30));
@@ -169,7 +171,7 @@ class NginxIT {
 	void aRequestHeadThatTricklesInIsCutAtNginxsDeadlineForTheWholeHead(@TempDir Path directory) throws Exception {
 		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
 				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS));
-				NginxProcess nginx = nginxInFrontOf(service, directory,
+				NginxProcess nginx = nginxInFrontOf(service.port(), directory,
 						Map.of("client_header_timeout", HEADER_TIMEOUT.toMillis() + "ms"))) {
 			service.awaitReady();
 			String answer = ProxyDefences.aRequestHeadThatTricklesInIsCutAtTheProxysDeadline(nginx.port(),
@@ -178,18 +180,28 @@ class NginxIT {
 		}
 	}
 
-	private static NginxProcess nginxInFrontOf(ServiceProcess service, Path directory) throws IOException {
-		return nginxInFrontOf(service, directory, Map.of());
+	@Test
+	void whenNoInstanceAnswersNginxAnswersAProblemThatSaysWhenToRetryAndAStreamABusyEvent(@TempDir Path directory)
+			throws Exception {
+		// Nothing listens where every upstream server is: nginx's connections are refused
+		try (NginxProcess nginx = nginxInFrontOf(FreePort.find(), directory, Map.of())) {
+			ProxyProblems.aRequestGetsTheProxysOwnProblem(nginx.port(), 502);
+			ProxyProblems.aStreamGetsTheProxysOwnBusyEvent(nginx.port());
+		}
 	}
 
-	private static NginxProcess nginxInFrontOf(ServiceProcess service, Path directory, Map<String, String> settings)
+	private static NginxProcess nginxInFrontOf(ServiceProcess service, Path directory) throws IOException {
+		return nginxInFrontOf(service.port(), directory, Map.of());
+	}
+
+	private static NginxProcess nginxInFrontOf(int servicePort, Path directory, Map<String, String> settings)
 			throws IOException {
 		Path prefix = Files.createDirectories(directory.resolve("nginx"));
 		int port = FreePort.find();
 		Map<String, String> all = new HashMap<>(settings);
 		all.put("proxy_read_timeout", READ_TIMEOUT.toSeconds() + "s");
-		// Both upstream servers are the one instance: no failover in these tests
-		String copy = NginxProcess.copy(prefix, port, List.of(service.port(), service.port()), all);
+		// Every upstream server is the one instance: no failover in these tests
+		String copy = NginxProcess.copy(prefix, port, servicePort, all);
 		return NginxProcess.start(NginxProcess.executable(), prefix, copy, port);
 	}
 

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -70,21 +71,24 @@ final class NginxProcess extends ExternalProcess {
 
 	/**
 	 * A copy of the shipped configuration to run in a directory: listening on loopback on
-	 * the given port, the upstream servers on the given ports in their order, temporary
-	 * paths in the directory, and some settings given other values.
+	 * the given port, every upstream server on the one instance, temporary paths in the
+	 * directory, and some settings given other values.
 	 * @param directory the directory, nginx's prefix
 	 * @param port the port to listen on
-	 * @param upstreamPorts the ports of the instances
+	 * @param servicePort the instance's port
 	 * @param settings directives of the file and the values to give them, such as
 	 * {@code proxy_read_timeout} and {@code 3s}; each must be set once in the file
 	 * @return the configuration
 	 * @throws IOException if the shipped file cannot be read
 	 */
-	static String copy(Path directory, int port, List<Integer> upstreamPorts, Map<String, String> settings)
-			throws IOException {
+	static String copy(Path directory, int port, int servicePort, Map<String, String> settings) throws IOException {
 		String text = Files.readString(CONFIG);
 		text = replaceEach(text, LISTEN, List.of("127.0.0.1:" + port));
-		text = replaceEach(text, SERVER, upstreamPorts.stream().map((upstream) -> "127.0.0.1:" + upstream).toList());
+		int servers = (int) SERVER.matcher(text).results().count();
+		if (servers == 0) {
+			throw new AssertionError(CONFIG + ": no upstream server on 127.0.0.1");
+		}
+		text = replaceEach(text, SERVER, Collections.nCopies(servers, "127.0.0.1:" + servicePort));
 		for (Map.Entry<String, String> setting : settings.entrySet()) {
 			Pattern directive = Pattern.compile("(?m)^(\\s*" + Pattern.quote(setting.getKey()) + "\\s+)[^;]+");
 			text = replaceEach(text, directive, List.of(setting.getValue()));
