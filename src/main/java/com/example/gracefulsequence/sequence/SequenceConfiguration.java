@@ -2,7 +2,6 @@ package com.example.gracefulsequence.sequence;
 
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
@@ -55,10 +54,7 @@ class SequenceConfiguration {
 		SubscriberPlaces places = new SubscriberPlaces(capacity.maxSubscribers(), properties.maxSubscribersPerClient());
 		SequenceHub hub = new SequenceHub(places, properties.stream().replay(), properties.stream().heartbeat(),
 				System::nanoTime, restored);
-		List<SequenceValue> history = origin.getIfAvailable(() -> () -> null).history();
-		if (history != null && !history.isEmpty()) {
-			hub.startFrom(history);
-		}
+		origin.ifAvailable(hub::follow);
 		return hub;
 	}
 

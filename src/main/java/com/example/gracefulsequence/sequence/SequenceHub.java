@@ -35,6 +35,8 @@ public final class SequenceHub {
 
 	private volatile boolean closed;
 
+	private volatile @Nullable SequenceOrigin origin;
+
 	/**
 	 * Create a hub.
 	 * @param places the places of long-polls and streams
@@ -95,11 +97,20 @@ public final class SequenceHub {
 	}
 
 	/**
-	 * Start from another history than the value restored from the state file, before
-	 * serving anyone: a cluster's, when the instance follows one.
-	 * @param history the values, oldest first
+	 * Follow an origin other than this instance, before serving anyone: start from its
+	 * history rather than the value restored from the state file, and ask it when a
+	 * stream resumes from an id newer than the latest here.
+	 * @param origin the origin
 	 */
-	public void startFrom(List<SequenceValue> history) {
+	public void follow(SequenceOrigin origin) {
+		List<SequenceValue> history = origin.history();
+		if (history != null && !history.isEmpty()) {
+			startFrom(history);
+		}
+		this.origin = origin;
+	}
+
+	private void startFrom(List<SequenceValue> history) {
 		synchronized (this.listeners) {
 			this.recent.replaceWith(history);
 			SequenceValue current = this.recent.latest();
@@ -168,11 +179,26 @@ public final class SequenceHub {
 	/**
 	 * Subscribe a stream that was {@link #admitStream(String) admitted}: it gets the
 	 * values after the given event id, or the current value, and then every new one,
-	 * until it ends or the hub closes.
+	 * until it ends or the hub closes. An id newer than the latest here is asked of the
+	 * origin this hub follows, if any: an id it holds gets the values after it as they
+	 * come, never an older one.
 	 * @param stream the stream
 	 * @param lastEventId the id of the last event the client had, or -1
 	 */
 	public void subscribe(Subscriber stream, long lastEventId) {
+		SequenceOrigin origin = this.origin;
+		SequenceValue latest = latest();
+		if (origin != null && latest != null && lastEventId > latest.eventId()) {
+			// This instance may lag behind the origin: never an older value than the
+			// client had
+			origin.holds(lastEventId, (held) -> join(stream, held ? lastEventId : -1));
+		}
+		else {
+			join(stream, lastEventId);
+		}
+	}
+
+	private void join(Subscriber stream, long lastEventId) {
 		// On the stream's lane, so that no value falls between the replay and the live
 		// ones
 		boolean accepted = this.streams.add(stream, () -> {
@@ -181,8 +207,15 @@ public final class SequenceHub {
 				unsubscribe(stream);
 				return;
 			}
-			for (SequenceValue value : startingFrom(lastEventId)) {
-				stream.onMissed(value);
+			SequenceValue latest = latest();
+			if (latest != null && lastEventId > latest.eventId()) {
+				// Held by the origin and not here yet: the values after it as they come
+				stream.skipThrough(lastEventId);
+			}
+			else {
+				for (SequenceValue value : startingFrom(lastEventId)) {
+					stream.onMissed(value);
+				}
 			}
 			if (this.closed) {
 				stream.onClose();

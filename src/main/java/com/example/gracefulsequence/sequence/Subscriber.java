@@ -39,6 +39,14 @@ public interface Subscriber {
 	}
 
 	/**
+	 * Take no value up to the given event id: a resuming stream whose client had it from
+	 * an instance ahead of this one, which gets the values after it as they come.
+	 * @param eventId the event id of the last value the client had
+	 */
+	default void skipThrough(long eventId) {
+	}
+
+	/**
 	 * A heartbeat: if nothing was sent to the client since the given instant, tell it
 	 * that the subscription is alive.
 	 * @param quietSince an instant of the hub's ticker, in nanoseconds

@@ -9,6 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -168,6 +169,57 @@ class SequenceHubTests {
 		assertThat(heard).containsExactly(live(1), live(2));
 	}
 
+	@Test
+	void aHubThatFollowsAnOriginStartsFromItsHistoryInsteadOfTheRestoredValue() {
+		SequenceHub hub = hub(64, Duration.ZERO, SequenceValue.restored(7, START.plusSeconds(100)));
+		hub.follow(origin(List.of(live(1), live(2)), false));
+		assertThat(hub.latest()).isEqualTo(live(2));
+		assertThat(hub.startingFrom(-1)).containsExactly(live(2));
+		assertThat(hub.startingFrom(id(0))).containsExactly(live(1), live(2));
+	}
+
+	@Test
+	void aStreamResumingFromAnIdTheOriginHoldsAndThisInstanceHasNotSeenGetsOnlyTheValuesAfterIt() {
+		SequenceHub hub = holding(1, 2);
+		hub.follow(origin(null, true));
+		RecordingStream stream = new RecordingStream();
+		hub.subscribe(stream, id(3));
+		await().atMost(Duration.ofSeconds(10)).until(() -> stream.skippedThrough.get() == id(3));
+		// Never the current value, older than what the client had
+		assertThat(stream.received).isEmpty();
+		hub.publish(live(3));
+		hub.publish(live(4));
+		await().atMost(Duration.ofSeconds(10)).until(() -> stream.received.contains(live(4)));
+		assertThat(stream.received).containsExactly(live(4));
+	}
+
+	@Test
+	void aStreamResumingFromAnIdTheOriginDoesNotHoldStartsWithTheCurrentValue() {
+		SequenceHub hub = holding(1, 2);
+		hub.follow(origin(null, false));
+		RecordingStream stream = new RecordingStream();
+		hub.subscribe(stream, id(9));
+		await().atMost(Duration.ofSeconds(10)).until(() -> !stream.received.isEmpty());
+		assertThat(stream.received).containsExactly(live(2));
+		assertThat(stream.skippedThrough).hasValue(-1);
+	}
+
+	private static SequenceOrigin origin(@Nullable List<SequenceValue> history, boolean holds) {
+		return new SequenceOrigin() {
+
+			@Override
+			public @Nullable List<SequenceValue> history() {
+				return history;
+			}
+
+			@Override
+			public void holds(long eventId, Consumer<Boolean> answer) {
+				answer.accept(holds);
+			}
+
+		};
+	}
+
 	private static void awaitUninterruptibly(CountDownLatch latch) {
 		try {
 			latch.await(10, TimeUnit.SECONDS);
@@ -175,6 +227,39 @@ class SequenceHubTests {
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 		}
+	}
+
+	/**
+	 * A stream that keeps what it is sent, and drops what it skipped through, as the web
+	 * edge's streams do.
+	 */
+	private static final class RecordingStream implements Subscriber {
+
+		private final List<SequenceValue> received = new CopyOnWriteArrayList<>();
+
+		private final AtomicLong skippedThrough = new AtomicLong(-1);
+
+		@Override
+		public String client() {
+			return "127.0.0.1";
+		}
+
+		@Override
+		public void onValue(SequenceValue value) {
+			if (value.eventId() > this.skippedThrough.get()) {
+				this.received.add(value);
+			}
+		}
+
+		@Override
+		public void skipThrough(long eventId) {
+			this.skippedThrough.set(eventId);
+		}
+
+		@Override
+		public void onClose() {
+		}
+
 	}
 
 }

@@ -2,6 +2,9 @@ package com.example.gracefulsequence.sequence.cluster;
 
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 
 import com.example.gracefulsequence.sequence.SequenceOrigin;
 import com.example.gracefulsequence.sequence.SequenceValue;
@@ -11,8 +14,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * In cluster mode, the hub starts from the cluster's history, read before the port opens,
- * rather than from the state file, which then only serves while Redis cannot be reached.
- * It warns once when Redis may evict the sequence's keys or keeps no journal of them.
+ * rather than from the state file, which then only serves while Redis cannot be reached;
+ * a stream that resumes from an id newer than this instance's latest is told whether the
+ * cluster holds it, on a thread of its own. It warns once when Redis may evict the
+ * sequence's keys or keeps no journal of them.
  *
  * @author graceful-sequence contributors
  */
@@ -25,6 +30,12 @@ final class ClusterOrigin implements SequenceOrigin {
 	private final RedisSequenceStore store;
 
 	private volatile boolean reached = true;
+
+	private final Executor lookups = Executors.newSingleThreadExecutor((task) -> {
+		Thread thread = new Thread(task, "sequence-lookup");
+		thread.setDaemon(true);
+		return thread;
+	});
 
 	ClusterOrigin(ClusterSettings settings, RedisSequenceStore store) {
 		this.settings = settings;
@@ -54,6 +65,27 @@ final class ClusterOrigin implements SequenceOrigin {
 					+ "until it can", ex.getMessage());
 			return null;
 		}
+	}
+
+	@Override
+	public void holds(long eventId, Consumer<Boolean> answer) {
+		if (!this.settings.enabled()) {
+			answer.accept(false);
+			return;
+		}
+		// Off the request thread, bounded by the command timeout
+		this.lookups.execute(() -> {
+			boolean held;
+			try {
+				List<SequenceValue> latest = this.store.latest(1);
+				held = !latest.isEmpty() && latest.get(0).eventId() >= eventId;
+			}
+			catch (RuntimeException ex) {
+				// Cannot tell: never an older value than the client had
+				held = true;
+			}
+			answer.accept(held);
+		});
 	}
 
 	/**

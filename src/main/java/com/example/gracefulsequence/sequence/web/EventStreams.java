@@ -189,6 +189,11 @@ final class EventStreams {
 		}
 
 		@Override
+		public void skipThrough(long eventId) {
+			this.subscriber.skipThrough(eventId);
+		}
+
+		@Override
 		public void onHeartbeat(long quietSince) {
 			this.subscriber.sendHeartbeat(HEARTBEAT, quietSince);
 		}

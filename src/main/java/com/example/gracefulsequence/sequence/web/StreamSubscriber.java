@@ -88,6 +88,15 @@ final class StreamSubscriber {
 	}
 
 	/**
+	 * Take no value up to the given id: the client had it from another instance, ahead of
+	 * this one. Called on the fan-out thread only.
+	 * @param id the event id of the last value the client had
+	 */
+	void skipThrough(long id) {
+		this.lastId = Math.max(this.lastId, id);
+	}
+
+	/**
 	 * Write what {@link #queueValue(long, byte[])} queued, as far as the connection takes
 	 * it. Called on the fan-out thread only.
 	 */
