@@ -1,12 +1,8 @@
 package com.example.gracefulsequence.deploy;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -14,13 +10,10 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 import com.example.gracefulsequence.deploy.DockerfileInstructions.Instruction;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.LabelSelector;
-import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -30,9 +23,6 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
@@ -46,9 +36,9 @@ import org.springframework.test.web.servlet.client.RestTestClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Reads every manifest under {@code deploy/kubernetes/} with the fabric8 Kubernetes model
- * and checks it against the application: its defaults, the paths it really serves, and
- * the user of the container image.
+ * Reads every manifest of the local variant, {@code deploy/kubernetes/}, with the fabric8
+ * Kubernetes model and checks it against the application: its defaults, the paths it
+ * really serves, and the user of the container image.
  *
  * @author graceful-sequence contributors
  */
@@ -57,24 +47,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 @DirtiesContext
 class KubernetesManifestTests {
 
-	private static final Path DIRECTORY = Path.of("deploy", "kubernetes");
-
-	// Apart, so that kubectl apply -f deploy/kubernetes/ works without the Operator
-	private static final Path MONITORING = DIRECTORY.resolve("monitoring");
-
-	// On top of the drain delay and the drain: stopping the producer and the final write
-	private static final Duration MARGIN = Duration.ofSeconds(5);
-
-	// The fabric8 model is annotated for Jackson 2
-	private static final ObjectMapper objectMapper = new ObjectMapper();
-
-	private static final List<Class<? extends HasMetadata>> KINDS = List.of(StatefulSet.class, Service.class,
-			PodDisruptionBudget.class);
-
 	@TempDir
 	static Path temp;
 
-	private final List<HasMetadata> resources = readAll();
+	private final KubernetesManifests manifests = KubernetesManifests.read(KubernetesManifests.LOCAL);
 
 	@DynamicPropertySource
 	static void stateFile(DynamicPropertyRegistry registry) {
@@ -82,18 +58,11 @@ class KubernetesManifestTests {
 	}
 
 	@Test
-	void everyManifestIsAKubernetesResourceOfAKnownKind() {
-		assertThat(this.resources).isNotEmpty();
-		assertThat(this.resources).allSatisfy((resource) -> {
-			assertThat(resource.getApiVersion()).isEqualTo(HasMetadata.getApiVersion(resource.getClass()));
-			assertThat(resource.getMetadata().getName()).isNotBlank();
-		});
+	void everyManifestIsAKubernetesResourceOfAKnownKindWithNoFieldTheModelDoesNotKnow() {
+		this.manifests.assertWellFormed();
 		assertThat(all(StatefulSet.class)).hasSize(1);
 		assertThat(all(PodDisruptionBudget.class)).hasSize(1);
 		assertThat(all(Service.class)).isNotEmpty();
-		assertThat(statefulSet().getSpec().getAdditionalProperties()).isEmpty();
-		assertThat(podSpec().getAdditionalProperties()).isEmpty();
-		assertThat(container().getAdditionalProperties()).isEmpty();
 	}
 
 	@Test
@@ -125,13 +94,7 @@ class KubernetesManifestTests {
 
 	@Test
 	void gracePeriodOutlastsTheDrainDelayTheDrainAndTheDeadline() {
-		ApplicationSettings settings = settings();
-		Duration gracePeriod = Duration.ofSeconds(podSpec().getTerminationGracePeriodSeconds());
-		assertThat(settings.shutdown().deadline()).as("shutdown.deadline, or the application does not start")
-			.isGreaterThan(settings.drainDelayPlusTimeout());
-		assertThat(gracePeriod).isGreaterThan(settings.drainDelayPlusTimeout().plus(MARGIN));
-		assertThat(gracePeriod).as("the application's deadline ends a stuck shutdown before SIGKILL does")
-			.isGreaterThan(settings.shutdown().deadline());
+		KubernetesManifests.assertGracePeriodOutlastsTheShutdown(podSpec(), settings());
 	}
 
 	@Test
@@ -151,25 +114,16 @@ class KubernetesManifestTests {
 	void stateFileIsOnTheVolumeClaimOfEachReplica() {
 		Path stateFile = settings().sequence().stateFile();
 		assertThat(stateFile).isAbsolute();
-		List<String> claims = statefulSet().getSpec()
-			.getVolumeClaimTemplates()
-			.stream()
-			.map(PersistentVolumeClaim::getMetadata)
-			.map((metadata) -> metadata.getName())
-			.toList();
-		assertThat(container().getVolumeMounts()).anySatisfy((mount) -> {
-			assertThat(claims).contains(mount.getName());
-			assertThat(Path.of(mount.getMountPath())).isEqualTo(stateFile.getParent());
-			assertThat(mount.getReadOnly()).isNotEqualTo(Boolean.TRUE);
-		});
+		KubernetesManifests.assertWritesOn(container(), KubernetesManifests.claims(statefulSet()),
+				stateFile.getParent());
 	}
 
 	@Test
 	void servicesSelectThePodsOnTheServerPort() {
-		Map<String, String> podLabels = statefulSet().getSpec().getTemplate().getMetadata().getLabels();
-		assertThat(matches(statefulSet().getSpec().getSelector(), podLabels)).isTrue();
+		Map<String, String> podLabels = podLabels();
+		assertThat(KubernetesManifests.matches(statefulSet().getSpec().getSelector(), podLabels)).isTrue();
 		assertThat(all(Service.class)).allSatisfy((service) -> {
-			assertThat(podLabels).containsAllEntriesOf(service.getSpec().getSelector());
+			assertThat(KubernetesManifests.selects(service, podLabels)).isTrue();
 			assertThat(service.getSpec().getPorts()).extracting(ServicePort::getTargetPort)
 				.allSatisfy((target) -> assertThat(port(target)).isEqualTo(settings().serverPort()));
 		});
@@ -183,8 +137,8 @@ class KubernetesManifestTests {
 	@Test
 	void disruptionBudgetSelectsTheStatefulSetPodsAndAllowsADisruption() {
 		PodDisruptionBudget budget = all(PodDisruptionBudget.class).get(0);
-		Map<String, String> podLabels = statefulSet().getSpec().getTemplate().getMetadata().getLabels();
-		assertThat(matches(budget.getSpec().getSelector(), podLabels)).isTrue();
+		Map<String, String> podLabels = podLabels();
+		assertThat(KubernetesManifests.matches(budget.getSpec().getSelector(), podLabels)).isTrue();
 		int replicas = statefulSet().getSpec().getReplicas();
 		IntOrString maxUnavailable = budget.getSpec().getMaxUnavailable();
 		IntOrString minAvailable = budget.getSpec().getMinAvailable();
@@ -219,21 +173,17 @@ class KubernetesManifestTests {
 	@Test
 	void podMonitorScrapesEveryPodOnThePortAndPathWhereTheApplicationServesMetrics(@Autowired RestTestClient client)
 			throws IOException {
-		List<Map<String, Object>> monitoring = readMonitoring();
+		List<Map<String, Object>> monitoring = KubernetesManifests.readYaml(KubernetesManifests.MONITORING);
 		assertThat(monitoring).allSatisfy((resource) -> assertThat(resource.get("apiVersion"))
-			.as("only the Operator's kinds, which plain clusters lack, live in " + MONITORING)
+			.as("only the Operator's kinds, which plain clusters lack, live in " + KubernetesManifests.MONITORING)
 			.isEqualTo("monitoring.coreos.com/v1"));
 		assertThat(monitoring).extracting((resource) -> resource.get("kind"))
 			.containsExactlyInAnyOrder("PodMonitor", "PrometheusRule");
-		Map<String, Object> spec = map(monitoring.stream()
-			.filter((resource) -> resource.get("kind").equals("PodMonitor"))
-			.findFirst()
-			.orElseThrow()
-			.get("spec"));
-		Map<String, String> podLabels = statefulSet().getSpec().getTemplate().getMetadata().getLabels();
-		LabelSelector selector = objectMapper.convertValue(spec.get("selector"), LabelSelector.class);
-		assertThat(matches(selector, podLabels)).as("selects the pods of the StatefulSet").isTrue();
-		List<Map<String, Object>> endpoints = list(spec.get("podMetricsEndpoints"));
+		Map<String, Object> spec = KubernetesManifests.podMonitorSpec();
+		Map<String, String> podLabels = podLabels();
+		LabelSelector selector = KubernetesManifests.convert(spec.get("selector"), LabelSelector.class);
+		assertThat(KubernetesManifests.matches(selector, podLabels)).as("selects the pods of the StatefulSet").isTrue();
+		List<Map<String, Object>> endpoints = KubernetesManifests.list(spec.get("podMetricsEndpoints"));
 		assertThat(endpoints).singleElement().satisfies((endpoint) -> {
 			assertThat(port(new IntOrString(endpoint.get("port")))).isEqualTo(settings().serverPort());
 			String path = (String) endpoint.get("path");
@@ -252,66 +202,31 @@ class KubernetesManifestTests {
 	}
 
 	private ApplicationSettings settings() {
-		Container container = container();
-		Map<String, String> environment = new LinkedHashMap<>();
-		if (container.getEnv() != null) {
-			container.getEnv()
-				.stream()
-				.filter((variable) -> variable.getValue() != null)
-				.forEach((variable) -> environment.put(variable.getName(), variable.getValue()));
-		}
-		List<String> arguments = (container.getArgs() != null) ? container.getArgs() : List.of();
-		return ApplicationSettings.of(environment, arguments);
+		return KubernetesManifests.settings(container());
 	}
 
 	private int port(IntOrString port) {
-		if (port.getIntVal() != null) {
-			return port.getIntVal();
-		}
-		return container().getPorts()
-			.stream()
-			.filter((candidate) -> port.getStrVal().equals(candidate.getName()))
-			.findFirst()
-			.orElseThrow(() -> new AssertionError("No container port named " + port.getStrVal()))
-			.getContainerPort();
+		return KubernetesManifests.port(container(), port);
 	}
 
 	private StatefulSet statefulSet() {
-		return all(StatefulSet.class).get(0);
+		return this.manifests.only(StatefulSet.class);
 	}
 
 	private PodSpec podSpec() {
-		return statefulSet().getSpec().getTemplate().getSpec();
+		return this.manifests.pods(StatefulSet.class).getSpec();
 	}
 
 	private Container container() {
-		List<Container> containers = podSpec().getContainers();
-		assertThat(containers).hasSize(1);
-		return containers.get(0);
+		return KubernetesManifests.container(this.manifests.pods(StatefulSet.class));
+	}
+
+	private Map<String, String> podLabels() {
+		return this.manifests.pods(StatefulSet.class).getMetadata().getLabels();
 	}
 
 	private <T extends HasMetadata> List<T> all(Class<T> kind) {
-		return this.resources.stream().filter(kind::isInstance).map(kind::cast).toList();
-	}
-
-	private static boolean matches(LabelSelector selector, Map<String, String> labels) {
-		Map<String, String> matchLabels = (selector.getMatchLabels() != null) ? selector.getMatchLabels() : Map.of();
-		List<LabelSelectorRequirement> expressions = (selector.getMatchExpressions() != null)
-				? selector.getMatchExpressions() : List.of();
-		assertThat(matchLabels.size() + expressions.size()).as("a selector that selects something").isPositive();
-		return labels.entrySet().containsAll(matchLabels.entrySet())
-				&& expressions.stream().allMatch((expression) -> matches(expression, labels));
-	}
-
-	private static boolean matches(LabelSelectorRequirement expression, Map<String, String> labels) {
-		String value = labels.get(expression.getKey());
-		return switch (expression.getOperator()) {
-			case "In" -> expression.getValues().contains(value);
-			case "NotIn" -> !expression.getValues().contains(value);
-			case "Exists" -> value != null;
-			case "DoesNotExist" -> value == null;
-			default -> throw new AssertionError("Unknown operator " + expression.getOperator());
-		};
+		return this.manifests.all(kind);
 	}
 
 	private static long imageUser() throws IOException {
@@ -321,67 +236,6 @@ class KubernetesManifestTests {
 			.filter((instruction) -> instruction.keyword().equals("USER"))
 			.toList();
 		return Long.parseLong(users.get(users.size() - 1).words().get(0).split(":")[0]);
-	}
-
-	private static List<HasMetadata> readAll() {
-		try (Stream<Path> files = Files.list(DIRECTORY)) {
-			List<HasMetadata> resources = new ArrayList<>();
-			for (Path file : files.filter(KubernetesManifestTests::isYaml).sorted().toList()) {
-				resources.addAll(read(file));
-			}
-			return resources;
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
-	}
-
-	private static List<Map<String, Object>> readMonitoring() throws IOException {
-		List<Map<String, Object>> resources = new ArrayList<>();
-		try (Stream<Path> files = Files.list(MONITORING)) {
-			for (Path file : files.filter(KubernetesManifestTests::isYaml).sorted().toList()) {
-				Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
-				for (Object document : yaml.loadAll(Files.readString(file))) {
-					if (document != null) {
-						resources.add(map(document));
-					}
-				}
-			}
-		}
-		return resources;
-	}
-
-	@SuppressWarnings("unchecked")
-	private static Map<String, Object> map(Object value) {
-		return (Map<String, Object>) value;
-	}
-
-	@SuppressWarnings("unchecked")
-	private static List<Map<String, Object>> list(Object value) {
-		return (List<Map<String, Object>>) value;
-	}
-
-	private static boolean isYaml(Path file) {
-		String name = file.getFileName().toString();
-		return name.endsWith(".yaml") || name.endsWith(".yml");
-	}
-
-	private static List<HasMetadata> read(Path file) throws IOException {
-		Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
-		List<HasMetadata> resources = new ArrayList<>();
-		for (Object document : yaml.loadAll(Files.readString(file))) {
-			if (document == null) {
-				continue;
-			}
-			assertThat(document).as(file.toString()).isInstanceOf(Map.class);
-			Object kind = ((Map<?, ?>) document).get("kind");
-			Class<? extends HasMetadata> type = KINDS.stream()
-				.filter((candidate) -> HasMetadata.getKind(candidate).equals(kind))
-				.findFirst()
-				.orElseThrow(() -> new AssertionError(file + ": unexpected kind " + kind));
-			resources.add(objectMapper.convertValue(document, type));
-		}
-		return resources;
 	}
 
 }

@@ -1,0 +1,92 @@
+package com.example.gracefulsequence.deploy;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Redis configuration file ({@code redis.conf}), read into its directives: one a line,
+ * the directive's name (case does not matter to Redis) and then its arguments.
+ *
+ * @author graceful-sequence contributors
+ */
+final class RedisConfig {
+
+	private static final Pattern DIRECTIVE = Pattern.compile("(\\S+)\\s+(.*)");
+
+	// Redis' units: k, m, g are powers of 1000, kb, mb, gb powers of 1024
+	private static final Pattern MEMORY = Pattern.compile("(\\d+)(k|kb|m|mb|g|gb)?");
+
+	private final Map<String, String> directives;
+
+	private RedisConfig(Map<String, String> directives) {
+		this.directives = directives;
+	}
+
+	/**
+	 * Read a configuration. A directive given more than once keeps its last value, as
+	 * Redis does for those the sequence needs.
+	 * @param text the configuration
+	 * @return its directives
+	 */
+	static RedisConfig parse(String text) {
+		Map<String, String> directives = new LinkedHashMap<>();
+		for (String line : text.lines().map(String::strip).toList()) {
+			if (line.isEmpty() || line.startsWith("#")) {
+				continue;
+			}
+			Matcher directive = DIRECTIVE.matcher(line);
+			if (!directive.matches()) {
+				throw new IllegalArgumentException("A directive without an argument: " + line);
+			}
+			directives.put(directive.group(1).toLowerCase(Locale.ROOT), directive.group(2).strip());
+		}
+		return new RedisConfig(directives);
+	}
+
+	/**
+	 * Every directive with its arguments, as written.
+	 * @return the directives, by lower-case name
+	 */
+	Map<String, String> directives() {
+		return this.directives;
+	}
+
+	/**
+	 * The arguments of a directive, as written.
+	 * @param name the directive, e.g. {@code appendonly}
+	 * @return its arguments, if the configuration sets it
+	 */
+	Optional<String> get(String name) {
+		return Optional.ofNullable(this.directives.get(name));
+	}
+
+	/**
+	 * A memory size in bytes, written as Redis reads it (e.g. {@code 128mb}).
+	 * @param name the directive, e.g. {@code maxmemory}
+	 * @return the size, if the configuration sets it
+	 */
+	Optional<Long> bytes(String name) {
+		return get(name).map((value) -> {
+			Matcher size = MEMORY.matcher(value.toLowerCase(Locale.ROOT));
+			if (!size.matches()) {
+				throw new IllegalArgumentException(name + " is not a memory size: " + value);
+			}
+			long amount = Long.parseLong(size.group(1));
+			String unit = (size.group(2) != null) ? size.group(2) : "";
+			return switch (unit) {
+				case "k" -> amount * 1000;
+				case "kb" -> amount * 1024;
+				case "m" -> amount * 1000 * 1000;
+				case "mb" -> amount * 1024 * 1024;
+				case "g" -> amount * 1000 * 1000 * 1000;
+				case "gb" -> amount * 1024 * 1024 * 1024;
+				default -> amount;
+			};
+		});
+	}
+
+}
