@@ -2,14 +2,17 @@ package com.example.gracefulsequence.sequence.cluster;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 import com.example.gracefulsequence.sequence.SequenceHub;
 import com.example.gracefulsequence.sequence.SequenceProperties;
 import com.example.gracefulsequence.state.StateFileWriter;
 import io.lettuce.core.ClientOptions.DisconnectedBehavior;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.resource.Delay;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisProperties;
 import org.springframework.boot.data.redis.autoconfigure.LettuceClientConfigurationBuilderCustomizer;
 import org.springframework.boot.data.redis.autoconfigure.LettuceClientOptionsBuilderCustomizer;
@@ -68,6 +71,18 @@ class ClusterConfiguration {
 						: settings.timeout();
 		return (options) -> options.disconnectedBehavior(DisconnectedBehavior.REJECT_COMMANDS)
 			.socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).keepAlive(true).build());
+	}
+
+	/**
+	 * Lettuce waits up to 30 s between two attempts to reconnect, by default: after Redis
+	 * came back, the leader's connection would stay down long after the follower's new
+	 * one is up. At most a second between attempts.
+	 * @return the customizer of Lettuce's client resources
+	 */
+	@Bean
+	ClientResourcesBuilderCustomizer promptLettuceReconnects() {
+		return (resources) -> resources
+			.reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS));
 	}
 
 	/**

@@ -1,7 +1,9 @@
 package com.example.gracefulsequence.sequence.cluster;
 
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -11,13 +13,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.boot.health.contributor.Health;
+import org.springframework.core.NestedExceptionUtils;
 
 /**
- * Whether this instance reaches Redis, as its last call found: one WARN when it stops
- * reaching it and one INFO when it reaches it again, not one line per retry; the
- * {@code sequence.cluster.redis.up} gauge and {@code sequence.cluster.redis.errors}
- * counter; and the service's own {@code redis} health component, which readiness does not
- * include: an instance without Redis still serves what it has.
+ * Whether this instance reaches Redis, as its calls find: unreachable when no call has
+ * succeeded for a grace time, with one WARN, and reached again with one INFO at the next
+ * call that succeeds, not one line per retry; the {@code sequence.cluster.redis.up} gauge
+ * and {@code sequence.cluster.redis.errors} counter; and the service's own {@code redis}
+ * health component, which readiness does not include: an instance without Redis still
+ * serves what it has.
  *
  * @author graceful-sequence contributors
  */
@@ -33,15 +37,28 @@ final class RedisReachability {
 
 	private volatile @Nullable String lastError;
 
+	private final Duration grace;
+
+	private final LongSupplier ticker;
+
+	private volatile long reachedAt;
+
 	/**
 	 * Start telling whether Redis is reached.
 	 * @param registry where its meters go
 	 * @param leading whether this instance leads, a detail of the health component
 	 * @param up whether Redis was reached so far
+	 * @param grace how long Redis may go unreached, by every call, before it counts as
+	 * unreachable
+	 * @param ticker elapsed time in nanoseconds, as {@link System#nanoTime()}
 	 */
-	RedisReachability(MeterRegistry registry, BooleanSupplier leading, boolean up) {
+	RedisReachability(MeterRegistry registry, BooleanSupplier leading, boolean up, Duration grace,
+			LongSupplier ticker) {
 		this.leading = leading;
 		this.up.set(up);
+		this.grace = grace;
+		this.ticker = ticker;
+		this.reachedAt = ticker.getAsLong();
 		this.errors = Counter.builder("sequence.cluster.redis.errors")
 			.description("Redis calls of cluster mode that failed")
 			.register(registry);
@@ -54,6 +71,7 @@ final class RedisReachability {
 	 * A call to Redis succeeded.
 	 */
 	void succeeded() {
+		this.reachedAt = this.ticker.getAsLong();
 		if (this.up.compareAndSet(false, true)) {
 			logger.info("Redis can be reached again; following the cluster's sequence");
 		}
@@ -66,10 +84,17 @@ final class RedisReachability {
 	 */
 	void failed(String what, RuntimeException ex) {
 		this.errors.increment();
-		this.lastError = what + ": " + ex.getMessage();
-		if (this.up.compareAndSet(true, false)) {
-			logger.warn("Redis cannot be reached ({}: {}); serving the latest value and retrying, "
-					+ "and no instance produces until Redis can be reached again", what, ex.getMessage());
+		String error = what + ": " + NestedExceptionUtils.getMostSpecificCause(ex).getMessage();
+		this.lastError = error;
+		// Reached by another call a moment ago: one connection is behind the other, and
+		// reconnects on its own
+		boolean unreached = this.ticker.getAsLong() - this.reachedAt > this.grace.toNanos();
+		if (unreached && this.up.compareAndSet(true, false)) {
+			logger.warn("Redis cannot be reached ({}); serving the latest value and retrying, "
+					+ "and no instance produces until Redis can be reached again", error);
+		}
+		else {
+			logger.debug("Redis still cannot be reached ({})", error, ex);
 		}
 	}
 

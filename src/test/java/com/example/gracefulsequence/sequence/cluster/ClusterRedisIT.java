@@ -1,0 +1,173 @@
+package com.example.gracefulsequence.sequence.cluster;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import com.example.gracefulsequence.ServiceProcess;
+import com.example.gracefulsequence.sequence.cluster.ClusterInstances.Entry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Cluster mode when Redis fails, with the packaged jar and a real Redis: connections cut
+ * again and again, Redis stopped and started again with its append-only file, and Redis
+ * started again without its data. Instances keep serving what they have, and no stream
+ * misses a value, sees one twice, or sees an id go back.
+ *
+ * @author graceful-sequence contributors
+ */
+class ClusterRedisIT {
+
+	private static final Duration PERIOD = Duration.ofMillis(500);
+
+	private static final JsonMapper json = JsonMapper.builder().build();
+
+	private static final String[] ARGUMENTS = { "--sequence.period=" + PERIOD.toMillis() + "ms",
+			"--sequence.cluster.lease=3s", "--sequence.stream.replay=1000" };
+
+	@Test
+	void whenRedisConnectionsAreCutAgainAndAgainThenNoStreamMissesAValue(@TempDir Path directory) throws Exception {
+		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
+				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, ARGUMENTS)) {
+			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
+			List<StreamRecord> streams = openStreams(cluster);
+			try {
+				long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+				int killed = 0;
+				while (System.nanoTime() < until) {
+					killed += redis.killClients();
+					// Twice a period: the instances reconnect and cut again
+					Thread.sleep(PERIOD.toMillis() * 2);
+				}
+				assertThat(killed).isGreaterThan(0);
+				int size = cluster.history().size();
+				awaitHistory(cluster, size + 3);
+				awaitStreamsAt(streams, last(cluster.history()).id());
+				List<Entry> history = cluster.history();
+				ClusterLeadershipIT.assertOneWriterPerPosition(history);
+				streams.forEach((stream) -> stream.assertFollowed(history));
+			}
+			finally {
+				streams.forEach(StreamRecord::close);
+			}
+		}
+	}
+
+	@Test
+	void whenRedisStopsForTenSecondsThenInstancesServeWhatTheyHaveAndTheSequenceGoesOnWithNothingLost(
+			@TempDir Path directory) throws Exception {
+		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
+				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, ARGUMENTS)) {
+			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
+			awaitHistory(cluster, 3);
+			List<StreamRecord> streams = openStreams(cluster);
+			try {
+				List<Entry> before = cluster.history();
+				awaitStreamsAt(streams, last(before).id());
+				redis.stop();
+				long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+				Set<Integer> statuses = ConcurrentHashMap.newKeySet();
+				while (System.nanoTime() < until) {
+					for (ServiceProcess instance : cluster.all()) {
+						statuses.add(instance.get("/sequence/last").status());
+						statuses.add(instance.get("/readyz").status());
+						statuses.add(instance.get("/sequence/next?timeout=" + PERIOD.toMillis() + "ms").status());
+					}
+				}
+				for (ServiceProcess instance : cluster.all()) {
+					assertThat(json.readTree(instance.get("/actuator/health").body())
+						.at("/components/redis/status")
+						.asString()).isEqualTo("DOWN");
+				}
+				// The latest value, readiness, and long-polls that end without a value
+				assertThat(statuses).containsExactlyInAnyOrder(200, 204);
+				redis.restart();
+				awaitHistory(cluster, before.size() + 3);
+				List<Entry> history = cluster.history();
+				// Nothing already written is lost
+				assertThat(history).containsAll(before);
+				ClusterLeadershipIT.assertOneWriterPerPosition(history);
+				awaitStreamsAt(streams, last(history).id());
+				streams.forEach((stream) -> stream.assertFollowed(history));
+				streams.forEach((stream) -> assertThat(stream.ended()).isFalse());
+				for (ServiceProcess instance : cluster.all()) {
+					assertThat(instance.messages())
+						.filteredOn((message) -> message.startsWith("Redis cannot be reached"))
+						.hasSize(1);
+					await("Redis UP again").atMost(Duration.ofSeconds(10))
+						.until(() -> json.readTree(instance.get("/actuator/health").body())
+							.at("/components/redis/status")
+							.asString()
+							.equals("UP"));
+				}
+			}
+			finally {
+				streams.forEach(StreamRecord::close);
+			}
+		}
+	}
+
+	@Test
+	void whenRedisStartsAgainWithoutItsDataThenIdsStillIncreaseOnEveryStream(@TempDir Path directory) throws Exception {
+		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
+				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, ARGUMENTS)) {
+			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
+			awaitHistory(cluster, 3);
+			List<StreamRecord> streams = openStreams(cluster);
+			try {
+				long lastBefore = last(cluster.history()).id();
+				awaitStreamsAt(streams, lastBefore);
+				redis.restartEmpty();
+				// A new history, whose ids go on above the old ones
+				awaitHistory(cluster, 3);
+				List<Entry> history = cluster.history();
+				assertThat(history.get(0).id()).isGreaterThanOrEqualTo(lastBefore);
+				awaitStreamsAt(streams, last(history).id());
+				for (StreamRecord stream : streams) {
+					List<Entry> values = stream.values();
+					for (int i = 1; i < values.size(); i++) {
+						assertThat(values.get(i).id()).isGreaterThan(values.get(i - 1).id());
+					}
+					assertThat(values).extracting(Entry::id).contains(last(history).id());
+				}
+			}
+			finally {
+				streams.forEach(StreamRecord::close);
+			}
+		}
+	}
+
+	private static List<StreamRecord> openStreams(ClusterInstances cluster) throws Exception {
+		List<StreamRecord> streams = new ArrayList<>();
+		for (ServiceProcess instance : cluster.all()) {
+			streams.add(StreamRecord.open(instance, null));
+		}
+		return streams;
+	}
+
+	private static void awaitHistory(ClusterInstances cluster, int size) {
+		await("a history of " + size + " values").atMost(PERIOD.multipliedBy(size).plusSeconds(20))
+			.pollInterval(Duration.ofMillis(100))
+			.ignoreExceptions()
+			.until(() -> cluster.history().size() >= size);
+	}
+
+	private static void awaitStreamsAt(List<StreamRecord> streams, long id) {
+		await("every stream at id " + id).atMost(Duration.ofSeconds(10))
+			.until(() -> streams.stream().allMatch((stream) -> !stream.values().isEmpty() && stream.lastId() >= id));
+	}
+
+	private static Entry last(List<Entry> history) {
+		return history.get(history.size() - 1);
+	}
+
+}

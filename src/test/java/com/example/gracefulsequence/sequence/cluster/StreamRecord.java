@@ -1,0 +1,138 @@
+package com.example.gracefulsequence.sequence.cluster;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.http.HttpClient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import com.example.gracefulsequence.EventStream;
+import com.example.gracefulsequence.EventStream.Event;
+import com.example.gracefulsequence.ServiceProcess;
+import com.example.gracefulsequence.sequence.cluster.ClusterInstances.Entry;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What one stream client received, as a test's own record: every value event of a stream,
+ * read on a thread of its own until the stream ends or is closed, with checks against the
+ * cluster's history.
+ *
+ * @author graceful-sequence contributors
+ */
+final class StreamRecord implements AutoCloseable {
+
+	private static final JsonMapper json = JsonMapper.builder().build();
+
+	private final List<Entry> values = new CopyOnWriteArrayList<>();
+
+	private final List<String> others = new CopyOnWriteArrayList<>();
+
+	private final EventStream stream;
+
+	private final Thread reader;
+
+	private StreamRecord(EventStream stream, String name) {
+		this.stream = stream;
+		this.reader = new Thread(this::read, name);
+		this.reader.setDaemon(true);
+		this.reader.start();
+	}
+
+	/**
+	 * Open a stream on an instance and record it.
+	 * @param instance the instance
+	 * @param lastEventId the {@code Last-Event-ID} to resume from, or {@code null}
+	 * @return the record
+	 * @throws IOException if the stream cannot be opened
+	 * @throws InterruptedException if interrupted while opening it
+	 */
+	static StreamRecord open(ServiceProcess instance, @Nullable String lastEventId)
+			throws IOException, InterruptedException {
+		EventStream stream = EventStream.open(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build(),
+				instance.port(), "", lastEventId);
+		assertThat(stream.response().statusCode()).isEqualTo(200);
+		return new StreamRecord(stream, "stream-record-" + instance.port());
+	}
+
+	private void read() {
+		try {
+			for (Event event = this.stream.next(); event != null; event = this.stream.next()) {
+				if ("value".equals(event.name()) && event.id() != null) {
+					JsonNode body = json.readTree(event.data());
+					this.values.add(new Entry(Long.parseLong(event.id()), body.get("value").asInt(),
+							body.get("index").asLong(), ""));
+				}
+				else {
+					this.others.add(event.name() + " " + event.data());
+				}
+			}
+		}
+		catch (UncheckedIOException | IllegalStateException ex) {
+			// Closed by the test
+		}
+	}
+
+	/**
+	 * The value events received so far, in order; the lease is not on the wire.
+	 * @return the values
+	 */
+	List<Entry> values() {
+		return List.copyOf(this.values);
+	}
+
+	/**
+	 * The other events received so far, such as {@code shutdown}.
+	 * @return each as its name and data
+	 */
+	List<String> others() {
+		return List.copyOf(this.others);
+	}
+
+	/**
+	 * The id of the last value received.
+	 * @return the id
+	 */
+	long lastId() {
+		List<Entry> values = values();
+		assertThat(values).isNotEmpty();
+		return values.get(values.size() - 1).id();
+	}
+
+	/**
+	 * Whether the stream has ended.
+	 * @return whether its reader has stopped
+	 */
+	boolean ended() {
+		return !this.reader.isAlive();
+	}
+
+	/**
+	 * Check that the values received are the cluster's, each once and in order, with no
+	 * gap in the history from the first received to the last.
+	 * @param history the cluster's history, which holds at least that range
+	 */
+	void assertFollowed(List<Entry> history) {
+		List<Entry> received = values();
+		assertThat(received).isNotEmpty();
+		long first = received.get(0).id();
+		long last = received.get(received.size() - 1).id();
+		List<Entry> expected = new ArrayList<>();
+		for (Entry entry : history) {
+			if (entry.id() >= first && entry.id() <= last) {
+				expected.add(new Entry(entry.id(), entry.value(), entry.index(), ""));
+			}
+		}
+		assertThat(received).as("values of the stream, against the cluster's history").isEqualTo(expected);
+	}
+
+	@Override
+	public void close() {
+		this.stream.close();
+	}
+
+}
