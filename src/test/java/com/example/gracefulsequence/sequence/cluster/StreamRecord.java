@@ -3,6 +3,7 @@ package com.example.gracefulsequence.sequence.cluster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpClient;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -64,6 +65,10 @@ final class StreamRecord implements AutoCloseable {
 			for (Event event = this.stream.next(); event != null; event = this.stream.next()) {
 				if ("value".equals(event.name()) && event.id() != null) {
 					JsonNode body = json.readTree(event.data());
+					long emittedAt = Instant.parse(body.get("emittedAt").asString()).toEpochMilli();
+					if (emittedAt != Long.parseLong(event.id())) {
+						this.others.add("emittedAt " + emittedAt + " is not the id of " + event.id());
+					}
 					this.values.add(new Entry(Long.parseLong(event.id()), body.get("value").asInt(),
 							body.get("index").asLong(), ""));
 				}
@@ -117,7 +122,18 @@ final class StreamRecord implements AutoCloseable {
 	 * @param history the cluster's history, which holds at least that range
 	 */
 	void assertFollowed(List<Entry> history) {
-		List<Entry> received = values();
+		assertFollowed(values(), history);
+		assertThat(others()).noneMatch((event) -> event.startsWith("emittedAt"));
+	}
+
+	/**
+	 * Check that values a client received, on one stream or on several in turn, are the
+	 * cluster's, each once and in order, with no gap in the history from the first
+	 * received to the last.
+	 * @param received the values, in the order the client received them
+	 * @param history the cluster's history, which holds at least that range
+	 */
+	static void assertFollowed(List<Entry> received, List<Entry> history) {
 		assertThat(received).isNotEmpty();
 		long first = received.get(0).id();
 		long last = received.get(received.size() - 1).id();
@@ -127,7 +143,7 @@ final class StreamRecord implements AutoCloseable {
 				expected.add(new Entry(entry.id(), entry.value(), entry.index(), ""));
 			}
 		}
-		assertThat(received).as("values of the stream, against the cluster's history").isEqualTo(expected);
+		assertThat(received).as("values received, against the cluster's history").isEqualTo(expected);
 	}
 
 	@Override
