@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
+import com.example.gracefulsequence.ClusterSeries;
 import com.example.gracefulsequence.HttpConnection;
 import com.example.gracefulsequence.ServiceProcess;
 import org.junit.jupiter.api.Test;
@@ -74,7 +75,7 @@ class LocalModeIT {
 				.toList();
 			assertThat(meters).as("meters")
 				.anyMatch((line) -> line.startsWith("sequence_values"))
-				.noneMatch((line) -> line.startsWith("sequence_cluster_"))
+				.noneMatch(ClusterSeries::isClusterOnly)
 				.noneMatch((line) -> line.startsWith("lettuce_"));
 
 			service.sigterm();
