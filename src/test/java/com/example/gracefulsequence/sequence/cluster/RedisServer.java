@@ -25,9 +25,9 @@ import static org.awaitility.Awaitility.await;
  * A real {@code redis-server} for the cluster mode's tests, run in the foreground on a
  * free loopback port in a directory of its own (a test's temporary directory), with its
  * data and its log there: an append-only file synced every second, no snapshots, no
- * eviction, as the cluster mode expects of its Redis. It can be stopped, killed, paused
- * and started again on the same port and data, and closing it always kills what it
- * started, by handle.
+ * eviction, as the cluster mode expects of its Redis; as a primary, it syncs a new
+ * replica at once. It can be stopped, killed, paused and started again on the same port
+ * and data, and closing it always kills what it started, by handle.
  * <p>
  * Configured by command-line arguments only; more of them, such as {@code --replicaof},
  * come after the defaults and win.
@@ -101,7 +101,10 @@ public final class RedisServer implements AutoCloseable {
 		List<String> command = new ArrayList<>(List.of(this.server.toString(), "--port", Integer.toString(this.port),
 				"--bind", HOST, "--dir", this.directory.toString(), "--appendonly", "yes", "--appendfsync", "everysec",
 				"--save", "", "--maxmemory-policy", "noeviction", "--protected-mode", "no", "--daemonize", "no",
-				"--logfile", this.log.toString()));
+				"--logfile", this.log.toString(),
+				// A replica's first sync starts at once, not after Redis' five seconds of
+				// waiting for more replicas to share it
+				"--repl-diskless-sync-delay", "0"));
 		command.addAll(this.extraArguments);
 		// What Redis says before its log is open (a bad argument) lands in the same file
 		this.process = new ProcessBuilder(command).directory(this.directory.toFile())
