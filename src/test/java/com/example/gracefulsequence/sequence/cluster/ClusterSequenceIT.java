@@ -47,10 +47,10 @@ class ClusterSequenceIT {
 				await("a minute of values").atMost(OBSERVED.plusSeconds(30))
 					.pollInterval(Duration.ofSeconds(1))
 					.until(() -> cluster.history().size() >= from + values);
-				long last = cluster.history().get(cluster.history().size() - 1).id();
+				List<Entry> history = cluster.history();
+				long last = history.get(history.size() - 1).id();
 				await("every stream at the last value").atMost(Duration.ofSeconds(10))
 					.until(() -> streams.stream().allMatch((stream) -> stream.lastId() >= last));
-				List<Entry> history = cluster.history();
 				for (StreamRecord stream : streams) {
 					stream.assertFollowed(history);
 					assertThat(stream.values()).hasSizeGreaterThanOrEqualTo(values);
