@@ -14,6 +14,7 @@ import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Assumptions;
+import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -126,6 +127,25 @@ public final class Browser implements AutoCloseable {
 	 */
 	public Object script(String script) {
 		return ((JavascriptExecutor) this.driver).executeScript(script);
+	}
+
+	/**
+	 * The text of an element as the user sees it: empty while the element is hidden.
+	 * @param id the element's id
+	 * @return its visible text
+	 */
+	public String text(String id) {
+		return this.driver.findElement(By.id(id)).getText();
+	}
+
+	/**
+	 * Whether an element is shown, as the user would see it (not {@code hidden}, nor
+	 * inside a hidden element).
+	 * @param id the element's id
+	 * @return {@code true} if it is displayed
+	 */
+	public boolean isDisplayed(String id) {
+		return this.driver.findElement(By.id(id)).isDisplayed();
 	}
 
 	/**

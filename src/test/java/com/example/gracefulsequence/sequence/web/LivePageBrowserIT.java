@@ -20,6 +20,7 @@ import com.example.gracefulsequence.FreePort;
 import com.example.gracefulsequence.ServiceProcess;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -36,7 +37,9 @@ import static org.awaitility.Awaitility.await;
  * browser's own {@code EventSource} comes back by itself after a shutdown and a restart,
  * waits while the service is full, and reads the stream from another origin when that
  * origin is allowed. None of it ever lets the {@code EventSource} reach {@code CLOSED},
- * the state from which a browser never reconnects.
+ * the state from which a browser never reconnects. The page also says which mode the
+ * service runs in, from its health, and what the index means there; the cluster mode's
+ * page is checked beside the cluster's other tests, with a real Redis.
  *
  * @author graceful-sequence contributors
  */
@@ -105,6 +108,24 @@ class LivePageBrowserIT {
 
 	@Test
 	@Timeout(value = 3, unit = TimeUnit.MINUTES)
+	void theLivePageSaysItIsLocalModeAndThatTheIndexStartsAgainAtARestart(@TempDir Path directory) throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(directory, PERIOD); Browser browser = Browser.start()) {
+			service.awaitReady();
+			browser.open(service.uri("/"));
+			Page page = awaitPage(browser, "the mode from the service's health", (current) -> current.mode() != null);
+			assertThat(page.mode()).isEqualTo("local");
+			assertThat(page.redis()).isNull();
+			assertThat(browser.isDisplayed("mode")).isTrue();
+			assertThat(browser.text("mode")).contains("local").doesNotContain("cluster");
+			assertThat(browser.isDisplayed("about")).as("what holds in either mode").isTrue();
+			assertThat(browser.isDisplayed("about-local")).as("the local mode's text").isTrue();
+			assertThat(browser.text("about-local")).contains("index");
+			assertThat(browser.isDisplayed("about-cluster")).as("the cluster mode's text").isFalse();
+		}
+	}
+
+	@Test
+	@Timeout(value = 3, unit = TimeUnit.MINUTES)
 	void theLivePageWaitsForAFreeSlotWhenTheServiceIsFull(@TempDir Path directory) throws Exception {
 		try (ServiceProcess service = ServiceProcess.start(directory, PERIOD, RECONNECT_DELAY,
 				"--sequence.max-subscribers=1"); Browser browser = Browser.start()) {
@@ -142,6 +163,15 @@ class LivePageBrowserIT {
 			Page blocked = awaitPage(browser, "the browser failing the stream for another origin", Page::closed);
 			assertThat(blocked.values()).as("values read by a page whose origin is not allowed").isEmpty();
 			assertThat(blocked.errors()).isPositive();
+			// CORS covers /sequence/** only, so no other origin reads the service's
+			// health:
+			// the page then says nothing of the mode rather than guess it
+			Page unasked = awaitPage(browser, "the health request failing", (current) -> current.mode() != null);
+			assertThat(unasked.mode()).isEqualTo("unknown");
+			assertThat(browser.isDisplayed("mode")).isFalse();
+			assertThat(browser.isDisplayed("about-local")).isFalse();
+			assertThat(browser.isDisplayed("about-cluster")).isFalse();
+			assertThat(browser.isDisplayed("about")).isTrue();
 		}
 		finally {
 			allowed.stop(0);
@@ -207,9 +237,12 @@ class LivePageBrowserIT {
 	 * @param errors how many times the connection was lost or could not be made
 	 * @param closed whether the {@code EventSource} was ever {@code CLOSED}
 	 * @param instances how many times the page saw another instance answer
+	 * @param mode what the service's health said: {@code local}, {@code cluster},
+	 * {@code unknown} if it could not be asked; {@code null} while the page asks
+	 * @param redis the status of the {@code redis} health component in cluster mode
 	 */
 	record Page(List<PageValue> values, List<String> events, List<Integer> states, int errors, boolean closed,
-			int instances) {
+			int instances, @Nullable String mode, @Nullable String redis) {
 
 		long count(String event) {
 			return this.events.stream().filter(event::equals).count();
