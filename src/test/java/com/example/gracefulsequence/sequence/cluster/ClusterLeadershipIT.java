@@ -136,6 +136,51 @@ class ClusterLeadershipIT {
 		}
 	}
 
+	@Test
+	void whenTheLastInstanceStopsItGoesOnProducingThroughItsDrainAndItsStateFileHoldsItsLastValue(
+			@TempDir Path directory) throws Exception {
+		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
+				ClusterInstances cluster = ClusterInstances.start(redis, directory, 1,
+						arguments("--shutdown.drain-delay=3s"))) {
+			ServiceProcess alone = cluster.awaitLeader(STARTUP);
+			awaitHistory(cluster, 2);
+			int before = cluster.history().size();
+			alone.sigterm();
+			alone.awaitMessage("the handover step", (message) -> message.startsWith("Nothing to hand over to"),
+					Duration.ofSeconds(10));
+			// Values during the drain delay, from the instance that is leaving
+			awaitHistory(cluster, before + 2);
+			assertThat(alone.awaitExit(Duration.ofSeconds(30))).isEqualTo(143);
+			assertStateFileHoldsLastReceived(alone);
+			assertThat(last(cluster.history()).value())
+				.isEqualTo(alone.receivedValues().get(alone.receivedValues().size() - 1));
+		}
+	}
+
+	@Test
+	void whenASingleInstanceMovesToClusterModeTheFirstLeaderCarriesItsLastValueOver(@TempDir Path directory)
+			throws Exception {
+		Path instance = Files.createDirectories(directory.resolve("instance-1"));
+		int saved;
+		try (ServiceProcess local = ServiceProcess.start(instance, arguments())) {
+			local.awaitReady();
+			local.awaitPublished(2, Duration.ofSeconds(30));
+			local.sigterm();
+			assertThat(local.awaitExit(Duration.ofSeconds(30))).isEqualTo(143);
+			saved = local.receivedValues().get(local.receivedValues().size() - 1);
+		}
+		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
+				ClusterInstances cluster = ClusterInstances.start(redis, directory, 1, arguments())) {
+			cluster.awaitLeader(STARTUP);
+			awaitHistory(cluster, 2);
+			Entry carried = cluster.history().get(0);
+			assertThat(carried.index()).isZero();
+			assertThat(carried.value()).isEqualTo(saved);
+			assertThat(cluster.history().get(1).index()).isEqualTo(1);
+			assertOneWriterPerPosition(cluster.history().subList(1, cluster.history().size()));
+		}
+	}
+
 	private static void awaitHistory(ClusterInstances cluster, int size) {
 		await("a history of " + size + " values").atMost(PERIOD.multipliedBy(size).plus(LEASE).plusSeconds(10))
 			.pollInterval(Duration.ofMillis(100))

@@ -146,6 +146,40 @@ class ClusterRedisIT {
 		}
 	}
 
+	@Test
+	void whenRedisStandsStillNoRequestWaitsOnItAndShutdownEndsWellWithinItsDeadline(@TempDir Path directory)
+			throws Exception {
+		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
+				ClusterInstances cluster = ClusterInstances.start(redis, directory, 1, ARGUMENTS)) {
+			ServiceProcess instance = cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
+			awaitHistory(cluster, 2);
+			long lastId = last(cluster.history()).id();
+			// Stands still with its connections open, as a partitioned Redis does
+			redis.pause();
+			try {
+				long started = System.nanoTime();
+				assertThat(instance.get("/sequence/last").status()).isEqualTo(200);
+				assertThat(instance.get("/sequence/next?timeout=" + PERIOD.toMillis() + "ms").status()).isIn(200, 204);
+				// Resuming from an id ahead of this instance asks Redis, off the request
+				// thread: the stream is answered at once and never with an older value
+				try (StreamRecord ahead = StreamRecord.open(instance, Long.toString(lastId + 60_000))) {
+					assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+					assertThat(ahead.values()).allMatch((value) -> value.id() > lastId + 60_000);
+				}
+				started = System.nanoTime();
+				instance.sigterm();
+				assertThat(instance.awaitExit(Duration.ofSeconds(30))).isEqualTo(143);
+				// Each Redis call of the shutdown is bounded by the command timeout
+				assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+				assertThat(instance.messages()).anyMatch((message) -> message.startsWith("Skipped the handover"));
+				assertThat(instance.messages()).last().isEqualTo("I'm leaving, bye!");
+			}
+			finally {
+				redis.resume();
+			}
+		}
+	}
+
 	private static List<StreamRecord> openStreams(ClusterInstances cluster) throws Exception {
 		List<StreamRecord> streams = new ArrayList<>();
 		for (ServiceProcess instance : cluster.all()) {
