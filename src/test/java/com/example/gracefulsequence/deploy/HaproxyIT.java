@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import com.example.gracefulsequence.FreePort;
@@ -72,7 +73,7 @@ class HaproxyIT {
 			Map<String, String> lines) throws IOException {
 		Path prefix = Files.createDirectories(directory.resolve("haproxy"));
 		int port = FreePort.find();
-		String copy = HaproxyProcess.copy(port, statsPort, servicePort, lines);
+		String copy = HaproxyProcess.copy(port, statsPort, List.of(servicePort), lines);
 		return HaproxyProcess.start(HaproxyProcess.executable(), prefix, copy, port,
 				Map.of("GRACEFUL_SEQUENCE_STREAMS_PER_SOURCE", Integer.toString(STREAMS_PER_ADDRESS)));
 	}

@@ -19,12 +19,13 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * HAProxy started in the foreground on a copy of {@code deploy/haproxy/haproxy.cfg} that
- * differs only in its ports and the lines a test replaces, with the environment that sets
- * the file's {@code presetenv} variables, so that closing it ends it by handle.
+ * differs only in its ports, its servers (one per instance a test starts) and the lines a
+ * test replaces, with the environment that sets the file's {@code presetenv} variables,
+ * so that closing it ends it by handle.
  *
  * @author graceful-sequence contributors
  */
-final class HaproxyProcess extends ExternalProcess {
+public final class HaproxyProcess extends ExternalProcess {
 
 	/**
 	 * The shipped configuration.
@@ -45,7 +46,7 @@ final class HaproxyProcess extends ExternalProcess {
 	 * that installs it, or fails when the environment variable {@code CI} is set.
 	 * @return the executable
 	 */
-	static Path executable() {
+	public static Path executable() {
 		Stream<Path> onPath = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
 			.filter((directory) -> !directory.isEmpty())
 			.map((directory) -> Path.of(directory, "haproxy"));
@@ -63,20 +64,24 @@ final class HaproxyProcess extends ExternalProcess {
 
 	/**
 	 * A copy of the shipped configuration: the frontends bound on loopback on the given
-	 * ports, every server of the backend on the one instance, and some lines replaced.
+	 * ports, the servers of the backend on the given instances, one each in the file's
+	 * order, and some lines replaced. Servers past the last instance are left out, so
+	 * that HAProxy sends nothing to a port where no instance listens.
 	 * @param port the port of the service's frontend
 	 * @param statsPort the port of the stats frontend
-	 * @param servicePort the instance's port
+	 * @param servicePorts the instances' ports, at most as many as the file has servers
 	 * @param lines lines of the file, each given as its first words (such as
 	 * {@code timeout http-request}), and the whole line to put in its place; each must be
 	 * in the file once
 	 * @return the configuration
 	 * @throws IOException if the shipped file cannot be read
 	 */
-	static String copy(int port, int statsPort, int servicePort, Map<String, String> lines) throws IOException {
+	public static String copy(int port, int statsPort, List<Integer> servicePorts, Map<String, String> lines)
+			throws IOException {
 		StringBuilder copy = new StringBuilder();
 		String section = "";
 		Map<String, Integer> found = new HashMap<>();
+		int servers = 0;
 		for (String line : Files.readAllLines(CONFIG)) {
 			String stripped = line.strip();
 			if (!line.isEmpty() && !Character.isWhitespace(line.charAt(0)) && !stripped.startsWith("#")) {
@@ -89,7 +94,10 @@ final class HaproxyProcess extends ExternalProcess {
 				line = "\tbind 127.0.0.1:" + statsPort;
 			}
 			else if (stripped.startsWith("server ") && section.equals("backend graceful-sequence")) {
-				line = line.replaceFirst("127\\.0\\.0\\.1:\\d+", "127.0.0.1:" + servicePort);
+				if (servers == servicePorts.size()) {
+					continue;
+				}
+				line = line.replaceFirst("127\\.0\\.0\\.1:\\d+", "127.0.0.1:" + servicePorts.get(servers++));
 			}
 			for (Map.Entry<String, String> replacement : lines.entrySet()) {
 				if (stripped.startsWith(replacement.getKey() + " ")) {
@@ -98,6 +106,9 @@ final class HaproxyProcess extends ExternalProcess {
 				}
 			}
 			copy.append(line).append('\n');
+		}
+		if (servers < servicePorts.size()) {
+			throw new AssertionError(CONFIG + ": " + servers + " server(s) for " + servicePorts.size() + " instances");
 		}
 		for (String key : lines.keySet()) {
 			if (found.getOrDefault(key, 0) != 1) {
@@ -144,7 +155,7 @@ final class HaproxyProcess extends ExternalProcess {
 	 * @return the running HAProxy
 	 * @throws IOException if HAProxy cannot be started
 	 */
-	static HaproxyProcess start(Path haproxy, Path directory, String configuration, int port,
+	public static HaproxyProcess start(Path haproxy, Path directory, String configuration, int port,
 			Map<String, String> environment) throws IOException {
 		Path file = Files.writeString(directory.resolve("haproxy.cfg"), configuration);
 		Path log = directory.resolve("haproxy.log");

@@ -11,26 +11,24 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 
 import com.example.gracefulsequence.Browser;
 import com.example.gracefulsequence.EventStream;
 import com.example.gracefulsequence.EventStream.Event;
 import com.example.gracefulsequence.FreePort;
+import com.example.gracefulsequence.LivePage;
+import com.example.gracefulsequence.LivePage.PageValue;
 import com.example.gracefulsequence.ServiceProcess;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.core.io.ClassPathResource;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The live page at {@code /} in a real headless Chromium against the packaged jar: the
@@ -51,10 +49,6 @@ class LivePageBrowserIT {
 
 	private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(30);
 
-	private static final Duration PAGE_TIMEOUT = Duration.ofSeconds(20);
-
-	private static final JsonMapper json = JsonMapper.builder().build();
-
 	@BeforeEach
 	void browserInstalled() {
 		Browser.assumeInstalled();
@@ -66,24 +60,24 @@ class LivePageBrowserIT {
 		int port = FreePort.find();
 		String[] arguments = { PERIOD, RECONNECT_DELAY, "--shutdown.drain-delay=3s" };
 		try (Browser browser = Browser.start()) {
-			Page stopped;
+			LivePage stopped;
 			try (ServiceProcess first = ServiceProcess.start(directory, port, arguments)) {
 				first.awaitReady();
 				browser.open(first.uri("/"));
-				awaitPage(browser, "values from the first instance", (page) -> page.values().size() >= 3);
+				LivePage.await(browser, "values from the first instance", (page) -> page.values().size() >= 3);
 				first.sigterm();
-				awaitPage(browser, "the shutdown event", (page) -> page.count("shutdown") >= 1);
-				awaitPage(browser, "the shutdown event again on a reconnect during the drain delay",
+				LivePage.await(browser, "the shutdown event", (page) -> page.count("shutdown") >= 1);
+				LivePage.await(browser, "the shutdown event again on a reconnect during the drain delay",
 						(page) -> page.count("shutdown") >= 2);
 				assertThat(first.awaitExit(EXIT_TIMEOUT)).isEqualTo(143);
-				int errorsAtExit = page(browser).errors();
-				stopped = awaitPage(browser, "reconnects that fail on the closed port",
+				int errorsAtExit = LivePage.read(browser).errors();
+				stopped = LivePage.await(browser, "reconnects that fail on the closed port",
 						(page) -> page.errors() >= errorsAtExit + 2);
 			}
 			assertThat(stopped.states()).as("readyState while nothing listens").endsWith(0);
 			try (ServiceProcess second = ServiceProcess.start(directory, port, arguments)) {
 				second.awaitReady();
-				Page page = awaitPage(browser, "a live value from the second instance",
+				LivePage page = LivePage.await(browser, "a live value from the second instance",
 						(current) -> current.values().size() > stopped.values().size()
 								&& current.values().get(current.values().size() - 1).source().equals("live"));
 				List<PageValue> before = stopped.values();
@@ -112,7 +106,8 @@ class LivePageBrowserIT {
 		try (ServiceProcess service = ServiceProcess.start(directory, PERIOD); Browser browser = Browser.start()) {
 			service.awaitReady();
 			browser.open(service.uri("/"));
-			Page page = awaitPage(browser, "the mode from the service's health", (current) -> current.mode() != null);
+			LivePage page = LivePage.await(browser, "the mode from the service's health",
+					(current) -> current.mode() != null);
 			assertThat(page.mode()).isEqualTo("local");
 			assertThat(page.redis()).isNull();
 			assertThat(browser.isDisplayed("mode")).isTrue();
@@ -134,12 +129,13 @@ class LivePageBrowserIT {
 				assertThat(holder.response().statusCode()).isEqualTo(200);
 				assertThat(holder.next()).extracting(Event::name).as("the only slot is taken").isEqualTo("value");
 				browser.open(service.uri("/"));
-				Page full = awaitPage(browser, "busy events: turned away, and trying again",
+				LivePage full = LivePage.await(browser, "busy events: turned away, and trying again",
 						(page) -> page.count("busy") >= 2);
 				assertThat(full.values()).isEmpty();
 				assertThat(full.closed()).isFalse();
 			}
-			Page page = awaitPage(browser, "values once the slot is free", (current) -> !current.values().isEmpty());
+			LivePage page = LivePage.await(browser, "values once the slot is free",
+					(current) -> !current.values().isEmpty());
 			assertThat(page.events()).startsWith("busy", "busy").endsWith("value");
 			assertThat(page.closed()).as("the EventSource was never CLOSED").isFalse();
 			assertThat(page.states()).doesNotContain(2);
@@ -157,16 +153,19 @@ class LivePageBrowserIT {
 			String stream = "?stream="
 					+ URLEncoder.encode(service.uri("/sequence/stream").toString(), StandardCharsets.UTF_8);
 			browser.open(URI.create(origin(allowed) + "/" + stream));
-			Page page = awaitPage(browser, "values on the allowed origin", (current) -> current.values().size() >= 2);
+			LivePage page = LivePage.await(browser, "values on the allowed origin",
+					(current) -> current.values().size() >= 2);
 			assertThat(page.closed()).isFalse();
 			browser.open(URI.create(origin(notAllowed) + "/" + stream));
-			Page blocked = awaitPage(browser, "the browser failing the stream for another origin", Page::closed);
+			LivePage blocked = LivePage.await(browser, "the browser failing the stream for another origin",
+					LivePage::closed);
 			assertThat(blocked.values()).as("values read by a page whose origin is not allowed").isEmpty();
 			assertThat(blocked.errors()).isPositive();
 			// CORS covers /sequence/** only, so no other origin reads the service's
 			// health:
 			// the page then says nothing of the mode rather than guess it
-			Page unasked = awaitPage(browser, "the health request failing", (current) -> current.mode() != null);
+			LivePage unasked = LivePage.await(browser, "the health request failing",
+					(current) -> current.mode() != null);
 			assertThat(unasked.mode()).isEqualTo("unknown");
 			assertThat(browser.isDisplayed("mode")).isFalse();
 			assertThat(browser.isDisplayed("about-local")).isFalse();
@@ -176,23 +175,6 @@ class LivePageBrowserIT {
 		finally {
 			allowed.stop(0);
 			notAllowed.stop(0);
-		}
-	}
-
-	private static Page page(Browser browser) throws IOException {
-		String record = (String) browser.script("return JSON.stringify(window.sequencePage || null)");
-		return json.readValue(record, Page.class);
-	}
-
-	private static Page awaitPage(Browser browser, String description, Predicate<Page> condition) {
-		await(description).atMost(PAGE_TIMEOUT)
-			.pollInterval(Duration.ofMillis(100))
-			.untilAsserted(() -> assertThat(page(browser)).isNotNull().matches(condition, description));
-		try {
-			return page(browser);
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException(ex);
 		}
 	}
 
@@ -226,40 +208,6 @@ class LivePageBrowserIT {
 
 	private static String origin(HttpServer server) {
 		return "http://127.0.0.1:" + server.getAddress().getPort();
-	}
-
-	/**
-	 * What the page recorded in {@code window.sequencePage}.
-	 *
-	 * @param values every value event in order
-	 * @param events the name of every event in order
-	 * @param states the {@code readyState} of its {@code EventSource} at each change
-	 * @param errors how many times the connection was lost or could not be made
-	 * @param closed whether the {@code EventSource} was ever {@code CLOSED}
-	 * @param instances how many times the page saw another instance answer
-	 * @param mode what the service's health said: {@code local}, {@code cluster},
-	 * {@code unknown} if it could not be asked; {@code null} while the page asks
-	 * @param redis the status of the {@code redis} health component in cluster mode
-	 */
-	record Page(List<PageValue> values, List<String> events, List<Integer> states, int errors, boolean closed,
-			int instances, @Nullable String mode, @Nullable String redis) {
-
-		long count(String event) {
-			return this.events.stream().filter(event::equals).count();
-		}
-
-	}
-
-	/**
-	 * One value event as the page recorded it.
-	 *
-	 * @param value the value
-	 * @param index the per-process index
-	 * @param id the event id
-	 * @param source {@code live} or {@code restored}
-	 */
-	record PageValue(int value, long index, String id, String source) {
-
 	}
 
 }
