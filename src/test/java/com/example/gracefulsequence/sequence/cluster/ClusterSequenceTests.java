@@ -193,6 +193,16 @@ class ClusterSequenceTests {
 		assertThat(holds(b.origin, first.eventId() + Duration.ofDays(1).toMillis())).isFalse();
 	}
 
+	@Test
+	void aRedisThatMayEvictTheSequenceOrKeepsNoAppendOnlyFileGetsAWarningAtStart(@TempDir Path directory,
+			CapturedOutput output) throws Exception {
+		this.redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")), "--appendonly", "no",
+				"--maxmemory-policy", "allkeys-lru");
+		instance(directory, "a", PERIOD);
+		assertThat(output).contains("Redis evicts keys (maxmemory-policy allkeys-lru)")
+			.contains("Redis keeps no append-only file (appendonly no)");
+	}
+
 	private static boolean holds(ClusterOrigin origin, long eventId) throws InterruptedException {
 		boolean[] held = new boolean[1];
 		CountDownLatch answered = new CountDownLatch(1);
