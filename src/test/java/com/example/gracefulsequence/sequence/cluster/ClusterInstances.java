@@ -148,6 +148,28 @@ final class ClusterInstances implements AutoCloseable {
 		return history;
 	}
 
+	/**
+	 * Wait until the cluster's history holds at least the given number of values, at most
+	 * as long as that many periods and half a minute to start or take over.
+	 * @param size the number of values
+	 * @param period the period of the sequence
+	 */
+	void awaitHistory(int size, Duration period) {
+		await("a history of " + size + " values").atMost(period.multipliedBy(size).plusSeconds(30))
+			.pollInterval(Duration.ofMillis(100))
+			.ignoreExceptions()
+			.until(() -> history().size() >= size);
+	}
+
+	/**
+	 * The last value of a history.
+	 * @param history the history, not empty
+	 * @return its last value
+	 */
+	static Entry last(List<Entry> history) {
+		return history.get(history.size() - 1);
+	}
+
 	@Override
 	public void close() {
 		this.started.forEach(ServiceProcess::close);

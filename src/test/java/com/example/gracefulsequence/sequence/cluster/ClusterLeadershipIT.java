@@ -51,8 +51,8 @@ class ClusterLeadershipIT {
 				ClusterInstances cluster = ClusterInstances.start(redis, directory, 3,
 						arguments("--shutdown.drain-delay=3s"))) {
 			ServiceProcess leader = cluster.awaitLeader(STARTUP);
-			awaitHistory(cluster, 3);
-			String leaderLease = last(cluster.history()).lease();
+			cluster.awaitHistory(3, PERIOD);
+			String leaderLease = ClusterInstances.last(cluster.history()).lease();
 			leader.sigterm();
 			await("readiness down").atMost(Duration.ofSeconds(10)).until(() -> leader.status("/readyz") == 503);
 			// Sent during the drain delay: the leaver keeps following the new leader
@@ -62,7 +62,7 @@ class ClusterLeadershipIT {
 			assertThat(leader.awaitExit(Duration.ofSeconds(30))).isEqualTo(143);
 			ServiceProcess next = cluster.awaitLeader(Duration.ofSeconds(10));
 			assertThat(next).isNotSameAs(leader);
-			awaitHistory(cluster, (int) polledIndex + 3);
+			cluster.awaitHistory((int) polledIndex + 3, PERIOD);
 			List<Entry> history = cluster.history();
 			assertThat(entryAt(history, polledIndex).lease()).isNotEqualTo(leaderLease);
 			assertOneWriterPerPosition(history);
@@ -86,12 +86,12 @@ class ClusterLeadershipIT {
 		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
 				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, arguments())) {
 			ServiceProcess leader = cluster.awaitLeader(STARTUP);
-			awaitHistory(cluster, 3);
+			cluster.awaitHistory(3, PERIOD);
 			int before = cluster.history().size();
 			leader.sigkill();
 			leader.awaitExit(Duration.ofSeconds(10));
 			assertThat(cluster.awaitLeader(LEASE.plus(PERIOD).plusSeconds(2))).isNotSameAs(leader);
-			awaitHistory(cluster, before + 3);
+			cluster.awaitHistory(before + 3, PERIOD);
 			List<Entry> history = cluster.history();
 			assertOneWriterPerPosition(history);
 			assertThat(longestGap(history)).isLessThanOrEqualTo(LEASE.plus(PERIOD).toMillis() + 250);
@@ -104,8 +104,8 @@ class ClusterLeadershipIT {
 		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
 				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, arguments())) {
 			ServiceProcess leader = cluster.awaitLeader(STARTUP);
-			awaitHistory(cluster, 3);
-			String pausedLease = last(cluster.history()).lease();
+			cluster.awaitHistory(3, PERIOD);
+			String pausedLease = ClusterInstances.last(cluster.history()).lease();
 			leader.sigstop();
 			try {
 				await("another leader's values").atMost(LEASE.plus(PERIOD.multipliedBy(4)).plusSeconds(5))
@@ -121,7 +121,7 @@ class ClusterLeadershipIT {
 			leader.awaitMessage("the lost lead",
 					(message) -> message.startsWith("Lost the lead of the cluster's sequence"), Duration.ofSeconds(10));
 			int size = cluster.history().size();
-			awaitHistory(cluster, size + 2);
+			cluster.awaitHistory(size + 2, PERIOD);
 			List<Entry> history = cluster.history();
 			assertOneWriterPerPosition(history);
 			// Once another leader wrote, the paused one never wrote again
@@ -143,16 +143,16 @@ class ClusterLeadershipIT {
 				ClusterInstances cluster = ClusterInstances.start(redis, directory, 1,
 						arguments("--shutdown.drain-delay=3s"))) {
 			ServiceProcess alone = cluster.awaitLeader(STARTUP);
-			awaitHistory(cluster, 2);
+			cluster.awaitHistory(2, PERIOD);
 			int before = cluster.history().size();
 			alone.sigterm();
 			alone.awaitMessage("the handover step", (message) -> message.startsWith("Nothing to hand over to"),
 					Duration.ofSeconds(10));
 			// Values during the drain delay, from the instance that is leaving
-			awaitHistory(cluster, before + 2);
+			cluster.awaitHistory(before + 2, PERIOD);
 			assertThat(alone.awaitExit(Duration.ofSeconds(30))).isEqualTo(143);
 			assertStateFileHoldsLastReceived(alone);
-			assertThat(last(cluster.history()).value())
+			assertThat(ClusterInstances.last(cluster.history()).value())
 				.isEqualTo(alone.receivedValues().get(alone.receivedValues().size() - 1));
 		}
 	}
@@ -172,23 +172,13 @@ class ClusterLeadershipIT {
 		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
 				ClusterInstances cluster = ClusterInstances.start(redis, directory, 1, arguments())) {
 			cluster.awaitLeader(STARTUP);
-			awaitHistory(cluster, 2);
+			cluster.awaitHistory(2, PERIOD);
 			Entry carried = cluster.history().get(0);
 			assertThat(carried.index()).isZero();
 			assertThat(carried.value()).isEqualTo(saved);
 			assertThat(cluster.history().get(1).index()).isEqualTo(1);
 			assertOneWriterPerPosition(cluster.history().subList(1, cluster.history().size()));
 		}
-	}
-
-	private static void awaitHistory(ClusterInstances cluster, int size) {
-		await("a history of " + size + " values").atMost(PERIOD.multipliedBy(size).plus(LEASE).plusSeconds(10))
-			.pollInterval(Duration.ofMillis(100))
-			.until(() -> cluster.history().size() >= size);
-	}
-
-	private static Entry last(List<Entry> history) {
-		return history.get(history.size() - 1);
 	}
 
 	private static Entry entryAt(List<Entry> history, long index) {

@@ -3,7 +3,6 @@ package com.example.gracefulsequence.sequence.cluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,7 +38,7 @@ class ClusterRedisIT {
 		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
 				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, ARGUMENTS)) {
 			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
-			List<StreamRecord> streams = openStreams(cluster);
+			List<StreamRecord> streams = StreamRecord.openOnEach(cluster);
 			try {
 				long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
 				int killed = 0;
@@ -50,8 +49,8 @@ class ClusterRedisIT {
 				}
 				assertThat(killed).isGreaterThan(0);
 				int size = cluster.history().size();
-				awaitHistory(cluster, size + 3);
-				awaitStreamsAt(streams, last(cluster.history()).id());
+				cluster.awaitHistory(size + 3, PERIOD);
+				awaitStreamsAt(streams, ClusterInstances.last(cluster.history()).id());
 				List<Entry> history = cluster.history();
 				ClusterLeadershipIT.assertOneWriterPerPosition(history);
 				streams.forEach((stream) -> stream.assertFollowed(history));
@@ -68,11 +67,11 @@ class ClusterRedisIT {
 		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
 				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, ARGUMENTS)) {
 			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
-			awaitHistory(cluster, 3);
-			List<StreamRecord> streams = openStreams(cluster);
+			cluster.awaitHistory(3, PERIOD);
+			List<StreamRecord> streams = StreamRecord.openOnEach(cluster);
 			try {
 				List<Entry> before = cluster.history();
-				awaitStreamsAt(streams, last(before).id());
+				awaitStreamsAt(streams, ClusterInstances.last(before).id());
 				redis.stop();
 				long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
 				Set<Integer> statuses = ConcurrentHashMap.newKeySet();
@@ -91,12 +90,12 @@ class ClusterRedisIT {
 				// The latest value, readiness, and long-polls that end without a value
 				assertThat(statuses).containsExactlyInAnyOrder(200, 204);
 				redis.restart();
-				awaitHistory(cluster, before.size() + 3);
+				cluster.awaitHistory(before.size() + 3, PERIOD);
 				List<Entry> history = cluster.history();
 				// Nothing already written is lost
 				assertThat(history).containsAll(before);
 				ClusterLeadershipIT.assertOneWriterPerPosition(history);
-				awaitStreamsAt(streams, last(history).id());
+				awaitStreamsAt(streams, ClusterInstances.last(history).id());
 				streams.forEach((stream) -> stream.assertFollowed(history));
 				streams.forEach((stream) -> assertThat(stream.ended()).isFalse());
 				for (ServiceProcess instance : cluster.all()) {
@@ -121,23 +120,23 @@ class ClusterRedisIT {
 		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
 				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, ARGUMENTS)) {
 			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
-			awaitHistory(cluster, 3);
-			List<StreamRecord> streams = openStreams(cluster);
+			cluster.awaitHistory(3, PERIOD);
+			List<StreamRecord> streams = StreamRecord.openOnEach(cluster);
 			try {
-				long lastBefore = last(cluster.history()).id();
+				long lastBefore = ClusterInstances.last(cluster.history()).id();
 				awaitStreamsAt(streams, lastBefore);
 				redis.restartEmpty();
 				// A new history, whose ids go on above the old ones
-				awaitHistory(cluster, 3);
+				cluster.awaitHistory(3, PERIOD);
 				List<Entry> history = cluster.history();
 				assertThat(history.get(0).id()).isGreaterThanOrEqualTo(lastBefore);
-				awaitStreamsAt(streams, last(history).id());
+				awaitStreamsAt(streams, ClusterInstances.last(history).id());
 				for (StreamRecord stream : streams) {
 					List<Entry> values = stream.values();
 					for (int i = 1; i < values.size(); i++) {
 						assertThat(values.get(i).id()).isGreaterThan(values.get(i - 1).id());
 					}
-					assertThat(values).extracting(Entry::id).contains(last(history).id());
+					assertThat(values).extracting(Entry::id).contains(ClusterInstances.last(history).id());
 				}
 			}
 			finally {
@@ -152,8 +151,8 @@ class ClusterRedisIT {
 		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
 				ClusterInstances cluster = ClusterInstances.start(redis, directory, 1, ARGUMENTS)) {
 			ServiceProcess instance = cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
-			awaitHistory(cluster, 2);
-			long lastId = last(cluster.history()).id();
+			cluster.awaitHistory(2, PERIOD);
+			long lastId = ClusterInstances.last(cluster.history()).id();
 			// Stands still with its connections open, as a partitioned Redis does
 			redis.pause();
 			try {
@@ -180,28 +179,9 @@ class ClusterRedisIT {
 		}
 	}
 
-	private static List<StreamRecord> openStreams(ClusterInstances cluster) throws Exception {
-		List<StreamRecord> streams = new ArrayList<>();
-		for (ServiceProcess instance : cluster.all()) {
-			streams.add(StreamRecord.open(instance, null));
-		}
-		return streams;
-	}
-
-	private static void awaitHistory(ClusterInstances cluster, int size) {
-		await("a history of " + size + " values").atMost(PERIOD.multipliedBy(size).plusSeconds(20))
-			.pollInterval(Duration.ofMillis(100))
-			.ignoreExceptions()
-			.until(() -> cluster.history().size() >= size);
-	}
-
 	private static void awaitStreamsAt(List<StreamRecord> streams, long id) {
 		await("every stream at id " + id).atMost(Duration.ofSeconds(10))
 			.until(() -> streams.stream().allMatch((stream) -> !stream.values().isEmpty() && stream.lastId() >= id));
-	}
-
-	private static Entry last(List<Entry> history) {
-		return history.get(history.size() - 1);
 	}
 
 }

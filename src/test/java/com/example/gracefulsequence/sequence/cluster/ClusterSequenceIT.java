@@ -37,11 +37,8 @@ class ClusterSequenceIT {
 		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
 				ClusterInstances cluster = ClusterInstances.start(redis, directory, 3, ARGUMENTS)) {
 			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
-			List<StreamRecord> streams = new ArrayList<>();
+			List<StreamRecord> streams = StreamRecord.openOnEach(cluster);
 			try {
-				for (ServiceProcess instance : cluster.all()) {
-					streams.add(StreamRecord.open(instance, null));
-				}
 				long from = cluster.history().size();
 				int values = (int) (OBSERVED.toMillis() / PERIOD.toMillis());
 				await("a minute of values").atMost(OBSERVED.plusSeconds(30))

@@ -60,6 +60,21 @@ final class StreamRecord implements AutoCloseable {
 		return new StreamRecord(stream, "stream-record-" + instance.port());
 	}
 
+	/**
+	 * Open a stream on each instance of a cluster and record it.
+	 * @param cluster the instances
+	 * @return the records, one per instance in their order
+	 * @throws IOException if a stream cannot be opened
+	 * @throws InterruptedException if interrupted while opening one
+	 */
+	static List<StreamRecord> openOnEach(ClusterInstances cluster) throws IOException, InterruptedException {
+		List<StreamRecord> streams = new ArrayList<>();
+		for (ServiceProcess instance : cluster.all()) {
+			streams.add(open(instance, null));
+		}
+		return streams;
+	}
+
 	private void read() {
 		try {
 			for (Event event = this.stream.next(); event != null; event = this.stream.next()) {
