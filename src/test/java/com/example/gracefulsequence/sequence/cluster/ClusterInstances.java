@@ -30,14 +30,17 @@ final class ClusterInstances implements AutoCloseable {
 
 	private final RedisServer redis;
 
+	private final boolean ownsRedis;
+
 	private final Path root;
 
 	private final List<String> arguments;
 
 	private final List<ServiceProcess> started = new ArrayList<>();
 
-	private ClusterInstances(RedisServer redis, Path root, List<String> arguments) {
+	private ClusterInstances(RedisServer redis, boolean ownsRedis, Path root, List<String> arguments) {
 		this.redis = redis;
+		this.ownsRedis = ownsRedis;
 		this.root = root;
 		this.arguments = arguments;
 	}
@@ -52,7 +55,32 @@ final class ClusterInstances implements AutoCloseable {
 	 * @throws IOException if one cannot be started
 	 */
 	static ClusterInstances start(RedisServer redis, Path root, int count, String... arguments) throws IOException {
-		ClusterInstances instances = new ClusterInstances(redis, root, List.of(arguments));
+		return start(redis, false, root, count, arguments);
+	}
+
+	/**
+	 * Start a Redis of their own, in {@code redis} under the root, and instances on it,
+	 * and wait until each is ready; closing them ends the Redis too.
+	 * @param root where their directories go
+	 * @param count how many to start
+	 * @param arguments the arguments of every instance, besides cluster mode and Redis
+	 * @return the instances
+	 * @throws IOException if Redis or one of them cannot be started
+	 */
+	static ClusterInstances startWithRedis(Path root, int count, String... arguments) throws IOException {
+		RedisServer redis = RedisServer.start(Files.createDirectories(root.resolve("redis")));
+		try {
+			return start(redis, true, root, count, arguments);
+		}
+		catch (IOException | RuntimeException | Error ex) {
+			redis.close();
+			throw ex;
+		}
+	}
+
+	private static ClusterInstances start(RedisServer redis, boolean ownsRedis, Path root, int count,
+			String... arguments) throws IOException {
+		ClusterInstances instances = new ClusterInstances(redis, ownsRedis, root, List.of(arguments));
 		try {
 			for (int i = 0; i < count; i++) {
 				instances.startOne();
@@ -170,9 +198,20 @@ final class ClusterInstances implements AutoCloseable {
 		return history.get(history.size() - 1);
 	}
 
+	/**
+	 * The Redis the instances share.
+	 * @return the Redis
+	 */
+	RedisServer redis() {
+		return this.redis;
+	}
+
 	@Override
 	public void close() {
 		this.started.forEach(ServiceProcess::close);
+		if (this.ownsRedis) {
+			this.redis.close();
+		}
 	}
 
 	/**

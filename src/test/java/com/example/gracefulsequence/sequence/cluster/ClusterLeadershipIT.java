@@ -47,9 +47,8 @@ class ClusterLeadershipIT {
 	@Test
 	void whenTheLeaderIsToldToStopThenAFollowerProducesTheNextValueOnTimeAndTheLeaverServesItsDrain(
 			@TempDir Path directory) throws Exception {
-		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
-				ClusterInstances cluster = ClusterInstances.start(redis, directory, 3,
-						arguments("--shutdown.drain-delay=3s"))) {
+		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 3,
+				arguments("--shutdown.drain-delay=3s"))) {
 			ServiceProcess leader = cluster.awaitLeader(STARTUP);
 			cluster.awaitHistory(3, PERIOD);
 			String leaderLease = ClusterInstances.last(cluster.history()).lease();
@@ -83,8 +82,7 @@ class ClusterLeadershipIT {
 
 	@Test
 	void whenTheLeaderIsKilledThenAnotherLeadsWithinTheLeaseAndAPeriod(@TempDir Path directory) throws Exception {
-		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
-				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, arguments())) {
+		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 2, arguments())) {
 			ServiceProcess leader = cluster.awaitLeader(STARTUP);
 			cluster.awaitHistory(3, PERIOD);
 			int before = cluster.history().size();
@@ -101,8 +99,7 @@ class ClusterLeadershipIT {
 
 	@Test
 	void whenAPausedLeaderWakesPastItsLeaseThenItsWriteIsRefusedAndItFollows(@TempDir Path directory) throws Exception {
-		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
-				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, arguments())) {
+		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 2, arguments())) {
 			ServiceProcess leader = cluster.awaitLeader(STARTUP);
 			cluster.awaitHistory(3, PERIOD);
 			String pausedLease = ClusterInstances.last(cluster.history()).lease();
@@ -139,9 +136,8 @@ class ClusterLeadershipIT {
 	@Test
 	void whenTheLastInstanceStopsItGoesOnProducingThroughItsDrainAndItsStateFileHoldsItsLastValue(
 			@TempDir Path directory) throws Exception {
-		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
-				ClusterInstances cluster = ClusterInstances.start(redis, directory, 1,
-						arguments("--shutdown.drain-delay=3s"))) {
+		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 1,
+				arguments("--shutdown.drain-delay=3s"))) {
 			ServiceProcess alone = cluster.awaitLeader(STARTUP);
 			cluster.awaitHistory(2, PERIOD);
 			int before = cluster.history().size();
@@ -169,8 +165,7 @@ class ClusterLeadershipIT {
 			assertThat(local.awaitExit(Duration.ofSeconds(30))).isEqualTo(143);
 			saved = local.receivedValues().get(local.receivedValues().size() - 1);
 		}
-		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
-				ClusterInstances cluster = ClusterInstances.start(redis, directory, 1, arguments())) {
+		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 1, arguments())) {
 			cluster.awaitLeader(STARTUP);
 			cluster.awaitHistory(2, PERIOD);
 			Entry carried = cluster.history().get(0);

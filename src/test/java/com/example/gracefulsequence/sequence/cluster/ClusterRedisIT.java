@@ -1,6 +1,5 @@
 package com.example.gracefulsequence.sequence.cluster;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -35,15 +34,14 @@ class ClusterRedisIT {
 
 	@Test
 	void whenRedisConnectionsAreCutAgainAndAgainThenNoStreamMissesAValue(@TempDir Path directory) throws Exception {
-		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
-				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, ARGUMENTS)) {
+		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 2, ARGUMENTS)) {
 			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
 			List<StreamRecord> streams = StreamRecord.openOnEach(cluster);
 			try {
 				long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
 				int killed = 0;
 				while (System.nanoTime() < until) {
-					killed += redis.killClients();
+					killed += cluster.redis().killClients();
 					// Twice a period: the instances reconnect and cut again
 					Thread.sleep(PERIOD.toMillis() * 2);
 				}
@@ -64,15 +62,14 @@ class ClusterRedisIT {
 	@Test
 	void whenRedisStopsForTenSecondsThenInstancesServeWhatTheyHaveAndTheSequenceGoesOnWithNothingLost(
 			@TempDir Path directory) throws Exception {
-		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
-				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, ARGUMENTS)) {
+		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 2, ARGUMENTS)) {
 			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
 			cluster.awaitHistory(3, PERIOD);
 			List<StreamRecord> streams = StreamRecord.openOnEach(cluster);
 			try {
 				List<Entry> before = cluster.history();
 				awaitStreamsAt(streams, ClusterInstances.last(before).id());
-				redis.stop();
+				cluster.redis().stop();
 				long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
 				Set<Integer> statuses = ConcurrentHashMap.newKeySet();
 				while (System.nanoTime() < until) {
@@ -89,7 +86,7 @@ class ClusterRedisIT {
 				}
 				// The latest value, readiness, and long-polls that end without a value
 				assertThat(statuses).containsExactlyInAnyOrder(200, 204);
-				redis.restart();
+				cluster.redis().restart();
 				cluster.awaitHistory(before.size() + 3, PERIOD);
 				List<Entry> history = cluster.history();
 				// Nothing already written is lost
@@ -117,15 +114,14 @@ class ClusterRedisIT {
 
 	@Test
 	void whenRedisStartsAgainWithoutItsDataThenIdsStillIncreaseOnEveryStream(@TempDir Path directory) throws Exception {
-		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
-				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, ARGUMENTS)) {
+		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 2, ARGUMENTS)) {
 			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
 			cluster.awaitHistory(3, PERIOD);
 			List<StreamRecord> streams = StreamRecord.openOnEach(cluster);
 			try {
 				long lastBefore = ClusterInstances.last(cluster.history()).id();
 				awaitStreamsAt(streams, lastBefore);
-				redis.restartEmpty();
+				cluster.redis().restartEmpty();
 				// A new history, whose ids go on above the old ones
 				cluster.awaitHistory(3, PERIOD);
 				List<Entry> history = cluster.history();
@@ -148,13 +144,12 @@ class ClusterRedisIT {
 	@Test
 	void whenRedisStandsStillNoRequestWaitsOnItAndShutdownEndsWellWithinItsDeadline(@TempDir Path directory)
 			throws Exception {
-		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
-				ClusterInstances cluster = ClusterInstances.start(redis, directory, 1, ARGUMENTS)) {
+		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 1, ARGUMENTS)) {
 			ServiceProcess instance = cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
 			cluster.awaitHistory(2, PERIOD);
 			long lastId = ClusterInstances.last(cluster.history()).id();
 			// Stands still with its connections open, as a partitioned Redis does
-			redis.pause();
+			cluster.redis().pause();
 			try {
 				long started = System.nanoTime();
 				assertThat(instance.get("/sequence/last").status()).isEqualTo(200);
@@ -174,7 +169,7 @@ class ClusterRedisIT {
 				assertThat(instance.messages()).last().isEqualTo("I'm leaving, bye!");
 			}
 			finally {
-				redis.resume();
+				cluster.redis().resume();
 			}
 		}
 	}

@@ -1,6 +1,5 @@
 package com.example.gracefulsequence.sequence.cluster;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,8 +33,7 @@ class ClusterSequenceIT {
 	@Test
 	void everyInstanceServesTheSameValuesWithTheSameIdsIndexesAndTimesOverAMinute(@TempDir Path directory)
 			throws Exception {
-		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
-				ClusterInstances cluster = ClusterInstances.start(redis, directory, 3, ARGUMENTS)) {
+		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 3, ARGUMENTS)) {
 			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
 			List<StreamRecord> streams = StreamRecord.openOnEach(cluster);
 			try {
@@ -67,8 +65,7 @@ class ClusterSequenceIT {
 	@Test
 	void aStreamToldToGoByOneInstanceResumesOnAnotherWithEveryValueInBetweenOnceAndInOrder(@TempDir Path directory)
 			throws Exception {
-		try (RedisServer redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
-				ClusterInstances cluster = ClusterInstances.start(redis, directory, 2, ARGUMENTS)) {
+		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 2, ARGUMENTS)) {
 			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
 			ServiceProcess leaving = cluster.all().get(0);
 			ServiceProcess staying = cluster.all().get(1);
