@@ -17,18 +17,23 @@ import com.example.gracefulsequence.sequence.SequenceValue;
 import com.example.gracefulsequence.sequence.SubscriberPlaces;
 import com.example.gracefulsequence.state.StateFile;
 import com.example.gracefulsequence.state.StateFileWriter;
+import io.lettuce.core.ClientOptions;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import org.springframework.boot.data.redis.autoconfigure.DataRedisProperties;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.health.registry.DefaultHealthContributorRegistry;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration.LettuceClientConfigurationBuilder;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
@@ -166,6 +171,27 @@ class ClusterSequenceTests {
 	}
 
 	@Test
+	void aRedisThatStandsStillHoldsTheLeaderNoLongerThanItsBoundAndTheSequenceGoesOnOnceItMovesAgain(
+			@TempDir Path directory) throws Exception {
+		this.redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
+		Instance a = instance(directory, "a", PERIOD).start();
+		await().atMost(Duration.ofSeconds(20)).until(() -> a.leads() && a.index() >= 2);
+		// Well inside the lease: each call gives up within half a period
+		this.redis.pause();
+		try {
+			await().atMost(Duration.ofMillis(1500))
+				.until(() -> a.registry.get("sequence.cluster.redis.errors").counter().count() >= 3);
+		}
+		finally {
+			this.redis.resume();
+		}
+		long index = a.index();
+		// Lettuce's own timeout, a minute, would hold the leader far longer
+		await().atMost(Duration.ofSeconds(3)).until(() -> a.index() >= index + 2);
+		assertThat(a.leads()).isTrue();
+	}
+
+	@Test
 	void anInstanceWhoseSettingsDifferFromTheClustersFollowsAndSaysWhyItNeverLeads(@TempDir Path directory,
 			CapturedOutput output) throws Exception {
 		this.redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
@@ -238,8 +264,18 @@ class ClusterSequenceTests {
 		private boolean running;
 
 		Instance(RedisServer redis, SequenceProperties properties) {
-			this.connectionFactory = RedisSequenceStoreTests.connectionFactory(redis);
 			ClusterSettings settings = ClusterSettings.of(properties, null);
+			// Lettuce bounded as the application bounds it
+			ClusterConfiguration configuration = new ClusterConfiguration();
+			LettuceClientConfigurationBuilder client = LettuceClientConfiguration.builder();
+			configuration.boundedLettuceCommands(settings).customize(client);
+			ClientOptions.Builder options = ClientOptions.builder();
+			configuration.boundedLettuceOptions(settings, new DataRedisProperties()).customize(options);
+			this.connectionFactory = new LettuceConnectionFactory(
+					new RedisStandaloneConfiguration(RedisServer.HOST, redis.port()),
+					client.clientOptions(options.build()).build());
+			this.connectionFactory.afterPropertiesSet();
+			this.connectionFactory.start();
 			RedisSequenceStore store = new RedisSequenceStore(new StringRedisTemplate(this.connectionFactory),
 					this.connectionFactory, settings.keep());
 			this.stateFile = properties.stateFile();
