@@ -25,6 +25,8 @@ final class ClusterOrigin implements SequenceOrigin {
 
 	private static final Logger logger = LoggerFactory.getLogger(ClusterOrigin.class);
 
+	private static final int ATTEMPTS = 3;
+
 	private final ClusterSettings settings;
 
 	private final RedisSequenceStore store;
@@ -47,24 +49,34 @@ final class ClusterOrigin implements SequenceOrigin {
 		if (!this.settings.enabled()) {
 			return null;
 		}
-		try {
-			List<SequenceValue> history = this.store.latest(this.settings.keep());
-			warnAboutPersistence(this.store.info());
-			if (history.isEmpty()) {
-				logger.info("The cluster's sequence is empty: its first leader starts it");
-				return null;
+		RuntimeException failure = null;
+		// A few tries: the first connection of a busy machine may take longer than one
+		// call
+		for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+			try {
+				return startingHistory();
 			}
-			SequenceValue latest = history.get(history.size() - 1);
-			logger.info("Following the cluster's sequence from value {} at position {}", latest.value(),
-					latest.index());
-			return history;
+			catch (RuntimeException ex) {
+				failure = ex;
+			}
 		}
-		catch (RuntimeException ex) {
-			this.reached = false;
-			logger.warn("Redis cannot be reached at start ({}); serving the value of the state file, if any, "
-					+ "until it can", ex.getMessage());
+		this.reached = false;
+		logger.warn(
+				"Redis cannot be reached at start ({}); serving the value of the state file, if any, " + "until it can",
+				failure.getMessage());
+		return null;
+	}
+
+	private @Nullable List<SequenceValue> startingHistory() {
+		List<SequenceValue> history = this.store.latest(this.settings.keep());
+		warnAboutPersistence(this.store.info());
+		if (history.isEmpty()) {
+			logger.info("The cluster's sequence is empty: its first leader starts it");
 			return null;
 		}
+		SequenceValue latest = history.get(history.size() - 1);
+		logger.info("Following the cluster's sequence from value {} at position {}", latest.value(), latest.index());
+		return history;
 	}
 
 	@Override

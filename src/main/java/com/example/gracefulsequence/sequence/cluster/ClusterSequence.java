@@ -119,7 +119,7 @@ final class ClusterSequence extends ShutdownStepLifecycle {
 		Node(RedisSequenceStore store, ClusterOrigin origin, StateFileWriter stateFile, Clock clock,
 				MeterRegistry registry, HealthContributorRegistry health) {
 			RedisReachability redis = new RedisReachability(registry, this::isLeading, origin.reached(),
-					ClusterSequence.this.settings.renewal(), System::nanoTime);
+					ClusterSequence.this.settings.renewal(), System::nanoTime, store::reconnect);
 			health.registerContributor("redis", (HealthIndicator) redis::health);
 			this.clock = clock;
 			this.stateFile = new BackgroundStateFile(stateFile);

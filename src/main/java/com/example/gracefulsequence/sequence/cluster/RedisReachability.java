@@ -18,10 +18,11 @@ import org.springframework.core.NestedExceptionUtils;
 /**
  * Whether this instance reaches Redis, as its calls find: unreachable when no call has
  * succeeded for a grace time, with one WARN, and reached again with one INFO at the next
- * call that succeeds, not one line per retry; the {@code sequence.cluster.redis.up} gauge
- * and {@code sequence.cluster.redis.errors} counter; and the service's own {@code redis}
- * health component, which readiness does not include: an instance without Redis still
- * serves what it has.
+ * call that succeeds, not one line per retry; while it is unreachable, its connections
+ * start again once a grace time, since a Redis that is cut off keeps them open; the
+ * {@code sequence.cluster.redis.up} gauge and {@code sequence.cluster.redis.errors}
+ * counter; and the service's own {@code redis} health component, which readiness does not
+ * include: an instance without Redis still serves what it has.
  *
  * @author graceful-sequence contributors
  */
@@ -43,6 +44,10 @@ final class RedisReachability {
 
 	private volatile long reachedAt;
 
+	private volatile long reconnectedAt;
+
+	private final Runnable reconnect;
+
 	/**
 	 * Start telling whether Redis is reached.
 	 * @param registry where its meters go
@@ -51,14 +56,18 @@ final class RedisReachability {
 	 * @param grace how long Redis may go unreached, by every call, before it counts as
 	 * unreachable
 	 * @param ticker elapsed time in nanoseconds, as {@link System#nanoTime()}
+	 * @param reconnect drops the connections to Redis, for new ones on the next call; run
+	 * at most once a grace time while Redis is not reached
 	 */
-	RedisReachability(MeterRegistry registry, BooleanSupplier leading, boolean up, Duration grace,
-			LongSupplier ticker) {
+	RedisReachability(MeterRegistry registry, BooleanSupplier leading, boolean up, Duration grace, LongSupplier ticker,
+			Runnable reconnect) {
+		this.reconnect = reconnect;
 		this.leading = leading;
 		this.up.set(up);
 		this.grace = grace;
 		this.ticker = ticker;
 		this.reachedAt = ticker.getAsLong();
+		this.reconnectedAt = this.reachedAt;
 		this.errors = Counter.builder("sequence.cluster.redis.errors")
 			.description("Redis calls of cluster mode that failed")
 			.register(registry);
@@ -89,6 +98,13 @@ final class RedisReachability {
 		// Reached by another call a moment ago: one connection is behind the other, and
 		// reconnects on its own
 		boolean unreached = this.ticker.getAsLong() - this.reachedAt > this.grace.toNanos();
+		long now = this.ticker.getAsLong();
+		if (unreached && now - this.reconnectedAt > this.grace.toNanos()) {
+			// A Redis cut off without closing its connections (paused, partitioned) keeps
+			// them open: start again, and ask Sentinel, if there is one, where it is now
+			this.reconnectedAt = now;
+			this.reconnect.run();
+		}
 		if (unreached && this.up.compareAndSet(true, false)) {
 			logger.warn("Redis cannot be reached ({}); serving the latest value and retrying, "
 					+ "and no instance produces until Redis can be reached again", error);

@@ -17,6 +17,7 @@ import org.springframework.data.domain.Range;
 import org.springframework.data.redis.connection.Limit;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.connection.stream.ByteRecord;
 import org.springframework.data.redis.connection.stream.ReadOffset;
 import org.springframework.data.redis.connection.stream.RecordId;
@@ -253,6 +254,17 @@ final class RedisSequenceStore {
 			catch (RuntimeException ex) {
 				// Closing a broken connection: nothing left to release
 			}
+		}
+	}
+
+	/**
+	 * Drop the shared connection, for a new one on the next call: one to a Redis that was
+	 * cut off stays open, and with Sentinel a new one goes to the primary of the moment.
+	 * The follower's own connection starts again after each error anyway.
+	 */
+	void reconnect() {
+		if (this.connectionFactory instanceof LettuceConnectionFactory lettuce) {
+			lettuce.resetConnection();
 		}
 	}
 
