@@ -47,7 +47,7 @@ class ClusterSequenceIT {
 				await("every stream at the last value").atMost(Duration.ofSeconds(10))
 					.until(() -> streams.stream().allMatch((stream) -> stream.lastId() >= last));
 				for (StreamRecord stream : streams) {
-					stream.assertFollowed(history);
+					stream.assertFollowed(cluster);
 					assertThat(stream.values()).hasSizeGreaterThanOrEqualTo(values);
 				}
 				for (ServiceProcess instance : cluster.all()) {
@@ -82,11 +82,10 @@ class ClusterSequenceIT {
 				try (StreamRecord after = StreamRecord.open(staying, Long.toString(before.lastId()))) {
 					await("values on the second instance").atMost(Duration.ofSeconds(20))
 						.until(() -> after.values().size() >= 4);
-					List<Entry> history = cluster.history();
 					List<Entry> both = new ArrayList<>(before.values());
 					both.addAll(after.values());
 					assertThat(both.get(before.values().size()).id()).isGreaterThan(before.lastId());
-					StreamRecord.assertFollowed(both, history);
+					StreamRecord.assertFollowed(both, cluster.history());
 				}
 				// An id that no instance produced starts with the current value
 				long unknown = before.lastId() + Duration.ofDays(365).toMillis();

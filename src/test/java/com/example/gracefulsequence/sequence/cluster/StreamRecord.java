@@ -133,11 +133,13 @@ final class StreamRecord implements AutoCloseable {
 
 	/**
 	 * Check that the values received are the cluster's, each once and in order, with no
-	 * gap in the history from the first received to the last.
-	 * @param history the cluster's history, which holds at least that range
+	 * gap in the history from the first received to the last; the history is read after
+	 * the values, so that it holds every one of them.
+	 * @param cluster the cluster, whose history holds at least that range
 	 */
-	void assertFollowed(List<Entry> history) {
-		assertFollowed(values(), history);
+	void assertFollowed(ClusterInstances cluster) {
+		List<Entry> received = values();
+		assertFollowed(received, cluster.history());
 		assertThat(others()).noneMatch((event) -> event.startsWith("emittedAt"));
 	}
 
@@ -146,7 +148,8 @@ final class StreamRecord implements AutoCloseable {
 	 * cluster's, each once and in order, with no gap in the history from the first
 	 * received to the last.
 	 * @param received the values, in the order the client received them
-	 * @param history the cluster's history, which holds at least that range
+	 * @param history the cluster's history, read after the values, so that it holds at
+	 * least that range
 	 */
 	static void assertFollowed(List<Entry> received, List<Entry> history) {
 		assertThat(received).isNotEmpty();
