@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Rolling restart behind HAProxy (or nginx): two instances of graceful-sequence, restarted one
-# after the other under keep-alive load, long-polls, an SSE client and a headless browser;
-# writes docs/rolling-restart.md. See bench/README.md.
+# Rolling restart behind HAProxy (or nginx): instances of graceful-sequence, restarted one after
+# the other under keep-alive load, long-polls, an SSE client and a headless browser; writes
+# docs/rolling-restart.md. See bench/README.md.
 #
-#   bench/rolling-restart.sh                 the run behind HAProxy (under 3 minutes on 2 cores)
-#   bench/rolling-restart.sh --proxy nginx   the same behind nginx; writes the doc's nginx part
-#   bench/rolling-restart.sh --no-doc        the same, leaving docs/rolling-restart.md alone
-#   bench/rolling-restart.sh --help          every option of bench/rolling_restart.py
+#   bench/rolling-restart.sh                           two instances, each with a sequence of its own, behind
+#                                                      HAProxy (under 3 minutes on 2 cores)
+#   bench/rolling-restart.sh --proxy nginx             the same behind nginx; writes the doc's nginx part
+#   bench/rolling-restart.sh --cluster                 cluster mode: a redis-server of its own and three
+#                                                      instances serving one sequence, behind HAProxy; checks
+#                                                      the cluster's history; writes the doc's cluster part
+#   bench/rolling-restart.sh --cluster --proxy nginx   the same behind nginx
+#   bench/rolling-restart.sh --no-doc                  any of these, leaving docs/rolling-restart.md alone
+#   bench/rolling-restart.sh --help                    every option of bench/rolling_restart.py
 #
 # Installs what is missing with apt (root, Debian): haproxy (.ci/install-haproxy.sh) or nginx
-# (.ci/install-nginx.sh), wrk, chromium and chromium-driver. Builds target/graceful-sequence.jar unless it is there
-# (delete it to run a newer build).
+# (.ci/install-nginx.sh), redis-server and redis-cli with --cluster (.ci/install-redis.sh), wrk,
+# chromium and chromium-driver. Builds target/graceful-sequence.jar unless it is there (delete it
+# to run a newer build).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,13 +36,16 @@ apt_install() {
 }
 
 proxy=haproxy
+cluster=""
 previous=""
 for argument in "$@"; do
 	[[ "${previous}" == "--proxy" ]] && proxy="${argument}"
 	[[ "${argument}" == --proxy=* ]] && proxy="${argument#--proxy=}"
+	[[ "${argument}" == "--cluster" ]] && cluster=1
 	previous="${argument}"
 done
 "${root}/.ci/install-${proxy}.sh" >/dev/null
+[[ -z "${cluster}" ]] || "${root}/.ci/install-redis.sh" >/dev/null
 command -v wrk >/dev/null 2>&1 || { echo "Installing wrk"; apt_install wrk; }
 [[ -x /usr/bin/chromium ]] || { echo "Installing chromium"; apt_install chromium; }
 [[ -x /usr/bin/chromedriver ]] || { echo "Installing chromium-driver"; apt_install chromium-driver; }
