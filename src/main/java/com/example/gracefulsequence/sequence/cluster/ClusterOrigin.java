@@ -12,6 +12,8 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.core.NestedExceptionUtils;
+
 /**
  * In cluster mode, the hub starts from the cluster's history, read before the port opens,
  * rather than from the state file, which then only serves while Redis cannot be reached;
