@@ -65,7 +65,7 @@ final class ClusterOrigin implements SequenceOrigin {
 		this.reached = false;
 		logger.warn(
 				"Redis cannot be reached at start ({}); serving the value of the state file, if any, " + "until it can",
-				failure.getMessage());
+				NestedExceptionUtils.getMostSpecificCause(failure).getMessage());
 		return null;
 	}
 
