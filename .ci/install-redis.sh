@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the cluster-mode tests run through the RedisServer fixture (RedisServerIT and the
-# process-level tests of sequence.cluster, Sentinel's failover among them): Debian's redis-server,
+# process-level tests of sequence.cluster): Debian's redis-server,
 # redis-sentinel and redis-tools packages, at /usr/bin/redis-server, /usr/bin/redis-sentinel and
 # /usr/bin/redis-cli. Does nothing when all three are there. Needs root (apt-get). Where an init
 # system runs, apt may also start the package's own redis-server service on port 6379: the tests
