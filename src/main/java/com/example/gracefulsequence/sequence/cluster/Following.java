@@ -6,6 +6,8 @@ import java.util.function.Consumer;
 import com.example.gracefulsequence.sequence.SequenceValue;
 import com.example.gracefulsequence.sequence.cluster.RedisSequenceStore.Read;
 
+import org.springframework.dao.QueryTimeoutException;
+
 /**
  * Follows the cluster's sequence on its own thread and connection: a blocking read of the
  * values and the control stream, from the last id it read, so that after a cut connection
@@ -83,6 +85,15 @@ final class Following implements Runnable {
 				if (read.released()) {
 					this.leaseReleased.run();
 				}
+			}
+			catch (QueryTimeoutException ex) {
+				// A blocking read may outlast its bound by Redis' own timer (hz: 100 ms
+				// by
+				// default): the next read asks again from the last id, on the same
+				// connection,
+				// which Lettuce keeps in step. A Redis that stands still shows in the
+				// other
+				// calls, and its connections start again then (RedisReachability)
 			}
 			catch (RuntimeException ex) {
 				this.redis.failed("follow the sequence", ex);

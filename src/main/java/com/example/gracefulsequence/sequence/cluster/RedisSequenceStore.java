@@ -84,6 +84,8 @@ final class RedisSequenceStore {
 	// The follower's own connection, held for its blocking reads; only its thread uses it
 	private @Nullable RedisConnection reader;
 
+	private volatile boolean readerStale;
+
 	/**
 	 * Create the store.
 	 * @param redis the template, on Lettuce's shared connection
@@ -216,6 +218,10 @@ final class RedisSequenceStore {
 	 * @return what came, in order
 	 */
 	Read read(long afterValue, String afterControl, Duration block) {
+		if (this.readerStale) {
+			this.readerStale = false;
+			closeReader();
+		}
 		RedisConnection connection = this.reader;
 		if (connection == null || connection.isClosed()) {
 			connection = this.connectionFactory.getConnection();
@@ -258,11 +264,12 @@ final class RedisSequenceStore {
 	}
 
 	/**
-	 * Drop the shared connection, for a new one on the next call: one to a Redis that was
-	 * cut off stays open, and with Sentinel a new one goes to the primary of the moment.
-	 * The follower's own connection starts again after each error anyway.
+	 * Drop the shared connection, for a new one on the next call, and the follower's own
+	 * before its next read: one to a Redis that was cut off stays open, and with Sentinel
+	 * a new one goes to the primary of the moment.
 	 */
 	void reconnect() {
+		this.readerStale = true;
 		if (this.connectionFactory instanceof LettuceConnectionFactory lettuce) {
 			lettuce.resetConnection();
 		}
