@@ -50,7 +50,7 @@ CONTAINER_FLAGS = ["-XX:MaxRAMPercentage=75.0", "-XX:+UseSerialGC", "-XX:+ExitOn
 # were too small
 FANOUT_FLAGS = ["-XX:+UseSerialGC", "-Xmx1g", "-XX:+ExitOnOutOfMemoryError"]
 
-# The fan-out scenarios of issue 19: (name, streams, sequence.period, measurement window in s).
+# The fan-out scenarios: (name, streams, sequence.period, measurement window in s).
 # The last runs a minute, so that its p99 per 10 s slice shows whether the lag grows.
 FANOUT_SCENARIOS = [
     ("1k-200ms", 1000, "200ms", 20),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 19's fan-out, side by side: OLD.jar (one fan-out thread), NEW.jar with one lane
+# The fan-out, side by side: OLD.jar (one fan-out thread), NEW.jar with one lane
 # (-XX:ActiveProcessorCount=1), NEW.jar with a lane per core, and NEW.jar with its state file
 # on tmpfs (the fsync's share), through bench.py's fan-out scenarios (1,000 streams at 200 ms,
 # 10,000 at 1 s, 10,000 at 200 ms for a minute), interleaved, with the Go client bench/fanout.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 19's fan-out side by side: an old jar, the new jar with one lane, the new jar with
+"""The fan-out side by side: an old jar, the new jar with one lane, the new jar with
 its lanes (one per core), and the new jar with its state file on tmpfs (no real fsync), each
 through the fan-out scenarios (bench.py's FANOUT_SCENARIOS), interleaved, several rounds.
 Started by bench/fanout.sh, which builds the Go client first.

@@ -1,4 +1,4 @@
-// Hostile client for bench/hostile.sh (issue 22): one address attacks, another behaves.
+// Hostile client for bench/hostile.sh: one address attacks, another behaves.
 //
 // The attacker (from -from) opens -n connections to -target, -workers at a time, and holds
 // each for as long as the server lets it; one the server closes is opened again after a

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hostile clients (issue 22): how long does a well-behaved client wait while one address attacks?
+# Hostile clients: how long does a well-behaved client wait while one address attacks?
 #
 #   bench/hostile.sh [--runs gs:slowloris,gs-nginx:idle,...] [--n N] [--stream-n N]
 #                    [--trickle 5s] [--wait 120s] [--out DIR]

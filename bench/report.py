@@ -139,7 +139,7 @@ def rows(data):
 
 
 def fanout_key(record):
-    """Scenario of a fan-out record: (streams, period); runs before issue 19 had no period."""
+    """Scenario of a fan-out record: (streams, period); runs before the lanes had no period."""
     return (record["streams"], record.get("period", "500ms"))
 
 
@@ -287,7 +287,7 @@ def write(results, doc, chart, cluster=CLUSTER_RESULTS):
     if chart_ok:
         add("![graceful-sequence / peer ratios](%s)" % os.path.basename(chart))
         add("")
-    add("## Fan-out (issues 4 and 19): `/sequence/stream` of graceful-sequence")
+    add("## Fan-out: `/sequence/stream` of graceful-sequence")
     add("")
     scenarios = meta.get("fanout_scenarios")
     if scenarios:

@@ -2112,7 +2112,7 @@ def write_doc(results, checks, supporting, notes):
     add = lines.append
     add("# Rolling restart behind HAProxy")
     add("")
-    add("Written by `bench/rolling_restart.py` (issue 12, point 9). Two instances of graceful-sequence behind")
+    add("Written by `bench/rolling_restart.py` . Two instances of graceful-sequence behind")
     add("HAProxy (`deploy/haproxy/haproxy.cfg`, with this run's ports), restarted one after the other while")
     add("keep-alive load, long-polls, an SSE client and a headless browser go through HAProxy.")
     add("`docs/operations.md` (\"Load balancer\") explains the configuration; `bench/README.md` how to run it.")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A burst of stream requests past the cap (issue 18): is every client answered?
+# A burst of stream requests past the cap: is every client answered?
 #
 #   bench/stream-burst.sh [--clients N] [--rounds R] [--accept-counts 100,4096]
 #                         [--before REV | --before-jar JAR] [--interval 0s] [--out DIR]

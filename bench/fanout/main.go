@@ -1,4 +1,4 @@
-// Command fanout is the fan-out client of the benchmark (issue 19): it opens N
+// Command fanout is the fan-out client of the benchmark: it opens N
 // server-sent event streams on GET /sequence/stream of graceful-sequence on loopback,
 // one goroutine per connection over every core, and measures the delivery lag of
 // every value event, from the emittedAt in its JSON to the moment the client read it.
