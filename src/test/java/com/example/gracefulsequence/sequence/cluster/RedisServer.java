@@ -100,8 +100,8 @@ public final class RedisServer implements AutoCloseable {
 	private void launch() throws IOException {
 		List<String> command = new ArrayList<>(List.of(this.server.toString(), "--port", Integer.toString(this.port),
 				"--bind", HOST, "--dir", this.directory.toString(), "--appendonly", "yes", "--appendfsync", "everysec",
-				"--save", "", "--maxmemory-policy", "noeviction", "--protected-mode", "no", "--daemonize", "no",
-				"--logfile", this.log.toString(),
+				"--save", "", "--maxmemory-policy", "noeviction", "--hz", "100", "--protected-mode", "no",
+				"--daemonize", "no", "--logfile", this.log.toString(),
 				// A replica's first sync starts at once, not after Redis' five seconds of
 				// waiting for more replicas to share it
 				"--repl-diskless-sync-delay", "0"));
