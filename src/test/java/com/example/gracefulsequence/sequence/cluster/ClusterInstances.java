@@ -9,18 +9,20 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import com.example.gracefulsequence.ServiceProcess;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.awaitility.Awaitility.await;
 
 /**
- * Instances of the packaged jar in cluster mode on one {@link RedisServer}, each in a
- * directory of its own, for process-level tests; closing it ends every instance it
- * started, by its handle.
+ * Instances of the packaged jar in cluster mode on one {@link RedisServer} or on a
+ * {@link RedisSentinelSet}, each in a directory of its own, for process-level tests;
+ * closing it ends every instance it started, by its handle.
  *
  * @author graceful-sequence contributors
  */
@@ -28,9 +30,11 @@ final class ClusterInstances implements AutoCloseable {
 
 	private static final JsonMapper json = JsonMapper.builder().build();
 
-	private final RedisServer redis;
+	private final Supplier<RedisServer> redis;
 
-	private final boolean ownsRedis;
+	private final List<String> connection;
+
+	private final @Nullable RedisServer owned;
 
 	private final Path root;
 
@@ -38,9 +42,11 @@ final class ClusterInstances implements AutoCloseable {
 
 	private final List<ServiceProcess> started = new ArrayList<>();
 
-	private ClusterInstances(RedisServer redis, boolean ownsRedis, Path root, List<String> arguments) {
+	private ClusterInstances(Supplier<RedisServer> redis, List<String> connection, @Nullable RedisServer owned,
+			Path root, List<String> arguments) {
 		this.redis = redis;
-		this.ownsRedis = ownsRedis;
+		this.connection = connection;
+		this.owned = owned;
 		this.root = root;
 		this.arguments = arguments;
 	}
@@ -55,7 +61,25 @@ final class ClusterInstances implements AutoCloseable {
 	 * @throws IOException if one cannot be started
 	 */
 	static ClusterInstances start(RedisServer redis, Path root, int count, String... arguments) throws IOException {
-		return start(redis, false, root, count, arguments);
+		return start(new ClusterInstances(() -> redis, url(redis), null, root, List.of(arguments)), count);
+	}
+
+	/**
+	 * Start instances on a Sentinel set, which they find through Spring Boot's
+	 * {@code spring.data.redis.sentinel.*} properties only, and wait until each is ready;
+	 * the history is read from the primary the Sentinels name at the time.
+	 * @param sentinels the Sentinel set they share
+	 * @param root where their directories go
+	 * @param count how many to start
+	 * @param arguments the arguments of every instance, besides cluster mode and Redis
+	 * @return the instances
+	 * @throws IOException if one cannot be started
+	 */
+	static ClusterInstances startWithSentinels(RedisSentinelSet sentinels, Path root, int count, String... arguments)
+			throws IOException {
+		return start(
+				new ClusterInstances(sentinels::primary, sentinels.bootArguments(), null, root, List.of(arguments)),
+				count);
 	}
 
 	/**
@@ -70,7 +94,7 @@ final class ClusterInstances implements AutoCloseable {
 	static ClusterInstances startWithRedis(Path root, int count, String... arguments) throws IOException {
 		RedisServer redis = RedisServer.start(Files.createDirectories(root.resolve("redis")));
 		try {
-			return start(redis, true, root, count, arguments);
+			return start(new ClusterInstances(() -> redis, url(redis), redis, root, List.of(arguments)), count);
 		}
 		catch (IOException | RuntimeException | Error ex) {
 			redis.close();
@@ -78,9 +102,11 @@ final class ClusterInstances implements AutoCloseable {
 		}
 	}
 
-	private static ClusterInstances start(RedisServer redis, boolean ownsRedis, Path root, int count,
-			String... arguments) throws IOException {
-		ClusterInstances instances = new ClusterInstances(redis, ownsRedis, root, List.of(arguments));
+	private static List<String> url(RedisServer redis) {
+		return List.of("--spring.data.redis.url=" + redis.url());
+	}
+
+	private static ClusterInstances start(ClusterInstances instances, int count) throws IOException {
 		try {
 			for (int i = 0; i < count; i++) {
 				instances.startOne();
@@ -103,8 +129,9 @@ final class ClusterInstances implements AutoCloseable {
 	ServiceProcess startOne(String... more) throws IOException {
 		Path directory = Files.createDirectories(this.root.resolve("instance-" + (this.started.size() + 1)));
 		String[] all = Stream
-			.concat(Stream.of("--sequence.cluster.enabled=true", "--spring.data.redis.url=" + this.redis.url()),
-					Stream.concat(this.arguments.stream(), Arrays.stream(more)))
+			.of(Stream.of("--sequence.cluster.enabled=true"), this.connection.stream(), this.arguments.stream(),
+					Arrays.stream(more))
+			.flatMap((arguments) -> arguments)
 			.toArray(String[]::new);
 		ServiceProcess instance = ServiceProcess.start(directory, all);
 		this.started.add(instance);
@@ -159,7 +186,17 @@ final class ClusterInstances implements AutoCloseable {
 	 * @return the entries, oldest first
 	 */
 	List<Entry> history() {
-		JsonNode entries = json.readTree(this.redis.cli("--json", "XRANGE", RedisSequenceStore.VALUES, "-", "+"));
+		return history(this.redis.get());
+	}
+
+	/**
+	 * The cluster's history as one Redis server holds it, such as a primary cut off from
+	 * the others.
+	 * @param redis the server
+	 * @return the entries, oldest first
+	 */
+	static List<Entry> history(RedisServer redis) {
+		JsonNode entries = json.readTree(redis.cli("--json", "XRANGE", RedisSequenceStore.VALUES, "-", "+"));
 		List<Entry> history = new ArrayList<>();
 		for (JsonNode entry : entries) {
 			String id = entry.get(0).asString();
@@ -199,18 +236,19 @@ final class ClusterInstances implements AutoCloseable {
 	}
 
 	/**
-	 * The Redis the instances share.
+	 * The Redis the instances share: the one server, or the primary the Sentinels name
+	 * now.
 	 * @return the Redis
 	 */
 	RedisServer redis() {
-		return this.redis;
+		return this.redis.get();
 	}
 
 	@Override
 	public void close() {
 		this.started.forEach(ServiceProcess::close);
-		if (this.ownsRedis) {
-			this.redis.close();
+		if (this.owned != null) {
+			this.owned.close();
 		}
 	}
 

@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -63,7 +65,7 @@ public final class RedisServer implements AutoCloseable {
 
 	private final Path log;
 
-	private final List<String> extraArguments;
+	private List<String> extraArguments;
 
 	private Process process;
 
@@ -177,9 +179,20 @@ public final class RedisServer implements AutoCloseable {
 	 * @return {@code true} if it answered {@code PONG}
 	 */
 	public boolean ping(Duration timeout) {
+		return ping(this.port, timeout);
+	}
+
+	/**
+	 * Whether a server on loopback, such as a {@code redis-sentinel}, answers
+	 * {@code PING} with {@code PONG} within a timeout, on a new connection.
+	 * @param port its port on {@link #HOST}
+	 * @param timeout how long to wait for the connection and for the answer
+	 * @return {@code true} if it answered {@code PONG}
+	 */
+	static boolean ping(int port, Duration timeout) {
 		try (Socket socket = new Socket()) {
 			int millis = Math.toIntExact(Math.max(1, timeout.toMillis()));
-			socket.connect(new InetSocketAddress(HOST, this.port), millis);
+			socket.connect(new InetSocketAddress(HOST, port), millis);
 			socket.setSoTimeout(millis);
 			OutputStream out = socket.getOutputStream();
 			out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -209,8 +222,19 @@ public final class RedisServer implements AutoCloseable {
 	 * than ten seconds (the server is paused)
 	 */
 	public String cli(String... arguments) {
-		List<String> command = new ArrayList<>(
-				List.of(this.cli.toString(), "-h", HOST, "-p", Integer.toString(this.port)));
+		return cli(this.cli, this.port, arguments);
+	}
+
+	/**
+	 * Run a command with {@code redis-cli} against a server on loopback, such as a
+	 * {@code redis-sentinel}, as {@link #cli(String...)} does.
+	 * @param cli the {@code redis-cli} executable
+	 * @param port the server's port on {@link #HOST}
+	 * @param arguments the command and its arguments
+	 * @return the reply, trimmed
+	 */
+	static String cli(Path cli, int port, String... arguments) {
+		List<String> command = new ArrayList<>(List.of(cli.toString(), "-h", HOST, "-p", Integer.toString(port)));
 		command.addAll(List.of(arguments));
 		try {
 			Programs.Result result = Programs.run(CLI_TIMEOUT, command.toArray(String[]::new));
@@ -326,6 +350,57 @@ public final class RedisServer implements AutoCloseable {
 	public void restart() throws IOException {
 		stop();
 		launch();
+	}
+
+	/**
+	 * Stop it if it is running (SIGTERM), then start it again on the same port, in the
+	 * same directory and with its data, as a replica of another server: how a primary
+	 * that crashed comes back once a replica was promoted in its place. It loads its
+	 * append-only file, then takes the primary's data in a full sync.
+	 * @param primaryPort the port of the primary to follow, on {@link #HOST}
+	 * @throws IOException if it cannot be started
+	 */
+	public void restartAsReplicaOf(int primaryPort) throws IOException {
+		stop();
+		List<String> arguments = new ArrayList<>();
+		int i = 0;
+		while (i < this.extraArguments.size()) {
+			// Another --replicaof goes, with its host and port
+			boolean replicaOf = this.extraArguments.get(i).equals("--replicaof");
+			if (!replicaOf) {
+				arguments.add(this.extraArguments.get(i));
+			}
+			i += replicaOf ? 3 : 1;
+		}
+		arguments.addAll(List.of("--replicaof", HOST, Integer.toString(primaryPort)));
+		this.extraArguments = List.copyOf(arguments);
+		launch();
+	}
+
+	/**
+	 * What it says of its replication now, as {@code INFO replication}: {@code role}
+	 * ({@code master} or {@code slave}), on a primary {@code connected_slaves} and a
+	 * {@code slaveN} line per replica ({@code ip=...,port=...,state=online,...}), on a
+	 * replica {@code master_port} and {@code master_link_status}.
+	 * @return each field by its name
+	 */
+	public Map<String, String> replication() {
+		Map<String, String> fields = new HashMap<>();
+		for (String line : cli("INFO", "replication").lines().toList()) {
+			int colon = line.indexOf(':');
+			if (colon > 0 && !line.startsWith("#")) {
+				fields.put(line.substring(0, colon), line.substring(colon + 1).strip());
+			}
+		}
+		return fields;
+	}
+
+	/**
+	 * Whether it was paused ({@link #pause()}) and not resumed since.
+	 * @return whether it stands still
+	 */
+	public boolean isPaused() {
+		return this.paused;
 	}
 
 	/**

@@ -1,0 +1,338 @@
+package com.example.gracefulsequence.sequence.cluster;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+
+import org.awaitility.core.ConditionTimeoutException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A Redis primary with two replicas and three Sentinels that watch it, every process on a
+ * free loopback port in a directory of its own, for the cluster mode's failover tests:
+ * the primary can be killed or paused, the Sentinels promote a replica, and the old
+ * primary comes back as a replica. Closing the set kills every process it started, by
+ * handle.
+ * <p>
+ * It measures each promotion, from the moment the primary was killed or paused to the
+ * moment all three Sentinels name a new primary that says it is one, and logs it.
+ *
+ * @author graceful-sequence contributors
+ */
+final class RedisSentinelSet implements AutoCloseable {
+
+	/**
+	 * The name of the primary, as clients ask the Sentinels for it.
+	 */
+	static final String MASTER = "graceful-sequence";
+
+	/**
+	 * How long the primary may not answer before a Sentinel finds it down:
+	 * {@code down-after-milliseconds}. A second, so that a failover is quick enough for
+	 * twenty in a test; production sets more, not to fail over on a slow moment.
+	 */
+	static final Duration DOWN_AFTER = Duration.ofSeconds(1);
+
+	/**
+	 * How long a failover may take: {@code failover-timeout}. Sentinel waits twice as
+	 * long before it tries again after a failover that did not complete (a split vote),
+	 * but not after one that did: the default three minutes would stall the test at the
+	 * first split vote, and less than this may abort a promotion on a busy two-core
+	 * machine, where a replica reports its new role on the next INFO, a second apart.
+	 */
+	static final Duration FAILOVER_TIMEOUT = Duration.ofSeconds(3);
+
+	private static final Logger logger = LoggerFactory.getLogger(RedisSentinelSet.class);
+
+	// Two of the three Sentinels must find the primary down: one that is cut off alone
+	// cannot start a failover
+	private static final int QUORUM = 2;
+
+	private static final List<String> SENTINEL_SETTINGS = List.of("down-after-milliseconds " + DOWN_AFTER.toMillis(),
+			"failover-timeout " + FAILOVER_TIMEOUT.toMillis(),
+			// Both replicas follow the new primary at once: the data is small, and a
+			// replica left behind is one a second failover cannot promote
+			"parallel-syncs 2");
+
+	// A primary accepts a write only while a replica has acknowledged its stream within
+	// ten seconds, as Sentinel's documentation shows for a primary cut off from its
+	// replicas: it stops taking writes that the promoted replica would never have.
+	// Replicas acknowledge once a second, so a lag of one or two seconds would refuse
+	// writes on a slow moment of a busy machine. It bounds what a cut-off primary takes;
+	// what a client saw is the commit mark's (WAIT) to keep.
+	private static final String[] DURABILITY = { "--min-replicas-to-write", "1", "--min-replicas-max-lag", "10" };
+
+	private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
+
+	private final List<RedisServer> servers = new ArrayList<>();
+
+	private final List<RedisSentinel> sentinels = new ArrayList<>();
+
+	private final List<Duration> promotions = new CopyOnWriteArrayList<>();
+
+	private long failedAt;
+
+	private RedisSentinelSet() {
+	}
+
+	/**
+	 * Start a primary, two replicas of it and three Sentinels, in directories under the
+	 * root, and wait until the set has settled.
+	 * @param root where their directories go
+	 * @return the running set
+	 * @throws IOException if a process cannot be started
+	 */
+	static RedisSentinelSet start(Path root) throws IOException {
+		RedisSentinelSet set = new RedisSentinelSet();
+		try {
+			RedisServer primary = RedisServer.start(root.resolve("redis-1"), DURABILITY);
+			set.servers.add(primary);
+			for (int i = 2; i <= 3; i++) {
+				List<String> arguments = new ArrayList<>(List.of(DURABILITY));
+				arguments.addAll(List.of("--replicaof", RedisServer.HOST, Integer.toString(primary.port())));
+				set.servers.add(RedisServer.start(root.resolve("redis-" + i), arguments.toArray(String[]::new)));
+			}
+			for (int i = 1; i <= 3; i++) {
+				set.sentinels.add(RedisSentinel.start(root.resolve("sentinel-" + i), MASTER, primary.port(), QUORUM,
+						SENTINEL_SETTINGS));
+			}
+			set.awaitSettled(SETTLE_TIMEOUT);
+		}
+		catch (IOException | RuntimeException | Error ex) {
+			set.close();
+			throw ex;
+		}
+		return set;
+	}
+
+	/**
+	 * The arguments that point an instance at the set through Spring Boot's own
+	 * properties, and nothing else.
+	 * @return {@code spring.data.redis.sentinel.master} and
+	 * {@code spring.data.redis.sentinel.nodes}
+	 */
+	List<String> bootArguments() {
+		String nodes = this.sentinels.stream()
+			.map((sentinel) -> RedisServer.HOST + ":" + sentinel.port())
+			.collect(Collectors.joining(","));
+		return List.of("--spring.data.redis.sentinel.master=" + MASTER, "--spring.data.redis.sentinel.nodes=" + nodes);
+	}
+
+	/**
+	 * The primary as the Sentinels name it to clients
+	 * ({@code SENTINEL get-master-addr-by-name}), all three agreeing.
+	 * @return the primary
+	 * @throws AssertionError if they do not agree
+	 */
+	RedisServer primary() {
+		RedisServer primary = agreedPrimary();
+		if (primary == null) {
+			throw new AssertionError("The Sentinels do not agree on a primary: " + named());
+		}
+		return primary;
+	}
+
+	private @Nullable RedisServer agreedPrimary() {
+		List<Integer> named = named();
+		int port = named.get(0);
+		return (port >= 0 && Collections.frequency(named, port) == named.size()) ? server(port) : null;
+	}
+
+	private List<Integer> named() {
+		return this.sentinels.stream().map((sentinel) -> sentinel.primaryPort(MASTER)).toList();
+	}
+
+	private @Nullable RedisServer server(int port) {
+		return this.servers.stream().filter((server) -> server.port() == port).findFirst().orElse(null);
+	}
+
+	/**
+	 * Wait until the set has settled: the Sentinels name one primary, know each other and
+	 * see it up with two replicas; it says it is the primary and has both replicas
+	 * online; each of them says it follows it with its link up.
+	 * @param timeout how long to wait at most
+	 * @return the primary
+	 */
+	RedisServer awaitSettled(Duration timeout) {
+		RedisServer[] settled = new RedisServer[1];
+		awaitOrDescribe("the Sentinel set settled", timeout, () -> {
+			settled[0] = settledPrimary();
+			return settled[0] != null;
+		});
+		return settled[0];
+	}
+
+	private @Nullable RedisServer settledPrimary() {
+		RedisServer primary = agreedPrimary();
+		if (primary == null || !primary.isAlive() || primary.isPaused()) {
+			return null;
+		}
+		for (RedisSentinel sentinel : this.sentinels) {
+			Map<String, String> seen = sentinel.primary(MASTER);
+			// Without the others, a Sentinel cannot win the vote of a failover
+			if (!"master".equals(seen.get("flags")) || !"2".equals(seen.get("num-other-sentinels"))
+					|| upReplicas(sentinel) < 2) {
+				return null;
+			}
+		}
+		Map<String, String> replication = primary.replication();
+		if (!"master".equals(replication.get("role")) || !"2".equals(replication.get("connected_slaves"))
+				|| !replication.getOrDefault("slave0", "").contains("state=online")
+				|| !replication.getOrDefault("slave1", "").contains("state=online")) {
+			return null;
+		}
+		for (RedisServer replica : this.servers) {
+			if (replica != primary) {
+				Map<String, String> link = replica.replication();
+				if (!"slave".equals(link.get("role"))
+						|| !Integer.toString(primary.port()).equals(link.get("master_port"))
+						|| !"up".equals(link.get("master_link_status"))) {
+					return null;
+				}
+			}
+		}
+		return primary;
+	}
+
+	// The replicas a Sentinel sees up: those it may promote
+	private static int upReplicas(RedisSentinel sentinel) {
+		List<String> lines = sentinel.cli("SENTINEL", "replicas", MASTER).lines().toList();
+		int up = 0;
+		for (int i = 0; i + 1 < lines.size(); i++) {
+			if (lines.get(i).equals("flags") && lines.get(i + 1).equals("slave")) {
+				up++;
+			}
+		}
+		return up;
+	}
+
+	/**
+	 * {@code kill -9} the primary: a crash, with whatever it had not sent to its replicas
+	 * lost.
+	 * @return the server that was the primary
+	 */
+	RedisServer killPrimary() {
+		RedisServer primary = primary();
+		logger.info("Killing the primary on port {}", primary.port());
+		this.failedAt = System.nanoTime();
+		primary.kill();
+		return primary;
+	}
+
+	/**
+	 * {@code SIGSTOP} the primary: it keeps its connections and answers nothing, as a
+	 * machine that hangs or a network that drops its packets;
+	 * {@link RedisServer#resume()} sends {@code SIGCONT}.
+	 * @return the server that was the primary, paused
+	 */
+	RedisServer stopPrimary() {
+		RedisServer primary = primary();
+		logger.info("Stopping the primary on port {}", primary.port());
+		this.failedAt = System.nanoTime();
+		primary.pause();
+		return primary;
+	}
+
+	/**
+	 * Wait until the Sentinels have promoted a replica in place of a primary that failed:
+	 * all three name another server, and it says it is a primary. The time from the
+	 * failure is logged and kept.
+	 * @param former the primary that was killed or paused
+	 * @param timeout how long to wait at most
+	 * @return the promoted server
+	 */
+	RedisServer awaitPromotion(RedisServer former, Duration timeout) {
+		RedisServer[] promoted = new RedisServer[1];
+		awaitOrDescribe("a replica promoted in place of port " + former.port(), timeout, () -> {
+			RedisServer primary = agreedPrimary();
+			if (primary != null && primary != former && "master".equals(primary.replication().get("role"))) {
+				promoted[0] = primary;
+				return true;
+			}
+			return false;
+		});
+		Duration promotion = Duration.ofNanos(System.nanoTime() - this.failedAt);
+		this.promotions.add(promotion);
+		logger.info(
+				"The Sentinels promoted the replica on port {} {} ms after the primary on port {} failed "
+						+ "(down-after-milliseconds {})",
+				promoted[0].port(), promotion.toMillis(), former.port(), DOWN_AFTER.toMillis());
+		return promoted[0];
+	}
+
+	/**
+	 * Start a primary that was killed again as a replica of the primary of the moment, in
+	 * its directory and on its port, as an operator or its supervisor would.
+	 * @param former the server that was the primary
+	 * @throws IOException if it cannot be started
+	 */
+	void restartAsReplica(RedisServer former) throws IOException {
+		former.restartAsReplicaOf(primary().port());
+	}
+
+	/**
+	 * The times from a failure of the primary to the promotion of a replica, as
+	 * {@link #awaitPromotion} measured them; they include Sentinel's detection
+	 * ({@link #DOWN_AFTER}).
+	 * @return the measured times, in order
+	 */
+	List<Duration> promotions() {
+		return List.copyOf(this.promotions);
+	}
+
+	/**
+	 * The Redis servers, the primary and the replicas in no particular order.
+	 * @return the servers
+	 */
+	List<RedisServer> servers() {
+		return List.copyOf(this.servers);
+	}
+
+	/**
+	 * What each process logged last, for failure messages.
+	 * @return the tails of the logs
+	 */
+	String logTails() {
+		StringBuilder tails = new StringBuilder();
+		for (RedisServer server : this.servers) {
+			tails.append("\n--- redis-server on port ").append(server.port()).append(":\n").append(server.logTail());
+		}
+		for (RedisSentinel sentinel : this.sentinels) {
+			tails.append("\n--- redis-sentinel on port ")
+				.append(sentinel.port())
+				.append(":\n")
+				.append(sentinel.logTail());
+		}
+		return tails.toString();
+	}
+
+	private void awaitOrDescribe(String description, Duration timeout, Callable<Boolean> until) {
+		try {
+			await(description).atMost(timeout).pollInterval(Duration.ofMillis(20)).ignoreExceptions().until(until);
+		}
+		catch (ConditionTimeoutException ex) {
+			throw new AssertionError(ex.getMessage() + logTails(), ex);
+		}
+	}
+
+	/**
+	 * Kill the Sentinels, so that none reconfigures what is left, then the servers.
+	 */
+	@Override
+	public void close() {
+		this.sentinels.forEach(RedisSentinel::close);
+		this.servers.forEach(RedisServer::close);
+	}
+
+}
