@@ -168,16 +168,12 @@ final class RedisSentinel implements AutoCloseable {
 	}
 
 	/**
-	 * The whole log, for measurements read from Sentinel's own events.
-	 * @return the lines
+	 * Its log file, with every event of Sentinel ({@code +sdown}, {@code +odown},
+	 * {@code +vote-for-leader}, {@code +switch-master}, {@code +convert-to-slave}, ...).
+	 * @return the log file
 	 */
-	List<String> logLines() {
-		try {
-			return Files.readAllLines(this.log, StandardCharsets.UTF_8);
-		}
-		catch (IOException ex) {
-			return List.of();
-		}
+	Path log() {
+		return this.log;
 	}
 
 	/**

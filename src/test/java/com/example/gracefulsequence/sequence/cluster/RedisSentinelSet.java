@@ -1,7 +1,9 @@
 package com.example.gracefulsequence.sequence.cluster;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -9,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 import org.awaitility.core.ConditionTimeoutException;
@@ -74,6 +77,8 @@ final class RedisSentinelSet implements AutoCloseable {
 	private static final String[] DURABILITY = { "--min-replicas-to-write", "1", "--min-replicas-max-lag", "10" };
 
 	private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
+
+	private static final AtomicInteger sets = new AtomicInteger();
 
 	private final List<RedisServer> servers = new ArrayList<>();
 
@@ -327,12 +332,40 @@ final class RedisSentinelSet implements AutoCloseable {
 	}
 
 	/**
-	 * Kill the Sentinels, so that none reconfigures what is left, then the servers.
+	 * Kill the Sentinels, so that none reconfigures what is left, then the servers, and
+	 * keep their logs in {@code target/it-logs}, so that a failed run can be read after
+	 * the temporary directory is gone.
 	 */
 	@Override
 	public void close() {
 		this.sentinels.forEach(RedisSentinel::close);
 		this.servers.forEach(RedisServer::close);
+		keepLogs();
+	}
+
+	private void keepLogs() {
+		String jar = System.getProperty("graceful-sequence.jar");
+		if (jar == null) {
+			return;
+		}
+		try {
+			Path logs = Files.createDirectories(Path.of(jar)
+				.toAbsolutePath()
+				.getParent()
+				.resolve("it-logs")
+				.resolve("sentinel-set-" + sets.incrementAndGet() + "-" + ProcessHandle.current().pid()));
+			for (RedisServer server : this.servers) {
+				Files.copy(server.directory().resolve("redis.log"), logs.resolve("redis-" + server.port() + ".log"),
+						StandardCopyOption.REPLACE_EXISTING);
+			}
+			for (RedisSentinel sentinel : this.sentinels) {
+				Files.copy(sentinel.log(), logs.resolve("sentinel-" + sentinel.port() + ".log"),
+						StandardCopyOption.REPLACE_EXISTING);
+			}
+		}
+		catch (IOException ex) {
+			// Only a convenience for reading failures
+		}
 	}
 
 }

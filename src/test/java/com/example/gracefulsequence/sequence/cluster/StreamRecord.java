@@ -3,6 +3,7 @@ package com.example.gracefulsequence.sequence.cluster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpClient;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,8 +21,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * What one stream client received, as a test's own record: every value event of a stream,
- * read on a thread of its own until the stream ends or is closed, with checks against the
- * cluster's history.
+ * read on a thread of its own until the stream ends or is closed (or, for a record that
+ * resumes, on the streams it opens again with {@code Last-Event-ID} until it is closed),
+ * with checks against the cluster's history.
  *
  * @author graceful-sequence contributors
  */
@@ -29,16 +31,26 @@ final class StreamRecord implements AutoCloseable {
 
 	private static final JsonMapper json = JsonMapper.builder().build();
 
+	// An EventSource's own reconnection time is longer; the test resumes sooner
+	private static final Duration RETRY = Duration.ofMillis(200);
+
 	private final List<Entry> values = new CopyOnWriteArrayList<>();
 
 	private final List<String> others = new CopyOnWriteArrayList<>();
 
-	private final EventStream stream;
+	private final @Nullable ServiceProcess resumeOn;
 
 	private final Thread reader;
 
-	private StreamRecord(EventStream stream, String name) {
+	private volatile EventStream stream;
+
+	private volatile boolean closed;
+
+	private volatile int resumed;
+
+	private StreamRecord(EventStream stream, String name, @Nullable ServiceProcess resumeOn) {
 		this.stream = stream;
+		this.resumeOn = resumeOn;
 		this.reader = new Thread(this::read, name);
 		this.reader.setDaemon(true);
 		this.reader.start();
@@ -54,10 +66,28 @@ final class StreamRecord implements AutoCloseable {
 	 */
 	static StreamRecord open(ServiceProcess instance, @Nullable String lastEventId)
 			throws IOException, InterruptedException {
-		EventStream stream = EventStream.open(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build(),
-				instance.port(), "", lastEventId);
+		EventStream stream = EventStream.open(client(), instance.port(), "", lastEventId);
 		assertThat(stream.response().statusCode()).isEqualTo(200);
-		return new StreamRecord(stream, "stream-record-" + instance.port());
+		return new StreamRecord(stream, "stream-record-" + instance.port(), null);
+	}
+
+	/**
+	 * Open a stream on an instance and record it, and open it again whenever it ends,
+	 * with the {@code Last-Event-ID} of the last value received, as an
+	 * {@code EventSource} does, until the record is closed.
+	 * @param instance the instance
+	 * @return the record
+	 * @throws IOException if the first stream cannot be opened
+	 * @throws InterruptedException if interrupted while opening it
+	 */
+	static StreamRecord openResuming(ServiceProcess instance) throws IOException, InterruptedException {
+		EventStream stream = EventStream.open(client(), instance.port(), "", null);
+		assertThat(stream.response().statusCode()).isEqualTo(200);
+		return new StreamRecord(stream, "stream-record-" + instance.port(), instance);
+	}
+
+	private static HttpClient client() {
+		return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 	}
 
 	/**
@@ -76,6 +106,45 @@ final class StreamRecord implements AutoCloseable {
 	}
 
 	private void read() {
+		readToTheEnd();
+		while (!this.closed && this.resumeOn != null) {
+			List<Entry> received = values();
+			String lastEventId = (received.isEmpty()) ? null : Long.toString(received.get(received.size() - 1).id());
+			try {
+				EventStream next = EventStream.open(client(), this.resumeOn.port(), "", lastEventId);
+				this.stream = next;
+				if (this.closed) {
+					next.close();
+					return;
+				}
+				if (next.response().statusCode() == 200) {
+					this.resumed++;
+					readToTheEnd();
+				}
+			}
+			catch (IOException | UncheckedIOException ex) {
+				// The instance does not answer now: as an EventSource, try again a moment
+				// later
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return;
+			}
+			retryPause();
+		}
+	}
+
+	private void retryPause() {
+		try {
+			Thread.sleep(RETRY.toMillis());
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			this.closed = true;
+		}
+	}
+
+	private void readToTheEnd() {
 		try {
 			for (Event event = this.stream.next(); event != null; event = this.stream.next()) {
 				if ("value".equals(event.name()) && event.id() != null) {
@@ -164,8 +233,17 @@ final class StreamRecord implements AutoCloseable {
 		assertThat(received).as("values received, against the cluster's history").isEqualTo(expected);
 	}
 
+	/**
+	 * How many times the stream was opened again after it ended.
+	 * @return the number of resumed streams
+	 */
+	int resumed() {
+		return this.resumed;
+	}
+
 	@Override
 	public void close() {
+		this.closed = true;
 		this.stream.close();
 	}
 
