@@ -7,9 +7,10 @@
 -- Committed at once, the value goes straight into the values stream that every instance
 -- follows. Staged (when values must wait for replicas), it goes into the pending hash, which
 -- no client reads, until commit.lua moves it into the stream after the leader's WAIT. A value
--- already staged for this position is kept rather than replaced, whoever staged it: after a
--- failover it may have been committed on a primary that is gone and seen by clients. The
--- leader takes it over, with a write that its WAIT then covers.
+-- staged for the position after the last one is kept rather than replaced, whoever staged it
+-- and whatever position the caller asks for: after a failover it may have been committed on a
+-- primary that is gone and seen by clients. The leader takes it over, with a write that its
+-- WAIT then covers, and commits it before any other.
 -- KEYS: lease, values, floor, pending
 -- ARGV: lease, value, index, entries to keep at least, carried-over id or '', '1' to stage,
 --       highest id the leader has seen
@@ -29,6 +30,17 @@ if #last > 0 then
 		end
 	end
 end
+local stage = ARGV[6] == '1'
+if stage then
+	local staged = redis.call('HMGET', KEYS[4], 'id', 'value', 'index')
+	if staged[1] and tonumber(staged[1]) > last_id then
+		local staged_index = tonumber(staged[3])
+		if staged_index == last_index + 1 or (staged_index == 0 and #last == 0) then
+			redis.call('HSET', KEYS[4], 'lease', ARGV[1])
+			return {'staged', staged[1], staged[2], staged[3]}
+		end
+	end
+end
 local index = tonumber(ARGV[3])
 local carried = ARGV[5] ~= ''
 if carried then
@@ -37,14 +49,6 @@ if carried then
 	end
 elseif index ~= last_index + 1 then
 	return {'position', tostring(last_index), last_lease}
-end
-local stage = ARGV[6] == '1'
-if stage then
-	local staged = redis.call('HMGET', KEYS[4], 'id', 'value', 'index')
-	if staged[1] and tonumber(staged[1]) > last_id and tonumber(staged[3]) == index then
-		redis.call('HSET', KEYS[4], 'lease', ARGV[1])
-		return {'staged', staged[1], staged[2]}
-	end
 end
 local floor = tonumber(redis.call('GET', KEYS[3]) or '0')
 local id
@@ -61,7 +65,7 @@ if id > floor then
 end
 if stage then
 	redis.call('HSET', KEYS[4], 'id', entry, 'value', ARGV[2], 'index', ARGV[3], 'lease', ARGV[1])
-	return {'staged', entry, ARGV[2]}
+	return {'staged', entry, ARGV[2], ARGV[3]}
 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], entry .. '-0', 'value', ARGV[2], 'index', ARGV[3], 'lease', ARGV[1])
 return {'appended', entry}

@@ -317,7 +317,8 @@ final class Leadership {
 			this.redis.succeeded();
 			switch (appended.outcome()) {
 				case "appended" -> advance();
-				// Staged, too few replicas hold it yet: the same position a period later
+				// Too few replicas hold it yet, or a value staged before went first: the
+				// same position a period later
 				case "waiting" -> {
 				}
 				case "position" -> {
@@ -343,7 +344,8 @@ final class Leadership {
 	}
 
 	// Appends the value, or stages it, waits for the replicas and commits it: "appended"
-	// when clients get it, "waiting" when it stays staged, else as the append said
+	// when clients get it, "waiting" when it stays staged or another value staged before
+	// it was committed in its place, else as the append said
 	private Appended write(String lease, int value, long index, long carriedId) {
 		int replicas = this.settings.replicas();
 		if (replicas == 0) {
@@ -361,24 +363,33 @@ final class Leadership {
 				logger.warn(
 						"The value at position {} waits for {} Redis replica(s) to hold it ({} acknowledged it "
 								+ "within {} ms); clients get no new value until they do, tried again every period",
-						index, replicas, Math.max(staged.acknowledged(), 0), this.settings.block().toMillis());
+						staged.index(), replicas, Math.max(staged.acknowledged(), 0), this.settings.block().toMillis());
 			}
-			return new Appended("waiting", staged.id(), "", staged.value(), staged.acknowledged());
+			return waiting(staged);
 		}
 		String committed = this.store.commit(lease, staged.id());
 		if (committed.equals("refused")) {
-			return new Appended(committed, 0, "", 0, 0);
+			return new Appended(committed, 0, "", 0, 0, 0);
 		}
 		if (committed.equals("gone")) {
 			// Lost on the way (a failover): staged again at the next try
-			return new Appended("waiting", staged.id(), "", staged.value(), staged.acknowledged());
+			return waiting(staged);
 		}
 		if (this.stalled) {
 			this.stalled = false;
-			logger.info("The value at position {} is committed: {} Redis replica(s) hold it", index,
+			logger.info("The value at position {} is committed: {} Redis replica(s) hold it", staged.index(),
 					staged.acknowledged());
 		}
-		return new Appended("appended", staged.id(), "", staged.value(), staged.acknowledged());
+		if (staged.index() != index) {
+			// A value staged before, that a failover may have let clients see, went first
+			logger.info("Committed the value that was staged at position {} before this one", staged.index());
+			return waiting(staged);
+		}
+		return new Appended("appended", staged.id(), "", staged.value(), staged.index(), staged.acknowledged());
+	}
+
+	private static Appended waiting(Appended staged) {
+		return new Appended("waiting", staged.id(), "", staged.value(), staged.index(), staged.acknowledged());
 	}
 
 	private void advance() {

@@ -180,8 +180,8 @@ final class RedisSequenceStore {
 	 * the given number of replicas hold it: the write and Redis' {@code WAIT} go on the
 	 * leader's own connection, between two {@code CLIENT ID}s that tell whether they went
 	 * on one connection (a {@code WAIT} on a new connection would count replicas that
-	 * never got the write). A value already staged at that position is kept and waited
-	 * for instead, whoever staged it.
+	 * never got the write). A value already staged after the last one is kept and waited
+	 * for instead, whoever staged it and whatever position is asked for.
 	 * @param lease the lease
 	 * @param value the value
 	 * @param index its position
@@ -233,10 +233,11 @@ final class RedisSequenceStore {
 	private static Appended appended(@Nullable List<?> reply, long acknowledged) {
 		String outcome = string(reply, 0);
 		return switch (outcome) {
-			case "appended" -> new Appended(outcome, number(reply, 1), "", 0, 0);
-			case "staged" -> new Appended(outcome, number(reply, 1), "", (int) number(reply, 2), acknowledged);
-			case "position" -> new Appended(outcome, number(reply, 1), string(reply, 2), 0, 0);
-			default -> new Appended(outcome, 0, "", 0, 0);
+			case "appended" -> new Appended(outcome, number(reply, 1), "", 0, 0, 0);
+			case "staged" ->
+				new Appended(outcome, number(reply, 1), "", (int) number(reply, 2), number(reply, 3), acknowledged);
+			case "position" -> new Appended(outcome, number(reply, 1), string(reply, 2), 0, 0, 0);
+			default -> new Appended(outcome, 0, "", 0, 0, 0);
 		};
 	}
 
@@ -431,16 +432,18 @@ final class RedisSequenceStore {
 	/**
 	 * What an append did.
 	 *
-	 * @param outcome {@code appended}, {@code refused} (the lease is not the caller's) or
-	 * {@code position} (the position is not the next one)
-	 * @param id the id of the value appended, or the position of the last value on a
-	 * {@code position} outcome
+	 * @param outcome {@code appended}, {@code staged}, {@code refused} (the lease is not
+	 * the caller's) or {@code position} (the position is not the next one)
+	 * @param id the id of the value appended or staged, or the position of the last value
+	 * on a {@code position} outcome
 	 * @param lastLease on a {@code position} outcome, the lease that wrote the last value
-	 * @param value on a {@code staged} outcome, the value staged at the position
+	 * @param value on a {@code staged} outcome, the value staged
+	 * @param index on a {@code staged} outcome, the position of the value staged: the one
+	 * asked for, or the one after the last value when a value was staged there already
 	 * @param acknowledged on a {@code staged} outcome, how many replicas hold it, or -1
 	 * if that is not known
 	 */
-	record Appended(String outcome, long id, String lastLease, int value, long acknowledged) {
+	record Appended(String outcome, long id, String lastLease, int value, long index, long acknowledged) {
 
 	}
 
