@@ -27,7 +27,9 @@ public final class ClusterSeries {
 	public static final Set<String> NAMES = Set.of("sequence_cluster_produced_total", "sequence_cluster_leader",
 			"sequence_cluster_leads_total", "sequence_cluster_redis_up", "sequence_cluster_redis_errors_total",
 			"sequence_cluster_delay_seconds_bucket", "sequence_cluster_delay_seconds_count",
-			"sequence_cluster_delay_seconds_sum", "sequence_cluster_delay_seconds_max");
+			"sequence_cluster_delay_seconds_sum", "sequence_cluster_delay_seconds_max",
+			"sequence_cluster_replicas_acknowledged", "sequence_cluster_commit_stalls_total",
+			"sequence_cluster_redis_failovers_total");
 
 	private ClusterSeries() {
 	}

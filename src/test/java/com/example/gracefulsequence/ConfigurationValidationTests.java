@@ -37,6 +37,9 @@ class ConfigurationValidationTests {
 			assertThat(sequence.stream().replay()).isEqualTo(64);
 			assertThat(sequence.stream().heartbeat()).hasSeconds(15);
 			assertThat(sequence.cors().allowedOrigins()).isEmpty();
+			assertThat(sequence.cluster().enabled()).isFalse();
+			assertThat(sequence.cluster().lease()).hasSeconds(5);
+			assertThat(sequence.cluster().replicas()).isZero();
 			ShutdownProperties shutdown = context.getBean(ShutdownProperties.class);
 			assertThat(shutdown.drainDelay()).isZero();
 			assertThat(shutdown.deadline()).hasSeconds(60);
@@ -57,6 +60,9 @@ class ConfigurationValidationTests {
 				Map.entry("sequence.stream.replay=-1", "sequence.stream.replay must be from 0 to 100000"),
 				Map.entry("sequence.stream.heartbeat=-1s", "sequence.stream.heartbeat must be from 0s (off) to 1h"),
 				Map.entry("sequence.stream.heartbeat=61m", "sequence.stream.heartbeat must be from 0s (off) to 1h"),
+				Map.entry("sequence.cluster.lease=100ms", "sequence.cluster.lease must be at least 300ms"),
+				Map.entry("sequence.cluster.replicas=-1", "sequence.cluster.replicas must be from 0 to 16"),
+				Map.entry("sequence.cluster.replicas=17", "sequence.cluster.replicas must be from 0 to 16"),
 				Map.entry("shutdown.drain-delay=-5s", "shutdown.drain-delay must be 0s or more"),
 				Map.entry("shutdown.deadline=0s", "shutdown.deadline must be greater than 0"));
 		expectations.forEach((property, message) -> this.runner.withPropertyValues(property)

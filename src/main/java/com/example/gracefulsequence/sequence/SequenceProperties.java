@@ -42,6 +42,8 @@ public record SequenceProperties(@DefaultValue("2s") Duration period, @DefaultVa
 
 	static final Duration MIN_LEASE = Duration.ofMillis(300);
 
+	static final int MAX_REPLICAS = 16;
+
 	// Validation lives here rather than in Bean Validation annotations: it keeps a
 	// validator implementation (and its start-up cost) off the classpath, and Boot's
 	// failure analyzer still reports the message below, which names the property.
@@ -128,13 +130,22 @@ public record SequenceProperties(@DefaultValue("2s") Duration period, @DefaultVa
 	 * of its own; decided when it starts, also on the AOT-processed jar
 	 * @param lease how long the leader's lease lives without renewal: a follower takes
 	 * the lead within it after the leader crashed
+	 * @param replicas how many Redis replicas must hold a value before any instance hands
+	 * it to a client (Redis' {@code WAIT}), so that a failover never loses a value that a
+	 * client has seen; 0 hands it over as soon as the primary has it (one Redis, no
+	 * failover)
 	 */
-	public record Cluster(@DefaultValue("false") boolean enabled, @DefaultValue("5s") Duration lease) {
+	public record Cluster(@DefaultValue("false") boolean enabled, @DefaultValue("5s") Duration lease,
+			@DefaultValue("0") int replicas) {
 
 		public Cluster {
 			if (lease.compareTo(MIN_LEASE) < 0) {
 				throw new IllegalArgumentException("sequence.cluster.lease must be at least " + MIN_LEASE.toMillis()
 						+ "ms, for example 5s, but was " + lease);
+			}
+			if (replicas < 0 || replicas > MAX_REPLICAS) {
+				throw new IllegalArgumentException("sequence.cluster.replicas must be from 0 to " + MAX_REPLICAS
+						+ ", for example 1 with Sentinel, but was " + replicas);
 			}
 		}
 

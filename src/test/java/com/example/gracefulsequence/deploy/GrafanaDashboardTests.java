@@ -39,7 +39,8 @@ class GrafanaDashboardTests {
 	private static final String DATASOURCE = "${datasource}";
 
 	private static final List<String> CLUSTER_PANELS = List.of("Leader", "Leads taken, handed over and lost",
-			"Redis errors and reachability", "Delay behind the leader", "Values produced and received");
+			"Redis errors and reachability", "Delay behind the leader", "Values produced and received",
+			"Replicas that hold the leader's latest value", "Commit stalls and Redis failovers");
 
 	private final GrafanaDashboard dashboard;
 

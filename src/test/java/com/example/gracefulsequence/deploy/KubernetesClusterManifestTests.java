@@ -3,6 +3,7 @@ package com.example.gracefulsequence.deploy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -11,6 +12,7 @@ import java.util.function.Function;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
@@ -32,8 +34,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Reads the cluster variant, {@code deploy/kubernetes/cluster/}, with the fabric8
  * Kubernetes model and checks it against the application's defaults, against the local
- * variant (the same probes, drain and resources, but never the same pods), and its Redis
- * against {@code deploy/redis/redis.conf}.
+ * variant (the same probes, drain and resources, but never the same pods), its Redis
+ * against {@code deploy/redis/redis.conf}, and the patch of its Deployment for a Sentinel
+ * set against {@code deploy/redis/sentinel.conf}.
  *
  * @author graceful-sequence contributors
  */
@@ -45,6 +48,15 @@ class KubernetesClusterManifestTests {
 	private static final Set<String> REDIS_POD_DIRECTIVES = Set.of("protected-mode", "bind", "dir");
 
 	private static final int REDIS_DEFAULT_PORT = 6379;
+
+	// Not a manifest: kubectl patch applies it to deployment.yaml, for a Sentinel set
+	private static final Path SENTINEL_PATCH = KubernetesManifests.CLUSTER.resolve("sentinel")
+		.resolve("deployment-patch.yaml");
+
+	// What the patch may add: where the Sentinels are, and the replicas a value waits for
+	private static final String SENTINEL_PREFIX = "SPRING_DATA_REDIS_SENTINEL_";
+
+	private static final String REPLICAS = "SEQUENCE_CLUSTER_REPLICAS";
 
 	private final KubernetesManifests cluster = KubernetesManifests.read(KubernetesManifests.CLUSTER);
 
@@ -246,6 +258,96 @@ class KubernetesClusterManifestTests {
 				assertThat(pod).as(directive).containsEntry(directive, value);
 			}
 		});
+	}
+
+	@Test
+	void instancesOfTheLoneRedisOfRedisYamlWaitForNoReplica() {
+		assertThat(value(container(), REPLICAS)).as("redis.yaml has no replica to answer a WAIT").isNull();
+		assertThat(redisStatefulSet().getSpec().getReplicas()).isEqualTo(1);
+		assertThat(redisConfig().directives()).as("a lone primary with these refuses every write")
+			.doesNotContainKeys("min-replicas-to-write", "replicaof");
+	}
+
+	@Test
+	void sentinelPatchPointsTheInstancesAtTheSentinelsOfSentinelConfAndWaitsForAReplica() throws IOException {
+		SentinelConfig sentinel = SentinelConfig.read();
+		Container patched = sentinelPatched();
+		assertThat(names(patched)).as("the Redis of redis.yaml, or another")
+			.doesNotContain("SPRING_DATA_REDIS_HOST", "SPRING_DATA_REDIS_URL")
+			.doesNotHaveDuplicates();
+		assertThat(value(patched, SENTINEL_PREFIX + "MASTER")).isEqualTo(sentinel.primary());
+		List<String> nodes = List.of(value(patched, SENTINEL_PREFIX + "NODES").split(","));
+		assertThat(nodes).as("three Sentinels").hasSize(3).doesNotHaveDuplicates().allSatisfy((node) -> {
+			assertThat(node).doesNotContainAnyWhitespaces();
+			assertThat(node).endsWith(":" + sentinel.port());
+		});
+		assertThat(sentinel.quorum()).as("a majority of the Sentinels")
+			.isGreaterThan(nodes.size() / 2)
+			.isLessThan(nodes.size());
+		assertThat(value(patched, REPLICAS)).isEqualTo("1");
+		SecretKeySelector sentinels = secret(patched, SENTINEL_PREFIX + "PASSWORD");
+		SecretKeySelector dataNodes = secret(patched, "SPRING_DATA_REDIS_PASSWORD");
+		assertThat(sentinels.getName()).as("the Secret of the data nodes' password").isEqualTo(dataNodes.getName());
+		assertThat(sentinels.getKey()).isNotEqualTo(dataNodes.getKey());
+		assertThat(sentinels.getOptional()).as("optional: no key, no password").isTrue();
+	}
+
+	@Test
+	void sentinelPatchChangesNothingButWhereRedisIsAndTheReplicasAValueWaitsFor() {
+		Container base = container();
+		Container patched = sentinelPatched();
+		assertThat(patched.getEnv()).as("every other variable of deployment.yaml, with its value")
+			.containsAll(base.getEnv()
+				.stream()
+				.filter((variable) -> !variable.getName().equals("SPRING_DATA_REDIS_HOST"))
+				.toList());
+		assertThat(names(patched)).filteredOn((name) -> !names(base).contains(name))
+			.isNotEmpty()
+			.allSatisfy(
+					(name) -> assertThat(name.startsWith(SENTINEL_PREFIX) || name.equals(REPLICAS)).as(name).isTrue());
+		assertThat(patched.getEnv()).allSatisfy((variable) -> assertThat(variable.getAdditionalProperties())
+			.as("fields of %s the model does not know", variable.getName())
+			.isEmpty());
+		assertThat(KubernetesManifests.settings(patched).sequence().cluster().enabled()).isTrue();
+	}
+
+	// The patch applied as kubectl patch merges a container's environment: by name, an
+	// entry with "$patch: delete" removed, any other replacing the one of its name or
+	// added
+	private Container sentinelPatched() {
+		Map<String, Object> patch = KubernetesManifests.readDocument(SENTINEL_PATCH);
+		assertThat(patch).as("a patch of the pod template only").containsOnlyKeys("spec");
+		Map<String, Object> template = KubernetesManifests
+			.map(KubernetesManifests.map(patch.get("spec")).get("template"));
+		assertThat(template).containsOnlyKeys("spec");
+		Map<String, Object> podSpec = KubernetesManifests.map(template.get("spec"));
+		assertThat(podSpec).containsOnlyKeys("containers");
+		List<Map<String, Object>> containers = KubernetesManifests.list(podSpec.get("containers"));
+		assertThat(containers).singleElement().satisfies((patchedContainer) -> {
+			assertThat(patchedContainer).containsOnlyKeys("name", "env");
+			assertThat(patchedContainer).containsEntry("name", container().getName());
+		});
+		List<EnvVar> env = new ArrayList<>(container().getEnv());
+		for (Map<String, Object> entry : KubernetesManifests.list(containers.get(0).get("env"))) {
+			Object name = entry.get("name");
+			if (entry.containsKey("$patch")) {
+				assertThat(entry).as("a deletion").containsOnlyKeys("name", "$patch").containsEntry("$patch", "delete");
+				assertThat(env).as("%s to delete", name).anyMatch((variable) -> variable.getName().equals(name));
+				env.removeIf((variable) -> variable.getName().equals(name));
+			}
+			else {
+				EnvVar variable = KubernetesManifests.convert(entry, EnvVar.class);
+				env.replaceAll((candidate) -> candidate.getName().equals(name) ? variable : candidate);
+				if (!env.contains(variable)) {
+					env.add(variable);
+				}
+			}
+		}
+		return new ContainerBuilder(container()).withEnv(env).build();
+	}
+
+	private static List<String> names(Container container) {
+		return container.getEnv().stream().map(EnvVar::getName).toList();
 	}
 
 	private static void assertKeepsTheSequence(RedisConfig config) {

@@ -120,6 +120,23 @@ final class KubernetesManifests {
 	}
 
 	/**
+	 * Read a file of one YAML document as a plain map, such as a patch, which is no
+	 * resource of its own.
+	 * @param file the file
+	 * @return its document
+	 */
+	static Map<String, Object> readDocument(Path file) {
+		try {
+			Object document = new Yaml(new SafeConstructor(new LoaderOptions())).load(Files.readString(file));
+			assertThat(document).as(file.toString()).isInstanceOf(Map.class);
+			return map(document);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	/**
 	 * The spec of the Prometheus Operator's {@code PodMonitor} in {@link #MONITORING}.
 	 * @return its spec
 	 */

@@ -55,7 +55,8 @@ class PrometheusRulesTests {
 
 	// Alerts on a cluster as a whole (summed by job): their summary names the job, as no
 	// instance is their subject
-	private static final Set<String> PER_CLUSTER = Set.of("GracefulSequenceNoLeader", "GracefulSequenceTwoLeaders");
+	private static final Set<String> PER_CLUSTER = Set.of("GracefulSequenceNoLeader", "GracefulSequenceTwoLeaders",
+			"GracefulSequenceCommitsStalled", "GracefulSequenceRedisFailover");
 
 	@TempDir
 	Path temp;

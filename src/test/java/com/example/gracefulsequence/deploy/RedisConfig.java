@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -16,6 +17,8 @@ import java.util.regex.Pattern;
 final class RedisConfig {
 
 	private static final Pattern DIRECTIVE = Pattern.compile("(\\S+)\\s+(.*)");
+
+	private static final Pattern COMMENTED = Pattern.compile("#\\s(\\S+)\\s+\\S.*");
 
 	// Redis' units: k, m, g are powers of 1000, kb, mb, gb powers of 1024
 	private static final Pattern MEMORY = Pattern.compile("(\\d+)(k|kb|m|mb|g|gb)?");
@@ -45,6 +48,25 @@ final class RedisConfig {
 			directives.put(directive.group(1).toLowerCase(Locale.ROOT), directive.group(2).strip());
 		}
 		return new RedisConfig(directives);
+	}
+
+	/**
+	 * Read the directives that a configuration gives as comments, for a reader to
+	 * uncomment where they apply (such as {@code # min-replicas-to-write 1}): each line
+	 * that is a comment mark, a space and one of the named directives with its arguments.
+	 * @param text the configuration
+	 * @param names the directives to look for
+	 * @return those of them given as comments
+	 */
+	static RedisConfig parseCommented(String text, Set<String> names) {
+		StringBuilder uncommented = new StringBuilder();
+		for (String line : text.lines().map(String::strip).toList()) {
+			Matcher directive = COMMENTED.matcher(line);
+			if (directive.matches() && names.contains(directive.group(1).toLowerCase(Locale.ROOT))) {
+				uncommented.append(line.substring(1).strip()).append('\n');
+			}
+		}
+		return parse(uncommented.toString());
 	}
 
 	/**

@@ -55,7 +55,7 @@ class RandomSequenceProducerTests {
 		return new SequenceProperties(period, 120, seed, this.directory.resolve("last.txt"), 10, 0,
 				new SequenceProperties.Stream(Duration.ofSeconds(3), 64, Duration.ofSeconds(15)),
 				new SequenceProperties.Cors(List.of()), new SequenceProperties.FastPath(true),
-				new SequenceProperties.Cluster(false, Duration.ofSeconds(5)));
+				new SequenceProperties.Cluster(false, Duration.ofSeconds(5), 0));
 	}
 
 	private RandomSequenceProducer producer(SequenceProperties properties, RandomGenerator random, Clock clock) {

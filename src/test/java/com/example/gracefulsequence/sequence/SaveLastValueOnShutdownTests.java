@@ -46,7 +46,7 @@ class SaveLastValueOnShutdownTests {
 		SequenceProperties properties = new SequenceProperties(Duration.ofSeconds(2), 120, null, path, 10, 0,
 				new SequenceProperties.Stream(Duration.ofSeconds(3), 64, Duration.ofSeconds(15)),
 				new SequenceProperties.Cors(List.of()), new SequenceProperties.FastPath(true),
-				new SequenceProperties.Cluster(false, Duration.ofSeconds(5)));
+				new SequenceProperties.Cluster(false, Duration.ofSeconds(5), 0));
 		this.hub = new SequenceConfiguration().sequenceHub(properties, new SubscriberCapacity(10, Long.MAX_VALUE),
 				stateFile, new StaticListableBeanFactory().getBeanProvider(SequenceOrigin.class));
 		return new SaveLastValueOnShutdown(this.hub, new StateFileWriter(stateFile, clock, this.meterRegistry));

@@ -18,10 +18,11 @@ import org.jspecify.annotations.Nullable;
  * @param lease how long the leader's lease lives without renewal
  * @param timeout the bound of every Redis call: Lettuce's command and connect timeouts
  * @param replay how many values the instance keeps for resuming streams
+ * @param replicas how many replicas must hold a value before clients get it
  * @author graceful-sequence contributors
  */
 record ClusterSettings(boolean enabled, Duration period, int bound, @Nullable Long seed, Duration lease,
-		Duration timeout, int replay) {
+		Duration timeout, int replay, int replicas) {
 
 	/**
 	 * The bound of a Redis call when {@code spring.data.redis.timeout} does not set a
@@ -42,7 +43,7 @@ record ClusterSettings(boolean enabled, Duration period, int bound, @Nullable Lo
 		Duration bound = Collections.min(List.of((timeout != null) ? timeout : DEFAULT_TIMEOUT,
 				properties.period().dividedBy(2), cluster.lease().dividedBy(6)));
 		return new ClusterSettings(cluster.enabled(), properties.period(), properties.bound(), properties.seed(),
-				cluster.lease(), bound, properties.stream().replay());
+				cluster.lease(), bound, properties.stream().replay(), cluster.replicas());
 	}
 
 	/**
@@ -72,12 +73,13 @@ record ClusterSettings(boolean enabled, Duration period, int bound, @Nullable Lo
 	}
 
 	/**
-	 * The settings every leader of one cluster must share, as Redis keeps them.
-	 * @return the period, bound and seed as one string
+	 * The settings every leader of one cluster must share, as Redis keeps them: a leader
+	 * that waited for fewer replicas would hand clients values that a failover can lose.
+	 * @return the period, bound, seed and replicas as one string
 	 */
 	String shared() {
 		return "period=" + this.period.toMillis() + "ms,bound=" + this.bound + ",seed="
-				+ ((this.seed != null) ? this.seed : "none");
+				+ ((this.seed != null) ? this.seed : "none") + ",replicas=" + this.replicas;
 	}
 
 }

@@ -76,6 +76,7 @@ final class Following implements Runnable {
 				}
 				Read read = this.store.read(this.lastId, this.lastControlId, this.block);
 				this.redis.succeeded();
+				this.redis.primaryIs(read.primary());
 				pause = Duration.ofMillis(50);
 				for (SequenceValue value : read.values()) {
 					this.lastId = value.eventId();
@@ -87,13 +88,11 @@ final class Following implements Runnable {
 				}
 			}
 			catch (QueryTimeoutException ex) {
-				// A blocking read may outlast its bound by Redis' own timer (hz: 100 ms
-				// by
-				// default): the next read asks again from the last id, on the same
-				// connection,
-				// which Lettuce keeps in step. A Redis that stands still shows in the
-				// other
-				// calls, and its connections start again then (RedisReachability)
+				// A blocking read may outlast its bound by Redis' own timer (hz 10 ends
+				// it up to 100 ms late): the next read asks again from the last id, on
+				// the same connection, which Lettuce keeps in step. A Redis that stands
+				// still shows in the other calls, and its connections start again then
+				// (RedisReachability)
 			}
 			catch (RuntimeException ex) {
 				this.redis.failed("follow the sequence", ex);

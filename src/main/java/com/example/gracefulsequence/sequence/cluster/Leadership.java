@@ -31,6 +31,12 @@ import org.slf4j.LoggerFactory;
  * never a burst of catch-up values. With a seed, it brings its generator to the position,
  * so that the cluster's sequence is the one an instance with that seed produces alone.
  * <p>
+ * When values must wait for replicas ({@code sequence.cluster.replicas}), each one is
+ * staged, waited for and then committed into the stream that every instance follows; a
+ * value that too few replicas acknowledged stays staged and is tried again a period
+ * later, with no new value in between, so that the sequence pauses rather than hands
+ * clients a value that a failover can lose.
+ * <p>
  * A leader that finds its lease gone (it was paused past it, or Redis lost it) or a
  * position written by another logs one WARN and follows. A leaving instance never takes
  * the lead again.
@@ -63,6 +69,10 @@ final class Leadership {
 
 	private final Counter lost;
 
+	private final Counter stalls;
+
+	private volatile double acknowledged = Double.NaN;
+
 	private volatile boolean leaving;
 
 	// Only the scheduler's thread touches the fields below
@@ -85,6 +95,8 @@ final class Leadership {
 	private @Nullable ScheduledFuture<?> attempt;
 
 	private @Nullable String mismatch;
+
+	private boolean stalled;
 
 	/**
 	 * Create this instance's leadership.
@@ -112,6 +124,14 @@ final class Leadership {
 		this.lost = leads(registry, "lost");
 		Gauge.builder("sequence.cluster.leader", this, (leadership) -> leadership.isLeading() ? 1 : 0)
 			.description("1 while this instance leads the cluster's sequence, else 0")
+			.register(registry);
+		this.stalls = Counter.builder("sequence.cluster.commit.stalls")
+			.description("Values that fewer Redis replicas than sequence.cluster.replicas acknowledged in time; "
+					+ "each waits, and the leader tries again a period later")
+			.register(registry);
+		Gauge.builder("sequence.cluster.replicas.acknowledged", this, (leadership) -> leadership.acknowledged)
+			.description("On the leader, how many Redis replicas acknowledged its latest value (WAIT's answer); "
+					+ "NaN on a follower or when values do not wait for replicas")
 			.register(registry);
 	}
 
@@ -176,6 +196,7 @@ final class Leadership {
 				}
 				stopLeading();
 			}
+			this.store.closeWriter();
 		});
 		this.scheduler.execute(callback);
 		this.scheduler.shutdown();
@@ -253,7 +274,7 @@ final class Leadership {
 			return;
 		}
 		try {
-			Appended appended = this.store.append(lease, latest.value(), 0, latest.eventId());
+			Appended appended = write(lease, latest.value(), 0, latest.eventId());
 			if (appended.outcome().equals("appended")) {
 				logger.info("Carried value {} over into the cluster's empty sequence", latest.value());
 			}
@@ -292,10 +313,14 @@ final class Leadership {
 			this.pending = this.generator.nextInt(this.settings.bound());
 		}
 		try {
-			Appended appended = this.store.append(lease, this.pending, this.nextIndex, -1);
+			Appended appended = write(lease, this.pending, this.nextIndex, -1);
 			this.redis.succeeded();
 			switch (appended.outcome()) {
 				case "appended" -> advance();
+				// Too few replicas hold it yet, or a value staged before went first: the
+				// same position a period later
+				case "waiting" -> {
+				}
 				case "position" -> {
 					if (appended.id() == this.nextIndex && appended.lastLease().equals(lease)) {
 						// An append that timed out here went through in Redis
@@ -316,6 +341,55 @@ final class Leadership {
 			this.nextAt = Math.max(this.nextAt + this.settings.period().toNanos(), this.ticker.getAsLong());
 			scheduleProduction();
 		}
+	}
+
+	// Appends the value, or stages it, waits for the replicas and commits it: "appended"
+	// when clients get it, "waiting" when it stays staged or another value staged before
+	// it was committed in its place, else as the append said
+	private Appended write(String lease, int value, long index, long carriedId) {
+		int replicas = this.settings.replicas();
+		if (replicas == 0) {
+			return this.store.append(lease, value, index, carriedId, seen());
+		}
+		Appended staged = this.store.stage(lease, value, index, carriedId, seen(), replicas, this.settings.block());
+		if (!staged.outcome().equals("staged")) {
+			return staged;
+		}
+		this.acknowledged = staged.acknowledged();
+		if (staged.acknowledged() < replicas) {
+			this.stalls.increment();
+			if (!this.stalled) {
+				this.stalled = true;
+				logger.warn(
+						"The value at position {} waits for {} Redis replica(s) to hold it ({} acknowledged it "
+								+ "within {} ms); clients get no new value until they do, tried again every period",
+						staged.index(), replicas, Math.max(staged.acknowledged(), 0), this.settings.block().toMillis());
+			}
+			return waiting(staged);
+		}
+		String committed = this.store.commit(lease, staged.id());
+		if (committed.equals("refused")) {
+			return new Appended(committed, 0, "", 0, 0, 0);
+		}
+		if (committed.equals("gone")) {
+			// Lost on the way (a failover): staged again at the next try
+			return waiting(staged);
+		}
+		if (this.stalled) {
+			this.stalled = false;
+			logger.info("The value at position {} is committed: {} Redis replica(s) hold it", staged.index(),
+					staged.acknowledged());
+		}
+		if (staged.index() != index) {
+			// A value staged before, that a failover may have let clients see, went first
+			logger.info("Committed the value that was staged at position {} before this one", staged.index());
+			return waiting(staged);
+		}
+		return new Appended("appended", staged.id(), "", staged.value(), staged.index(), staged.acknowledged());
+	}
+
+	private static Appended waiting(Appended staged) {
+		return new Appended("waiting", staged.id(), "", staged.value(), staged.index(), staged.acknowledged());
 	}
 
 	private void advance() {
@@ -360,6 +434,8 @@ final class Leadership {
 		cancel(this.production);
 		cancel(this.renewal);
 		this.lease = null;
+		this.acknowledged = Double.NaN;
+		this.stalled = false;
 	}
 
 	private String release() {

@@ -21,8 +21,10 @@ import org.springframework.core.NestedExceptionUtils;
  * call that succeeds, not one line per retry; while it is unreachable, its connections
  * start again once a grace time, since a Redis that is cut off keeps them open; the
  * {@code sequence.cluster.redis.up} gauge and {@code sequence.cluster.redis.errors}
- * counter; and the service's own {@code redis} health component, which readiness does not
- * include: an instance without Redis still serves what it has.
+ * counter; a new primary (a failover) with one WARN and
+ * {@code sequence.cluster.redis.failovers}; and the service's own {@code redis} health
+ * component, which readiness does not include: an instance without Redis still serves
+ * what it has.
  *
  * @author graceful-sequence contributors
  */
@@ -33,6 +35,10 @@ final class RedisReachability {
 	private final AtomicBoolean up = new AtomicBoolean(true);
 
 	private final Counter errors;
+
+	private final Counter failovers;
+
+	private volatile @Nullable String primary;
 
 	private final BooleanSupplier leading;
 
@@ -70,6 +76,10 @@ final class RedisReachability {
 		this.reconnectedAt = this.reachedAt;
 		this.errors = Counter.builder("sequence.cluster.redis.errors")
 			.description("Redis calls of cluster mode that failed")
+			.register(registry);
+		this.failovers = Counter.builder("sequence.cluster.redis.failovers")
+			.description("Times this instance found a new Redis primary (a new replication id): a failover, "
+					+ "or a Redis restarted")
 			.register(registry);
 		Gauge.builder("sequence.cluster.redis.up", this, (reachability) -> reachability.up.get() ? 1 : 0)
 			.description("1 while this instance's last Redis call succeeded, else 0")
@@ -111,6 +121,23 @@ final class RedisReachability {
 		}
 		else {
 			logger.debug("Redis still cannot be reached ({})", error, ex);
+		}
+	}
+
+	/**
+	 * A new connection found the Redis primary with the given replication id.
+	 * @param replicationId the primary's replication id, or an empty string if unknown
+	 */
+	void primaryIs(String replicationId) {
+		String previous = this.primary;
+		if (replicationId.isEmpty() || replicationId.equals(previous)) {
+			return;
+		}
+		this.primary = replicationId;
+		if (previous != null) {
+			this.failovers.increment();
+			logger.warn("Redis has a new primary (replication id {}, was {}): a failover, or Redis restarted; "
+					+ "the sequence goes on from the values it holds", replicationId, previous);
 		}
 	}
 

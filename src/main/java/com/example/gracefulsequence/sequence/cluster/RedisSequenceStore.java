@@ -7,16 +7,25 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 import com.example.gracefulsequence.sequence.SequenceValue;
 import com.example.gracefulsequence.sequence.SequenceValue.Source;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.IntegerOutput;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.domain.Range;
 import org.springframework.data.redis.connection.Limit;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.RedisPipelineException;
+import org.springframework.data.redis.connection.ReturnType;
+import org.springframework.data.redis.connection.lettuce.LettuceConnection;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.connection.stream.ByteRecord;
 import org.springframework.data.redis.connection.stream.ReadOffset;
@@ -30,9 +39,10 @@ import org.springframework.data.redis.core.script.RedisScript;
  * The cluster's sequence as Redis keeps it, every key under one prefix with a format
  * version and in one hash slot: the values, a stream whose entry ids are the values'
  * event ids; the leader's lease, whose value is its fencing token; the instances present;
- * the settings and epoch of the cluster; the id floor; and a control stream on which a
- * leader tells the followers that it handed its lease over. Each write is one atomic
- * script, loaded once and called by its SHA.
+ * the settings and epoch of the cluster; the id floor; a control stream on which a leader
+ * tells the followers that it handed its lease over; and the value a leader staged until
+ * enough replicas hold it. Each write is one atomic script, loaded once and called by its
+ * SHA.
  * <p>
  * Every call is bounded by Lettuce's command timeout, which the cluster keeps below the
  * period and a third of the lease; none runs on a request thread.
@@ -61,6 +71,8 @@ final class RedisSequenceStore {
 
 	static final String TOKENS = PREFIX + "tokens";
 
+	static final String PENDING = PREFIX + "pending";
+
 	@SuppressWarnings("rawtypes")
 	private static final RedisScript<List> ACQUIRE = script("acquire", List.class);
 
@@ -70,6 +82,8 @@ final class RedisSequenceStore {
 	private static final RedisScript<List> APPEND = script("append", List.class);
 
 	private static final RedisScript<String> RELEASE = script("release", String.class);
+
+	private static final RedisScript<String> COMMIT = script("commit", String.class);
 
 	private static final byte[] VALUES_KEY = VALUES.getBytes(StandardCharsets.UTF_8);
 
@@ -82,9 +96,12 @@ final class RedisSequenceStore {
 	private final int keep;
 
 	// The follower's own connection, held for its blocking reads; only its thread uses it
-	private @Nullable RedisConnection reader;
+	private final HeldConnection reader;
 
-	private volatile boolean readerStale;
+	// The leader's own connection, on which a staged value and the WAIT for it go; only
+	// the
+	// leader's thread uses it
+	private final HeldConnection writer;
 
 	/**
 	 * Create the store.
@@ -97,6 +114,8 @@ final class RedisSequenceStore {
 		this.redis = redis;
 		this.connectionFactory = connectionFactory;
 		this.keep = Math.max(keep, 1);
+		this.reader = new HeldConnection(connectionFactory);
+		this.writer = new HeldConnection(connectionFactory);
 	}
 
 	private static <T> RedisScript<T> script(String name, Class<T> resultType) {
@@ -147,17 +166,92 @@ final class RedisSequenceStore {
 	 * into an empty history
 	 * @param carriedId the id of a value carried over from a state file, or -1 for a new
 	 * value
+	 * @param seen the highest id the leader has seen
 	 * @return the outcome
 	 */
-	Appended append(String lease, int value, long index, long carriedId) {
-		List<?> reply = this.redis.execute(APPEND, List.of(LEASE, VALUES, FLOOR), lease, Integer.toString(value),
-				Long.toString(index), Integer.toString(this.keep), (carriedId >= 0) ? Long.toString(carriedId) : "");
+	Appended append(String lease, int value, long index, long carriedId, long seen) {
+		List<?> reply = this.redis.execute(APPEND, List.of(LEASE, VALUES, FLOOR, PENDING),
+				appendArguments(lease, value, index, carriedId, seen, false));
+		return appended(reply, -1);
+	}
+
+	/**
+	 * Stage a value at the given position, as {@link #append} writes one, and wait until
+	 * the given number of replicas hold it: the write and Redis' {@code WAIT} go on the
+	 * leader's own connection, between two {@code CLIENT ID}s that tell whether they went
+	 * on one connection (a {@code WAIT} on a new connection would count replicas that
+	 * never got the write). A value already staged after the last one is kept and waited
+	 * for instead, whoever staged it and whatever position is asked for.
+	 * @param lease the lease
+	 * @param value the value
+	 * @param index its position
+	 * @param carriedId the id of a value carried over, or -1 for a new value
+	 * @param seen the highest id the leader has seen
+	 * @param replicas how many replicas must hold the value
+	 * @param wait how long Redis waits for them, below the command timeout
+	 * @return the outcome: {@code staged} with the value staged at the position and how
+	 * many replicas hold it (-1 when the connection changed), or as {@link #append} says
+	 */
+	Appended stage(String lease, int value, long index, long carriedId, long seen, int replicas, Duration wait) {
+		byte[][] keysAndArguments = Stream
+			.concat(Stream.of(LEASE, VALUES, FLOOR, PENDING),
+					Stream.of(appendArguments(lease, value, index, carriedId, seen, true)))
+			.map(RedisSequenceStore::bytes)
+			.toArray(byte[][]::new);
+		List<Object> results = this.writer.pipeline((connection) -> {
+			clientId(connection);
+			connection.scriptingCommands().evalSha(APPEND.getSha1(), ReturnType.MULTI, 4, keysAndArguments);
+			integer(connection, "WAIT", Integer.toString(replicas), Long.toString(wait.toMillis()));
+			clientId(connection);
+		}, APPEND);
+		long acknowledged = results.get(0).equals(results.get(3)) ? (Long) results.get(2) : -1;
+		List<String> reply = ((List<?>) results.get(1)).stream()
+			.map((part) -> (part instanceof byte[] text) ? new String(text, StandardCharsets.UTF_8)
+					: String.valueOf(part))
+			.toList();
+		return appended(reply, acknowledged);
+	}
+
+	/**
+	 * Move the staged value into the values stream, that every instance follows.
+	 * @param lease the lease
+	 * @param id the id of the staged value
+	 * @return {@code committed}, {@code refused} (the lease is not the caller's) or
+	 * {@code gone} (the value is no longer staged)
+	 */
+	String commit(String lease, long id) {
+		String outcome = this.redis.execute(COMMIT, List.of(LEASE, VALUES, PENDING), lease, Long.toString(id),
+				Integer.toString(this.keep));
+		return (outcome != null) ? outcome : "gone";
+	}
+
+	private Object[] appendArguments(String lease, int value, long index, long carriedId, long seen, boolean stage) {
+		return new Object[] { lease, Integer.toString(value), Long.toString(index), Integer.toString(this.keep),
+				(carriedId >= 0) ? Long.toString(carriedId) : "", stage ? "1" : "0", Long.toString(seen) };
+	}
+
+	private static Appended appended(@Nullable List<?> reply, long acknowledged) {
 		String outcome = string(reply, 0);
 		return switch (outcome) {
-			case "appended" -> new Appended(outcome, number(reply, 1), "");
-			case "position" -> new Appended(outcome, number(reply, 1), string(reply, 2));
-			default -> new Appended(outcome, 0, "");
+			case "appended" -> new Appended(outcome, number(reply, 1), "", 0, 0, 0);
+			case "staged" ->
+				new Appended(outcome, number(reply, 1), "", (int) number(reply, 2), number(reply, 3), acknowledged);
+			case "position" -> new Appended(outcome, number(reply, 1), string(reply, 2), 0, 0, 0);
+			default -> new Appended(outcome, 0, "", 0, 0, 0);
 		};
+	}
+
+	private static void clientId(RedisConnection connection) {
+		integer(connection, "CLIENT", "ID");
+	}
+
+	private static void integer(RedisConnection connection, String command, String... arguments) {
+		byte[][] bytes = Stream.of(arguments).map(RedisSequenceStore::bytes).toArray(byte[][]::new);
+		((LettuceConnection) connection).execute(command, new IntegerOutput<>(ByteArrayCodec.INSTANCE), bytes);
+	}
+
+	private static byte[] bytes(Object text) {
+		return text.toString().getBytes(StandardCharsets.UTF_8);
 	}
 
 	/**
@@ -218,15 +312,9 @@ final class RedisSequenceStore {
 	 * @return what came, in order
 	 */
 	Read read(long afterValue, String afterControl, Duration block) {
-		if (this.readerStale) {
-			this.readerStale = false;
-			closeReader();
-		}
-		RedisConnection connection = this.reader;
-		if (connection == null || connection.isClosed()) {
-			connection = this.connectionFactory.getConnection();
-			this.reader = connection;
-		}
+		boolean fresh = !this.reader.isOpen();
+		RedisConnection connection = this.reader.get();
+		String primary = fresh ? replicationId(connection) : "";
 		@SuppressWarnings("unchecked")
 		List<ByteRecord> records = connection.streamCommands()
 			.xRead(StreamReadOptions.empty().block(block).count(1000),
@@ -244,35 +332,40 @@ final class RedisSequenceStore {
 				}
 			}
 		}
-		return new Read(values, control, !control.equals(afterControl));
+		return new Read(values, control, !control.equals(afterControl), primary);
 	}
 
 	/**
 	 * Close the follower's connection, after an error or when it stops following.
 	 */
 	void closeReader() {
-		RedisConnection connection = this.reader;
-		this.reader = null;
-		if (connection != null) {
-			try {
-				connection.close();
-			}
-			catch (RuntimeException ex) {
-				// Closing a broken connection: nothing left to release
-			}
-		}
+		this.reader.close();
 	}
 
 	/**
-	 * Drop the shared connection, for a new one on the next call, and the follower's own
-	 * before its next read: one to a Redis that was cut off stays open, and with Sentinel
-	 * a new one goes to the primary of the moment.
+	 * Close the leader's connection, after an error or when it stops leading.
+	 */
+	void closeWriter() {
+		this.writer.close();
+	}
+
+	/**
+	 * Drop the shared connection, for a new one on the next call, and the follower's and
+	 * the leader's own before their next use: one to a Redis that was cut off stays open,
+	 * and with Sentinel a new one goes to the primary of the moment.
 	 */
 	void reconnect() {
-		this.readerStale = true;
+		this.reader.markStale();
+		this.writer.markStale();
 		if (this.connectionFactory instanceof LettuceConnectionFactory lettuce) {
 			lettuce.resetConnection();
 		}
+	}
+
+	// The replication id of the primary: a new one after a failover, or a restart
+	private static String replicationId(RedisConnection connection) {
+		Properties replication = connection.serverCommands().info("replication");
+		return (replication != null) ? replication.getProperty("master_replid", "") : "";
 	}
 
 	/**
@@ -339,13 +432,18 @@ final class RedisSequenceStore {
 	/**
 	 * What an append did.
 	 *
-	 * @param outcome {@code appended}, {@code refused} (the lease is not the caller's) or
-	 * {@code position} (the position is not the next one)
-	 * @param id the id of the value appended, or the position of the last value on a
-	 * {@code position} outcome
+	 * @param outcome {@code appended}, {@code staged}, {@code refused} (the lease is not
+	 * the caller's) or {@code position} (the position is not the next one)
+	 * @param id the id of the value appended or staged, or the position of the last value
+	 * on a {@code position} outcome
 	 * @param lastLease on a {@code position} outcome, the lease that wrote the last value
+	 * @param value on a {@code staged} outcome, the value staged
+	 * @param index on a {@code staged} outcome, the position of the value staged: the one
+	 * asked for, or the one after the last value when a value was staged there already
+	 * @param acknowledged on a {@code staged} outcome, how many replicas hold it, or -1
+	 * if that is not known
 	 */
-	record Appended(String outcome, long id, String lastLease) {
+	record Appended(String outcome, long id, String lastLease, int value, long index, long acknowledged) {
 
 	}
 
@@ -355,8 +453,111 @@ final class RedisSequenceStore {
 	 * @param values the new values, oldest first
 	 * @param control the id of the last control entry read
 	 * @param released whether a leader said that it handed its lease over
+	 * @param primary the replication id of the Redis primary when the read went on a new
+	 * connection, else an empty string
 	 */
-	record Read(List<SequenceValue> values, String control, boolean released) {
+	record Read(List<SequenceValue> values, String control, boolean released, String primary) {
+
+	}
+
+	/**
+	 * A connection of one thread's own, opened when first needed and again after it was
+	 * closed or marked stale by another thread.
+	 */
+	private static final class HeldConnection {
+
+		private final RedisConnectionFactory connectionFactory;
+
+		private @Nullable RedisConnection connection;
+
+		private volatile boolean stale;
+
+		HeldConnection(RedisConnectionFactory connectionFactory) {
+			this.connectionFactory = connectionFactory;
+		}
+
+		boolean isOpen() {
+			RedisConnection connection = this.connection;
+			return !this.stale && connection != null && !connection.isClosed();
+		}
+
+		RedisConnection get() {
+			if (this.stale) {
+				this.stale = false;
+				close();
+			}
+			RedisConnection connection = this.connection;
+			if (connection == null || connection.isClosed()) {
+				connection = this.connectionFactory.getConnection();
+				this.connection = connection;
+			}
+			return connection;
+		}
+
+		/**
+		 * Run commands in one pipeline on this connection, loading the script once and
+		 * running them again if Redis does not have it (a new primary, a restart).
+		 * @param commands the commands
+		 * @param script the script they call by its SHA
+		 * @return the results, in order
+		 */
+		List<Object> pipeline(Consumer<RedisConnection> commands, RedisScript<?> script) {
+			RedisConnection connection = get();
+			try {
+				try {
+					return pipelined(connection, commands);
+				}
+				catch (RedisPipelineException ex) {
+					if (!noScript(ex) && ex.getPipelineResult()
+						.stream()
+						.noneMatch((result) -> result instanceof Throwable failure && noScript(failure))) {
+						throw ex;
+					}
+					connection.scriptingCommands().scriptLoad(bytes(script.getScriptAsString()));
+					return pipelined(connection, commands);
+				}
+			}
+			catch (RuntimeException ex) {
+				close();
+				throw ex;
+			}
+		}
+
+		private static boolean noScript(Throwable failure) {
+			return NestedExceptionUtils.getMostSpecificCause(failure) instanceof RedisNoScriptException;
+		}
+
+		private static List<Object> pipelined(RedisConnection connection, Consumer<RedisConnection> commands) {
+			connection.openPipeline();
+			boolean queued = false;
+			try {
+				commands.accept(connection);
+				queued = true;
+			}
+			finally {
+				if (!queued) {
+					connection.closePipeline();
+				}
+			}
+			return connection.closePipeline();
+		}
+
+		void markStale() {
+			this.stale = true;
+		}
+
+		void close() {
+			RedisConnection connection = this.connection;
+			this.connection = null;
+			if (connection != null) {
+				try {
+					connection.close();
+				}
+				catch (RuntimeException ex) {
+					// Closing a broken connection: nothing left to release
+				}
+			}
+		}
 
 	}
 

@@ -10,6 +10,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 
 import com.example.gracefulsequence.sequence.SequenceHub;
 import com.example.gracefulsequence.sequence.SequenceProperties;
@@ -69,11 +70,15 @@ class ClusterSequenceTests {
 	}
 
 	private Instance instance(Path directory, String name, Duration period) throws Exception {
+		return instance(directory, name, period, 0);
+	}
+
+	private Instance instance(Path directory, String name, Duration period, int replicas) throws Exception {
 		SequenceProperties properties = new SequenceProperties(period, 120, SEED,
 				Files.createDirectories(directory.resolve(name)).resolve("state.txt"), 10, 0,
 				new SequenceProperties.Stream(Duration.ofSeconds(3), 64, Duration.ZERO),
 				new SequenceProperties.Cors(List.of()), new SequenceProperties.FastPath(true),
-				new SequenceProperties.Cluster(true, Duration.ofSeconds(2)));
+				new SequenceProperties.Cluster(true, Duration.ofSeconds(2), replicas));
 		Instance instance = new Instance(this.redis, properties);
 		this.instances.add(instance);
 		return instance;
@@ -101,6 +106,41 @@ class ClusterSequenceTests {
 		assertThat(produced).isGreaterThanOrEqualTo(5);
 		assertThat(a.health().getStatus()).isEqualTo(Status.UP);
 		assertThat(output).contains("Took the lead of the cluster's sequence at position 1");
+	}
+
+	@Test
+	void valuesThatMustWaitForAReplicaPauseWhileNoneAcknowledgesThemAndGoOnInOrderOnceOneDoes(@TempDir Path directory,
+			CapturedOutput output) throws Exception {
+		this.redis = RedisServer.start(Files.createDirectories(directory.resolve("redis")));
+		try (RedisServer replica = RedisServer.start(Files.createDirectories(directory.resolve("replica")),
+				"--replicaof", RedisServer.HOST, Integer.toString(this.redis.port()))) {
+			Instance a = instance(directory, "a", PERIOD, 1).start();
+			Instance b = instance(directory, "b", PERIOD, 1).start();
+			await().atMost(Duration.ofSeconds(20)).until(() -> a.index() >= 3 && b.index() >= 3);
+			Instance leader = a.leads() ? a : b;
+			assertThat(leader.registry.get("sequence.cluster.replicas.acknowledged").gauge().value()).isEqualTo(1);
+			replica.pause();
+			long paused;
+			try {
+				await().atMost(Duration.ofSeconds(10))
+					.until(() -> leader.registry.get("sequence.cluster.commit.stalls").counter().count() >= 3);
+				paused = leader.index();
+				await().atMost(Duration.ofSeconds(5))
+					.until(() -> leader.registry.get("sequence.cluster.commit.stalls").counter().count() >= 6);
+				// Nothing that no replica holds reaches a client, on any instance
+				assertThat(a.index()).isLessThanOrEqualTo(paused);
+				assertThat(b.index()).isLessThanOrEqualTo(paused);
+			}
+			finally {
+				replica.resume();
+			}
+			await().atMost(Duration.ofSeconds(10)).until(() -> a.index() >= paused + 3 && b.index() >= paused + 3);
+			assertThat(a.received).extracting(SequenceValue::index)
+				.isEqualTo(LongStream.rangeClosed(1, a.received.size()).boxed().toList());
+			assertThat(b.received.subList(0, 5)).isEqualTo(a.received.subList(0, 5));
+			assertThat(output).containsOnlyOnce("waits for 1 Redis replica(s) to hold it");
+			assertThat(output).contains("is committed: 1 Redis replica(s) hold it");
+		}
 	}
 
 	@Test
@@ -198,7 +238,7 @@ class ClusterSequenceTests {
 		await().atMost(Duration.ofSeconds(20)).until(() -> b.index() >= 2);
 		assertThat(b.leads()).isFalse();
 		assertThat(output).contains("This instance never leads the cluster's sequence: its settings "
-				+ "(period=400ms,bound=120,seed=42) differ from the cluster's (period=200ms,bound=120,seed=42)");
+				+ "(period=400ms,bound=120,seed=42,replicas=0) differ from the cluster's (period=200ms,bound=120,seed=42,replicas=0)");
 	}
 
 	@Test

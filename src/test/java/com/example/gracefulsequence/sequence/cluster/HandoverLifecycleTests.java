@@ -39,7 +39,7 @@ class HandoverLifecycleTests {
 				Path.of("last-num-from-seq.txt"), 10, 0,
 				new SequenceProperties.Stream(Duration.ofSeconds(3), 64, Duration.ofSeconds(15)),
 				new SequenceProperties.Cors(List.of()), new SequenceProperties.FastPath(true),
-				new SequenceProperties.Cluster(clusterEnabled, Duration.ofSeconds(5)));
+				new SequenceProperties.Cluster(clusterEnabled, Duration.ofSeconds(5), 0));
 		ClusterSettings settings = ClusterSettings.of(properties, null);
 		// Never connected: nothing of Redis is touched in local mode
 		RedisSequenceStore store = new RedisSequenceStore(new StringRedisTemplate(), new LettuceConnectionFactory(),

@@ -3,6 +3,8 @@ package com.example.gracefulsequence.sequence.cluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.example.gracefulsequence.sequence.SequenceValue;
 import com.example.gracefulsequence.sequence.cluster.RedisSequenceStore.Acquired;
@@ -20,11 +22,12 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Tests of {@link RedisSequenceStore} and its scripts against a real Redis: the fencing
  * of appends, one writer per position, the handover, the settings a cluster shares, the
- * carried-over value and the id floor.
+ * carried-over value, the id floor, and values staged until a replica holds them.
  *
  * @author graceful-sequence contributors
  */
@@ -59,6 +62,7 @@ class RedisSequenceStoreTests {
 	@AfterEach
 	void stopRedis() {
 		this.store.closeReader();
+		this.store.closeWriter();
 		this.connectionFactory.destroy();
 		this.redis.close();
 	}
@@ -72,12 +76,12 @@ class RedisSequenceStoreTests {
 		Acquired taken = acquire("a", SETTINGS, 0);
 		assertThat(taken.outcome()).isEqualTo("taken");
 		assertThat(taken.lastIndex()).isZero();
-		assertThat(this.store.append(taken.lease(), 7, 1, -1).outcome()).isEqualTo("appended");
-		Appended again = this.store.append(taken.lease(), 8, 1, -1);
+		assertThat(this.store.append(taken.lease(), 7, 1, -1, 0).outcome()).isEqualTo("appended");
+		Appended again = this.store.append(taken.lease(), 8, 1, -1, 0);
 		assertThat(again.outcome()).isEqualTo("position");
 		assertThat(again.id()).isEqualTo(1);
 		assertThat(again.lastLease()).isEqualTo(taken.lease());
-		assertThat(this.store.append("a/epoch-a/99", 9, 2, -1).outcome()).isEqualTo("refused");
+		assertThat(this.store.append("a/epoch-a/99", 9, 2, -1, 0).outcome()).isEqualTo("refused");
 		assertThat(this.store.latest(10)).extracting(SequenceValue::value, SequenceValue::index)
 			.containsExactly(Tuple.tuple(7, 1L));
 	}
@@ -96,7 +100,7 @@ class RedisSequenceStoreTests {
 		assertThat(taken.outcome()).isEqualTo("taken");
 		assertThat(taken.lease()).isNotEqualTo(first.lease());
 		// The one who handed over cannot write beside the new leader
-		assertThat(this.store.append(first.lease(), 1, 1, -1).outcome()).isEqualTo("refused");
+		assertThat(this.store.append(first.lease(), 1, 1, -1, 0).outcome()).isEqualTo("refused");
 		assertThat(this.store.renew(first.lease(), "a", LEASE)).isFalse();
 		assertThat(this.store.renew(taken.lease(), "b", LEASE)).isTrue();
 	}
@@ -126,14 +130,14 @@ class RedisSequenceStoreTests {
 	void aValueCarriedOverKeepsItsIdAndGoesOnlyIntoAnEmptyHistory() {
 		Acquired taken = acquire("a", SETTINGS, 0);
 		long carriedId = 1_000_000L;
-		Appended carried = this.store.append(taken.lease(), 42, 0, carriedId);
+		Appended carried = this.store.append(taken.lease(), 42, 0, carriedId, 0);
 		assertThat(carried.outcome()).isEqualTo("appended");
 		assertThat(carried.id()).isEqualTo(carriedId);
-		assertThat(this.store.append(taken.lease(), 43, 0, carriedId + 1).outcome()).isEqualTo("position");
+		assertThat(this.store.append(taken.lease(), 43, 0, carriedId + 1, 0).outcome()).isEqualTo("position");
 		SequenceValue restored = this.store.latest(1).get(0);
 		assertThat(restored.source()).isEqualTo(SequenceValue.Source.RESTORED);
 		assertThat(restored.index()).isZero();
-		Appended next = this.store.append(taken.lease(), 5, 1, -1);
+		Appended next = this.store.append(taken.lease(), 5, 1, -1, 0);
 		assertThat(next.id()).isGreaterThan(carriedId);
 	}
 
@@ -141,15 +145,15 @@ class RedisSequenceStoreTests {
 	void idsGoOnAboveTheHighestIdAnInstanceHasSeenWhateverRedisClockSays() {
 		long seen = System.currentTimeMillis() + Duration.ofDays(1).toMillis();
 		Acquired taken = acquire("a", SETTINGS, seen);
-		assertThat(this.store.append(taken.lease(), 1, 1, -1).id()).isEqualTo(seen + 1);
-		assertThat(this.store.append(taken.lease(), 2, 2, -1).id()).isEqualTo(seen + 2);
+		assertThat(this.store.append(taken.lease(), 1, 1, -1, 0).id()).isEqualTo(seen + 1);
+		assertThat(this.store.append(taken.lease(), 2, 2, -1, 0).id()).isEqualTo(seen + 2);
 	}
 
 	@Test
 	void theHistoryKeepsAtLeastWhatResumingStreamsNeedAndTheLatestValue() {
 		Acquired taken = acquire("a", SETTINGS, 0);
 		for (int index = 1; index <= 300; index++) {
-			this.store.append(taken.lease(), index % 120, index, -1);
+			this.store.append(taken.lease(), index % 120, index, -1, 0);
 		}
 		List<SequenceValue> latest = this.store.latest(3);
 		assertThat(latest).extracting(SequenceValue::index).containsExactly(298L, 299L, 300L);
@@ -159,12 +163,102 @@ class RedisSequenceStoreTests {
 	@Test
 	void aFollowerReadsWhatCameAfterTheLastIdItRead() {
 		Acquired taken = acquire("a", SETTINGS, 0);
-		long first = this.store.append(taken.lease(), 1, 1, -1).id();
-		this.store.append(taken.lease(), 2, 2, -1);
+		long first = this.store.append(taken.lease(), 1, 1, -1, 0).id();
+		this.store.append(taken.lease(), 2, 2, -1, 0);
 		Read read = this.store.read(first, "0-0", Duration.ofMillis(100));
 		assertThat(read.values()).extracting(SequenceValue::value).containsExactly(2);
 		assertThat(read.released()).isFalse();
 		assertThat(this.store.info().getProperty("aof_enabled")).isEqualTo("1");
+	}
+
+	@Test
+	void idsGoOnAboveTheHighestIdTheLeaderHasSeen() {
+		Acquired taken = acquire("a", SETTINGS, 0);
+		long seen = System.currentTimeMillis() + Duration.ofDays(1).toMillis();
+		assertThat(this.store.append(taken.lease(), 1, 1, -1, seen).id()).isEqualTo(seen + 1);
+	}
+
+	@Test
+	void aStagedValueReachesTheFollowedStreamOnlyOnceAReplicaHoldsItAndItIsCommitted(@TempDir Path directory)
+			throws Exception {
+		try (RedisServer replica = replica(directory)) {
+			Acquired taken = acquire("a", SETTINGS, 0);
+			Appended staged = this.store.stage(taken.lease(), 7, 1, -1, 0, 1, Duration.ofSeconds(1));
+			assertThat(staged.outcome()).isEqualTo("staged");
+			assertThat(staged.value()).isEqualTo(7);
+			assertThat(staged.acknowledged()).isEqualTo(1);
+			assertThat(this.store.latest(10)).isEmpty();
+			assertThat(this.store.read(0, "0-0", Duration.ofMillis(50)).values()).isEmpty();
+			assertThat(replica.cli("HGET", RedisSequenceStore.PENDING, "value")).isEqualTo("7");
+			assertThat(this.store.commit(taken.lease(), staged.id())).isEqualTo("committed");
+			assertThat(this.store.latest(10))
+				.extracting(SequenceValue::value, SequenceValue::index, SequenceValue::eventId)
+				.containsExactly(Tuple.tuple(7, 1L, staged.id()));
+			assertThat(this.store.commit(taken.lease(), staged.id())).isEqualTo("gone");
+			assertThat(this.store.stage(taken.lease(), 8, 1, -1, 0, 1, Duration.ofSeconds(1)).outcome())
+				.isEqualTo("position");
+		}
+	}
+
+	@Test
+	void aValueNoReplicaAcknowledgedStaysStagedAndIsWaitedForAgainOnItsConnection(@TempDir Path directory)
+			throws Exception {
+		try (RedisServer replica = replica(directory)) {
+			Acquired taken = acquire("a", SETTINGS, 0);
+			// Every write so far acknowledged, so that only the staged value's is not
+			await("the replica's acknowledgement of every write").atMost(Duration.ofSeconds(10))
+				.until(this::acknowledgedEveryWrite);
+			replica.pause();
+			Appended waited;
+			try {
+				// A WAIT on any other connection than the write's would count the paused
+				// replica, whose last acknowledgement covers every earlier write
+				waited = this.store.stage(taken.lease(), 7, 1, -1, 0, 1, Duration.ofMillis(200));
+			}
+			finally {
+				replica.resume();
+			}
+			assertThat(waited.outcome()).isEqualTo("staged");
+			assertThat(waited.acknowledged()).isZero();
+			Appended again = this.store.stage(taken.lease(), 9, 1, -1, 0, 1, Duration.ofSeconds(1));
+			assertThat(again.outcome()).isEqualTo("staged");
+			assertThat(again.id()).isEqualTo(waited.id());
+			assertThat(again.value()).isEqualTo(7);
+			assertThat(again.acknowledged()).isEqualTo(1);
+		}
+	}
+
+	@Test
+	void aValueStagedByALeaderThatIsGoneIsKeptAndCommittedByTheNextOneOnly() {
+		Acquired first = acquire("a", SETTINGS, 0);
+		Appended staged = this.store.stage(first.lease(), 7, 1, -1, 0, 1, Duration.ofMillis(50));
+		assertThat(staged.acknowledged()).isZero();
+		this.store.release(first.lease(), "a", true);
+		Acquired next = acquire("b", SETTINGS, 0);
+		Appended kept = this.store.stage(next.lease(), 9, 1, -1, 0, 0, Duration.ofMillis(50));
+		assertThat(kept.outcome()).isEqualTo("staged");
+		assertThat(kept.id()).isEqualTo(staged.id());
+		assertThat(kept.value()).isEqualTo(7);
+		assertThat(this.store.commit(first.lease(), staged.id())).isEqualTo("refused");
+		assertThat(this.store.commit(next.lease(), staged.id() + 1)).isEqualTo("gone");
+		assertThat(this.store.commit(next.lease(), staged.id())).isEqualTo("committed");
+		assertThat(this.store.latest(1)).extracting(SequenceValue::value, SequenceValue::eventId)
+			.containsExactly(Tuple.tuple(7, staged.id()));
+	}
+
+	private boolean acknowledgedEveryWrite() {
+		String info = this.redis.cli("INFO", "replication");
+		Matcher offset = Pattern.compile("master_repl_offset:(\\d+)").matcher(info);
+		Matcher acknowledged = Pattern.compile("slave0:.*offset=(\\d+)").matcher(info);
+		return offset.find() && acknowledged.find() && offset.group(1).equals(acknowledged.group(1));
+	}
+
+	private RedisServer replica(Path directory) throws Exception {
+		RedisServer replica = RedisServer.start(directory, "--replicaof", RedisServer.HOST,
+				Integer.toString(this.redis.port()));
+		await("the replica in sync").atMost(Duration.ofSeconds(10))
+			.until(() -> this.redis.cli("INFO", "replication").contains("state=online"));
+		return replica;
 	}
 
 }

@@ -1,0 +1,169 @@
+package com.example.gracefulsequence.deploy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import com.example.gracefulsequence.FreePort;
+import com.example.gracefulsequence.Programs;
+import com.example.gracefulsequence.sequence.cluster.RedisServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The shipped settings of a Redis that fails over: {@code deploy/redis/sentinel.conf},
+ * and the lines of {@code deploy/redis/redis.conf} for a primary with replicas, which
+ * that file gives as comments since a lone Redis must not have them. Read as text, and,
+ * where {@code redis-server} and {@code redis-sentinel} are installed, given to them: a
+ * primary with those lines refuses writes until a replica is in sync, and a Sentinel
+ * started with the shipped file watches it with the quorum and timings the file says.
+ *
+ * @author graceful-sequence contributors
+ */
+class RedisFailoverConfigTests {
+
+	private static final Path REDIS_CONF = Path.of("deploy", "redis", "redis.conf");
+
+	private static final Set<String> REPLICATION = Set.of("min-replicas-to-write", "min-replicas-max-lag",
+			"replica-priority");
+
+	private static final String INSTALL = ".ci/install-redis.sh";
+
+	private static final Duration STARTED = Duration.ofSeconds(30);
+
+	// What Sentinel's SENTINEL MASTER calls them, against the file's options
+	private static final List<String> TIMINGS = List.of("down-after-milliseconds", "failover-timeout",
+			"parallel-syncs");
+
+	@TempDir
+	Path directory;
+
+	@Test
+	void sentinelsFailOverWithTwoOfThreeAgreeingAfterFiveSecondsWithoutAnAnswer() throws IOException {
+		SentinelConfig sentinel = SentinelConfig.read();
+		assertThat(sentinel.primary()).isEqualTo("graceful-sequence");
+		assertThat(sentinel.quorum()).as("of three Sentinels: one alone cannot start a failover").isEqualTo(2);
+		assertThat(sentinel.option("down-after-milliseconds")).as("Redis' default: 30000").contains("5000");
+		assertThat(sentinel.option("failover-timeout")).as("Redis' default: 180000").contains("60000");
+		assertThat(sentinel.option("parallel-syncs")).contains("1");
+		assertThat(sentinel.port()).isEqualTo(SentinelConfig.DEFAULT_PORT);
+		assertThat(sentinel.directive("resolve-hostnames")).as("the primary named by its host").contains("yes");
+	}
+
+	@Test
+	void aPrimaryWithReplicasRefusesWritesWithoutOneAndEveryNodeHasTheSamePriority() throws IOException {
+		String text = Files.readString(REDIS_CONF);
+		RedisConfig replication = RedisConfig.parseCommented(text, REPLICATION);
+		assertThat(replication.get("min-replicas-to-write")).contains("1");
+		assertThat(replication.get("min-replicas-max-lag")).as("seconds; replicas acknowledge every second")
+			.contains("10");
+		assertThat(replication.get("replica-priority")).as("Redis' default, the same on every node").contains("100");
+		assertThat(RedisConfig.parse(text).directives()).as("a lone Redis (bench/cluster.sh, the Kubernetes one)")
+			.doesNotContainKeys("min-replicas-to-write", "replicaof");
+	}
+
+	@Test
+	void aPrimaryWithTheseLinesWaitsForAReplicaAndASentinelWatchesItAsTheFileSays() throws Exception {
+		RedisConfig replication = RedisConfig.parseCommented(Files.readString(REDIS_CONF), REPLICATION);
+		List<String> arguments = replication.directives()
+			.entrySet()
+			.stream()
+			.flatMap((directive) -> List.of("--" + directive.getKey(), directive.getValue()).stream())
+			.toList();
+		try (RedisServer primary = RedisServer.start(this.directory.resolve("primary"),
+				arguments.toArray(String[]::new))) {
+			assertThat(reply(primary, "SET", "graceful-sequence-test", "1")).as("no replica yet")
+				.contains("NOREPLICAS");
+			List<String> replicaArguments = new ArrayList<>(arguments);
+			replicaArguments.addAll(List.of("--replicaof", RedisServer.HOST, Integer.toString(primary.port())));
+			try (RedisServer replica = RedisServer.start(this.directory.resolve("replica"),
+					replicaArguments.toArray(String[]::new))) {
+				await("a write acknowledged by the replica").atMost(STARTED)
+					.pollInterval(Duration.ofMillis(100))
+					.until(() -> reply(primary, "SET", "graceful-sequence-test", "2").equals("OK")
+							&& primary.cli("WAIT", "1", "1000").equals("1"));
+				assertThat(replica.cli("GET", "graceful-sequence-test")).isEqualTo("2");
+				assertSentinelWatches(primary);
+			}
+		}
+	}
+
+	private void assertSentinelWatches(RedisServer primary) throws Exception {
+		Path sentinelProgram = Programs.require("redis-sentinel", INSTALL, "sentinel.conf is not given to Sentinel");
+		Path cli = Programs.require("redis-cli", INSTALL, "sentinel.conf is not given to Sentinel");
+		SentinelConfig shipped = SentinelConfig.read();
+		int port = FreePort.find();
+		Path sentinelDirectory = Files.createDirectories(this.directory.resolve("sentinel"));
+		// Sentinel rewrites its file as it learns the replicas: a copy of its own
+		Path file = sentinelDirectory.resolve("sentinel.conf");
+		Files.writeString(file, shipped.watching(RedisServer.HOST, primary.port(), port));
+		Path log = sentinelDirectory.resolve("sentinel.log");
+		Process sentinel = new ProcessBuilder(sentinelProgram.toString(), file.toString(), "--bind", RedisServer.HOST,
+				"--daemonize", "no")
+			.directory(sentinelDirectory.toFile())
+			.redirectErrorStream(true)
+			.redirectOutput(log.toFile())
+			.start();
+		try {
+			Map<String, String> master = new LinkedHashMap<>();
+			await("Sentinel watching the primary and its replica").atMost(STARTED)
+				.pollInterval(Duration.ofMillis(200))
+				.failFast("redis-sentinel exited", () -> {
+					if (!sentinel.isAlive()) {
+						throw new AssertionError("redis-sentinel exited:\n" + Files.readString(log));
+					}
+				})
+				.until(() -> {
+					master.clear();
+					master.putAll(sentinelMaster(cli, port, shipped.primary()));
+					return "1".equals(master.get("num-slaves"));
+				});
+			assertThat(master).containsEntry("name", shipped.primary())
+				.containsEntry("port", Integer.toString(primary.port()))
+				.containsEntry("quorum", Integer.toString(shipped.quorum()))
+				.containsEntry("flags", "master");
+			for (String timing : TIMINGS) {
+				assertThat(master).containsEntry(timing, shipped.option(timing).orElseThrow());
+			}
+		}
+		finally {
+			sentinel.destroyForcibly();
+			sentinel.waitFor();
+		}
+	}
+
+	// An error reply as text, whether or not this redis-cli exits with a failure for it
+	private static String reply(RedisServer redis, String... command) {
+		try {
+			return redis.cli(command);
+		}
+		catch (AssertionError ex) {
+			return String.valueOf(ex.getMessage());
+		}
+	}
+
+	// SENTINEL MASTER answers the primary's fields and values, one a line for redis-cli
+	private static Map<String, String> sentinelMaster(Path cli, int port, String primary) throws Exception {
+		Programs.Result result = Programs.run(Duration.ofSeconds(10), cli.toString(), "-h", RedisServer.HOST, "-p",
+				Integer.toString(port), "SENTINEL", "MASTER", primary);
+		Map<String, String> fields = new LinkedHashMap<>();
+		List<String> lines = result.output().lines().toList();
+		if (result.exitValue() != 0 || lines.size() % 2 != 0) {
+			return fields;
+		}
+		for (int i = 0; i < lines.size(); i += 2) {
+			fields.put(lines.get(i), lines.get(i + 1));
+		}
+		return fields;
+	}
+
+}
