@@ -42,10 +42,15 @@ final class RedisSentinelSet implements AutoCloseable {
 
 	/**
 	 * How long the primary may not answer before a Sentinel finds it down:
-	 * {@code down-after-milliseconds}. A second, so that a failover is quick enough for
-	 * twenty in a test; production sets more, not to fail over on a slow moment.
+	 * {@code down-after-milliseconds}. Two seconds, so that a failover is quick enough
+	 * for twenty in a test, but not one: a Sentinel that switches to a new primary
+	 * connects to it within its ping period (a second) and counts the time from the
+	 * switch, so at one second it found a healthy new primary down, and, with the other
+	 * Sentinels' votes on the old primary still counted (they expire after five seconds),
+	 * failed it over at once, while the instances went on writing to it. Production sets
+	 * more (deploy/redis/sentinel.conf).
 	 */
-	static final Duration DOWN_AFTER = Duration.ofSeconds(1);
+	static final Duration DOWN_AFTER = Duration.ofSeconds(2);
 
 	/**
 	 * How long a failover may take: {@code failover-timeout}. Sentinel waits twice as

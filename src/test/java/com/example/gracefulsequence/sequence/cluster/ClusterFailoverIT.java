@@ -1,0 +1,342 @@
+package com.example.gracefulsequence.sequence.cluster;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+import com.example.gracefulsequence.ServiceProcess;
+import com.example.gracefulsequence.sequence.cluster.ClusterInstances.Entry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * What a Redis failover may cost the cluster's clients, with the packaged jar, a Sentinel
+ * set and the commit mark ({@code sequence.cluster.replicas=1}): the primary killed at
+ * random moments, twenty times; paused and continued after the promotion; and killed
+ * while both replicas stood still, so that it held writes that no replica had. Two stream
+ * clients, one on each instance, keep the test's own record of every value they received;
+ * the history on the last primary is the record of what the cluster committed. Every
+ * value a client received is in it with its value, no id names two values, no client's
+ * ids go back, and, but where the replicas were made to lag, the longest gap between two
+ * values stays within Sentinel's detection and promotion, the lease and a period.
+ *
+ * @author graceful-sequence contributors
+ */
+class ClusterFailoverIT {
+
+	private static final Logger logger = LoggerFactory.getLogger(ClusterFailoverIT.class);
+
+	private static final Duration PERIOD = Duration.ofMillis(500);
+
+	private static final Duration LEASE = Duration.ofSeconds(2);
+
+	// Every value of the test stays in the history, for the record to be checked against
+	private static final int REPLAY = 100_000;
+
+	private static final int REPLICAS = 1;
+
+	private static final String[] ARGUMENTS = { "--sequence.period=" + PERIOD.toMillis() + "ms",
+			"--sequence.cluster.lease=" + LEASE.toMillis() + "ms", "--sequence.stream.replay=" + REPLAY,
+			"--sequence.cluster.replicas=" + REPLICAS };
+
+	private static final int KILLS = 20;
+
+	private static final int STOPS = 3;
+
+	private static final int LAGS = 3;
+
+	// The random moment of a failure, after the sequence went on from the last one: more
+	// than two periods, so that it falls anywhere in a period
+	private static final int MOMENT_MILLIS = 1500;
+
+	private static final Duration PROMOTION = Duration.ofSeconds(30);
+
+	// Sentinel turns a paused primary that continues into a replica after it has
+	// reported its role for eight seconds, on an INFO that it asks every ten
+	private static final Duration SETTLE = Duration.ofSeconds(60);
+
+	private static final Duration GOING_ON = LEASE.plus(PERIOD.multipliedBy(3)).plusSeconds(20);
+
+	// Room for a busy two-core machine, as the handover's bound has
+	private static final Duration MARGIN = Duration.ofMillis(250);
+
+	@Test
+	void whenThePrimaryIsKilledTwentyTimesThenEveryValueAClientReceivedIsCommittedUnderItsIdAndNoneGoesBack(
+			@TempDir Path directory) throws Exception {
+		long seed = System.nanoTime();
+		logger.info("Killing the primary {} times at moments drawn with the seed {}", KILLS, seed);
+		Random random = new Random(seed);
+		try (RedisSentinelSet redis = RedisSentinelSet.start(directory.resolve("redis"));
+				ClusterInstances cluster = ClusterInstances.startWithSentinels(redis, directory, 2, ARGUMENTS)) {
+			Clients clients = Clients.open(cluster);
+			long from;
+			try {
+				from = ClusterInstances.last(cluster.history()).id();
+				for (int round = 1; round <= KILLS; round++) {
+					redis.awaitSettled(SETTLE);
+					Thread.sleep(random.nextInt(MOMENT_MILLIS));
+					RedisServer killed = redis.killPrimary();
+					redis.awaitPromotion(killed, PROMOTION);
+					long promotedAt = System.currentTimeMillis();
+					redis.restartAsReplica(killed);
+					awaitValueAfter(cluster, promotedAt, "kill " + round + " of the run with seed " + seed);
+				}
+				redis.awaitSettled(SETTLE);
+				clients.awaitAtTheEndOf(cluster);
+			}
+			finally {
+				clients.close();
+			}
+			assertNothingLostOrRenamed(clients, cluster.history(), Set.of(), "the run with seed " + seed);
+			assertGapsWithinBound(cluster.history(), from, redis.promotions(), "the run with seed " + seed);
+		}
+	}
+
+	@Test
+	void whenThePrimaryIsPausedAndContinuesThenNothingWrittenToItWhileItWasCutOffReachesAClient(@TempDir Path directory)
+			throws Exception {
+		long seed = System.nanoTime();
+		logger.info("Pausing the primary {} times at moments drawn with the seed {}", STOPS, seed);
+		Random random = new Random(seed);
+		try (RedisSentinelSet redis = RedisSentinelSet.start(directory.resolve("redis"));
+				ClusterInstances cluster = ClusterInstances.startWithSentinels(redis, directory, 2, ARGUMENTS)) {
+			Clients clients = Clients.open(cluster);
+			Set<Value> cutOff = new HashSet<>();
+			long from;
+			try {
+				from = ClusterInstances.last(cluster.history()).id();
+				for (int round = 1; round <= STOPS; round++) {
+					redis.awaitSettled(SETTLE);
+					Thread.sleep(random.nextInt(MOMENT_MILLIS));
+					RedisServer stopped = redis.stopPrimary();
+					RedisServer promoted;
+					try {
+						promoted = redis.awaitPromotion(stopped, PROMOTION);
+						awaitValueAfter(cluster, System.currentTimeMillis(),
+								"pause " + round + " of the run with seed " + seed);
+					}
+					finally {
+						stopped.resume();
+					}
+					// Before the Sentinels make it a replica and it drops what it holds
+					List<Value> diverged = diverged(ClusterInstances.history(stopped),
+							ClusterInstances.history(promoted));
+					logger.info("The paused primary held {} value(s) that the promoted one does not: {}",
+							diverged.size(), diverged);
+					cutOff.addAll(diverged);
+				}
+				redis.awaitSettled(SETTLE);
+				clients.awaitAtTheEndOf(cluster);
+			}
+			finally {
+				clients.close();
+			}
+			assertNothingLostOrRenamed(clients, cluster.history(), cutOff, "the run with seed " + seed);
+			assertGapsWithinBound(cluster.history(), from, redis.promotions(), "the run with seed " + seed);
+		}
+	}
+
+	@Test
+	void whenTheReplicasFallBehindAndThePrimaryIsKilledThenNoValueAClientReceivedIsLost(@TempDir Path directory)
+			throws Exception {
+		long seed = System.nanoTime();
+		logger.info("Pausing both replicas and killing the primary {} times at moments drawn with the seed {}", LAGS,
+				seed);
+		Random random = new Random(seed);
+		try (RedisSentinelSet redis = RedisSentinelSet.start(directory.resolve("redis"));
+				ClusterInstances cluster = ClusterInstances.startWithSentinels(redis, directory, 2, ARGUMENTS)) {
+			Clients clients = Clients.open(cluster);
+			try {
+				for (int round = 1; round <= LAGS; round++) {
+					RedisServer primary = redis.awaitSettled(SETTLE);
+					List<RedisServer> replicas = redis.servers()
+						.stream()
+						.filter((server) -> server != primary)
+						.toList();
+					replicas.forEach(RedisServer::pause);
+					RedisServer killed;
+					try {
+						// Two periods or more, below Sentinel's detection: the primary
+						// takes
+						// writes that no replica gets (min-replicas-max-lag is 10 s)
+						Thread.sleep(PERIOD.multipliedBy(2).toMillis() + random.nextInt((int) PERIOD.toMillis()));
+						killed = redis.killPrimary();
+					}
+					finally {
+						replicas.forEach(RedisServer::resume);
+					}
+					redis.awaitPromotion(killed, PROMOTION);
+					long promotedAt = System.currentTimeMillis();
+					redis.restartAsReplica(killed);
+					awaitValueAfter(cluster, promotedAt, "lag " + round + " of the run with seed " + seed);
+				}
+				redis.awaitSettled(SETTLE);
+				clients.awaitAtTheEndOf(cluster);
+			}
+			finally {
+				clients.close();
+			}
+			assertNothingLostOrRenamed(clients, cluster.history(), Set.of(), "the run with seed " + seed);
+		}
+	}
+
+	// The sequence goes on: a value appended after the moment, on the primary of the
+	// moment
+	private static void awaitValueAfter(ClusterInstances cluster, long moment, String context) {
+		await("a value after " + context).atMost(GOING_ON)
+			.pollInterval(Duration.ofMillis(50))
+			.ignoreExceptions()
+			.until(() -> ClusterInstances.last(cluster.history()).id() > moment);
+	}
+
+	// What one server's history holds and another's does not, by id and value
+	private static List<Value> diverged(List<Entry> history, List<Entry> other) {
+		Set<Value> held = new HashSet<>(other.stream().map(Value::of).toList());
+		return history.stream().map(Value::of).filter((value) -> !held.contains(value)).toList();
+	}
+
+	private static void assertNothingLostOrRenamed(Clients clients, List<Entry> history, Set<Value> cutOff,
+			String context) {
+		ClusterLeadershipIT.assertOneWriterPerPosition(history);
+		Map<Long, Integer> named = new HashMap<>();
+		history.forEach((entry) -> named.put(entry.id(), entry.value()));
+		Set<Value> committed = new HashSet<>(history.stream().map(Value::of).toList());
+		Set<Value> renamed = new LinkedHashSet<>();
+		Set<Value> lost = new LinkedHashSet<>();
+		Set<Value> fromTheCutOff = new LinkedHashSet<>();
+		for (StreamRecord client : clients.records) {
+			List<Entry> received = client.values();
+			assertThat(received).as("values of a client in %s", context).isNotEmpty();
+			for (int i = 0; i < received.size(); i++) {
+				Value value = Value.of(received.get(i));
+				if (i > 0) {
+					assertThat(value.id()).as("id after %s on a client's stream in %s", received.get(i - 1), context)
+						.isGreaterThan(received.get(i - 1).id());
+				}
+				Integer other = named.putIfAbsent(value.id(), value.value());
+				if (other != null && other != value.value()) {
+					renamed.add(value);
+				}
+				if (!committed.contains(value)) {
+					lost.add(value);
+				}
+				if (cutOff.contains(value)) {
+					fromTheCutOff.add(value);
+				}
+			}
+		}
+		assertThat(renamed)
+			.as("values clients received under an id that names another value, in %s; around them "
+					+ "the history holds %s", context, around(history, renamed))
+			.isEmpty();
+		assertThat(lost)
+			.as("values clients received that the history of the last primary lacks, in %s; around "
+					+ "them it holds %s", context, around(history, lost))
+			.isEmpty();
+		assertThat(fromTheCutOff).as("values clients received that the paused primary held alone, in %s", context)
+			.isEmpty();
+		// And none missed: each client's values are the history's, from its first to its
+		// last
+		for (StreamRecord client : clients.records) {
+			StreamRecord.assertFollowed(client.values(), history);
+		}
+	}
+
+	// The entries of the history next to some values, by id
+	private static List<Entry> around(List<Entry> history, Set<Value> values) {
+		Set<Entry> near = new LinkedHashSet<>();
+		for (Value value : values) {
+			for (int i = 0; i < history.size(); i++) {
+				if (Math.abs(history.get(i).id() - value.id()) <= PERIOD.multipliedBy(4).toMillis()) {
+					near.add(history.get(i));
+				}
+			}
+		}
+		return List.copyOf(near);
+	}
+
+	// The longest gap between two values of the history, from the first failure on,
+	// against Sentinel's detection and promotion as measured, the lease and a period
+	private static void assertGapsWithinBound(List<Entry> history, long from, List<Duration> promotions,
+			String context) {
+		List<Entry> during = history.stream().filter((entry) -> entry.id() >= from).toList();
+		long longestGap = ClusterLeadershipIT.longestGap(during);
+		Duration longestPromotion = Collections.max(promotions);
+		Duration bound = longestPromotion.plus(LEASE).plus(PERIOD).plus(MARGIN);
+		logger.info(
+				"Promotions took {} ms (from the failure, down-after-milliseconds {} included); the longest gap "
+						+ "between two values was {} ms, within {} ms",
+				promotions.stream().map(Duration::toMillis).toList(), RedisSentinelSet.DOWN_AFTER.toMillis(),
+				longestGap, bound.toMillis());
+		assertThat(longestGap).as("the longest gap between two values in %s", context)
+			.isLessThanOrEqualTo(bound.toMillis());
+	}
+
+	/**
+	 * A value by its id, whoever wrote it.
+	 *
+	 * @param id its event id
+	 * @param value the value
+	 */
+	private record Value(long id, int value) {
+
+		static Value of(Entry entry) {
+			return new Value(entry.id(), entry.value());
+		}
+
+	}
+
+	/**
+	 * A stream client on each instance, each opening its stream again with
+	 * {@code Last-Event-ID} whenever it ends.
+	 */
+	private static final class Clients implements AutoCloseable {
+
+		private final List<StreamRecord> records;
+
+		private Clients(List<StreamRecord> records) {
+			this.records = records;
+		}
+
+		static Clients open(ClusterInstances cluster) throws Exception {
+			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
+			cluster.awaitHistory(3, PERIOD);
+			List<StreamRecord> records = new ArrayList<>();
+			for (ServiceProcess instance : cluster.all()) {
+				records.add(StreamRecord.openResuming(instance));
+			}
+			return new Clients(records);
+		}
+
+		// Three more values, and every client has the last of them
+		void awaitAtTheEndOf(ClusterInstances cluster) {
+			cluster.awaitHistory(cluster.history().size() + 3, PERIOD);
+			long last = ClusterInstances.last(cluster.history()).id();
+			await("every client at the last value of the history").atMost(GOING_ON)
+				.pollInterval(Duration.ofMillis(50))
+				.until(() -> this.records.stream()
+					.allMatch((record) -> !record.values().isEmpty() && record.lastId() >= last));
+			this.records.forEach((record) -> logger.info("A client resumed its stream {} time(s)", record.resumed()));
+		}
+
+		@Override
+		public void close() {
+			this.records.forEach(StreamRecord::close);
+		}
+
+	}
+
+}
