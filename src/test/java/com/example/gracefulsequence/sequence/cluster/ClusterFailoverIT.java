@@ -26,12 +26,13 @@ import static org.awaitility.Awaitility.await;
  * What a Redis failover may cost the cluster's clients, with the packaged jar, a Sentinel
  * set and the commit mark ({@code sequence.cluster.replicas=1}): the primary killed at
  * random moments, twenty times; paused and continued after the promotion; and killed
- * while both replicas stood still, so that it held writes that no replica had. Two stream
- * clients, one on each instance, keep the test's own record of every value they received;
- * the history on the last primary is the record of what the cluster committed. Every
- * value a client received is in it with its value, no id names two values, no client's
- * ids go back, and, but where the replicas were made to lag, the longest gap between two
- * values stays within Sentinel's detection and promotion, the lease and a period.
+ * while its links to both replicas dropped everything, so that it held writes that no
+ * replica had. Two stream clients, one on each instance, keep the test's own record of
+ * every value they received; the history on the last primary is the record of what the
+ * cluster committed. Every value a client received is in it with its value, no id names
+ * two values, no client's ids go back, and, but where the replicas were made to lag, the
+ * longest gap between two values stays within Sentinel's detection and promotion, the
+ * lease and a period.
  *
  * @author graceful-sequence contributors
  */
@@ -153,30 +154,28 @@ class ClusterFailoverIT {
 	void whenTheReplicasFallBehindAndThePrimaryIsKilledThenNoValueAClientReceivedIsLost(@TempDir Path directory)
 			throws Exception {
 		long seed = System.nanoTime();
-		logger.info("Pausing both replicas and killing the primary {} times at moments drawn with the seed {}", LAGS,
-				seed);
+		logger.info("Cutting both replicas off and killing the primary {} times at moments drawn with the seed {}",
+				LAGS, seed);
 		Random random = new Random(seed);
 		try (RedisSentinelSet redis = RedisSentinelSet.start(directory.resolve("redis"));
 				ClusterInstances cluster = ClusterInstances.startWithSentinels(redis, directory, 2, ARGUMENTS)) {
 			Clients clients = Clients.open(cluster);
 			try {
 				for (int round = 1; round <= LAGS; round++) {
-					RedisServer primary = redis.awaitSettled(SETTLE);
-					List<RedisServer> replicas = redis.servers()
-						.stream()
-						.filter((server) -> server != primary)
-						.toList();
-					replicas.forEach(RedisServer::pause);
+					redis.awaitSettled(SETTLE);
+					List<ReplicationRelay> relays = redis.relayReplicas(SETTLE);
 					RedisServer killed;
 					try {
-						// Two periods or more, below Sentinel's detection: the primary
-						// takes
-						// writes that no replica gets (min-replicas-max-lag is 10 s)
+						relays.forEach(ReplicationRelay::cut);
+						// Two periods or more: the primary takes writes that no replica
+						// gets,
+						// and counts its replicas as good until min-replicas-max-lag (10
+						// s)
 						Thread.sleep(PERIOD.multipliedBy(2).toMillis() + random.nextInt((int) PERIOD.toMillis()));
 						killed = redis.killPrimary();
 					}
 					finally {
-						replicas.forEach(RedisServer::resume);
+						relays.forEach(ReplicationRelay::close);
 					}
 					redis.awaitPromotion(killed, PROMOTION);
 					long promotedAt = System.currentTimeMillis();

@@ -228,6 +228,49 @@ final class RedisSentinelSet implements AutoCloseable {
 	}
 
 	/**
+	 * Route both replicas to the primary through relays that the test can cut, and wait
+	 * until both are in sync through them. The Sentinels set a replica that follows
+	 * another address back only a failover timeout after they notice it, on an INFO they
+	 * ask every ten seconds: a test that cuts the relays at once has the time of a round.
+	 * @param timeout how long to wait at most for the replicas to be in sync
+	 * @return the relays, one per replica; closing one cuts the replica's link for good
+	 * @throws IOException if a relay cannot listen
+	 */
+	List<ReplicationRelay> relayReplicas(Duration timeout) throws IOException {
+		RedisServer primary = primary();
+		List<ReplicationRelay> relays = new ArrayList<>();
+		List<RedisServer> replicas = new ArrayList<>();
+		try {
+			for (RedisServer replica : this.servers) {
+				if (replica != primary) {
+					ReplicationRelay relay = ReplicationRelay.to(primary.port());
+					relays.add(relay);
+					replicas.add(replica);
+					replica.cli("REPLICAOF", RedisServer.HOST, Integer.toString(relay.port()));
+				}
+			}
+			awaitOrDescribe("both replicas in sync through relays", timeout, () -> {
+				for (int i = 0; i < replicas.size(); i++) {
+					Map<String, String> link = replicas.get(i).replication();
+					if (!Integer.toString(relays.get(i).port()).equals(link.get("master_port"))
+							|| !"up".equals(link.get("master_link_status"))) {
+						return false;
+					}
+				}
+				Map<String, String> replication = primary.replication();
+				return "2".equals(replication.get("connected_slaves"))
+						&& replication.getOrDefault("slave0", "").contains("state=online")
+						&& replication.getOrDefault("slave1", "").contains("state=online");
+			});
+		}
+		catch (IOException | RuntimeException | Error ex) {
+			relays.forEach(ReplicationRelay::close);
+			throw ex;
+		}
+		return relays;
+	}
+
+	/**
 	 * {@code kill -9} the primary: a crash, with whatever it had not sent to its replicas
 	 * lost.
 	 * @return the server that was the primary
