@@ -480,6 +480,19 @@ def cluster_rounds(data):
     return [(r["local"], r["cluster"]) for _, r in sorted(by_round.items()) if "local" in r and "cluster" in r]
 
 
+def replicas_rounds(data):
+    """(cluster record, replicas record) of every round that has both."""
+    by_round = {}
+    for record in data["records"]:
+        by_round.setdefault(record["round"], {})[record["mode"]] = record
+    return [(r["cluster"], r["replicas"]) for _, r in sorted(by_round.items()) if "cluster" in r and "replicas" in r]
+
+
+def has_replicas(data):
+    return any(record["mode"] == "replicas" for record in data["records"]) or \
+        "replicas" in data["meta"].get("modes", [])
+
+
 def cluster_lines(data):
     """The cluster section of docs/benchmarks.md, from bench/cluster.sh's results."""
     meta = data["meta"]
@@ -489,14 +502,18 @@ def cluster_lines(data):
     add("## Cluster mode against local mode (bench/cluster.sh)")
     add("")
     add("One sequence through Redis against the same instances in local mode, side by side in one run: each "
-        "round starts two instances of the jar in each mode, one mode after the other (the other one first "
-        "every other round), measures them and ends them by PID. In cluster mode the two share a Redis of the "
+        "round starts two instances of the jar in each mode, one mode after the other (%s), measures them and "
+        "ends them by PID. In cluster mode the two share a Redis of the "
         "run's own (`redis-server %s` on a free loopback port, in the run's directory: append-only file, "
         "`appendfsync everysec`); instance 1 starts first and leads, instance 2 follows. In local mode they are "
         "two independent instances, each with its own sequence and state file (written with an fsync before "
         "each value is published; in cluster mode the state file is written in the background). Ratios and "
         "differences are cluster against local, of the medians, with the range of the round-by-round ratios "
-        "or differences in brackets." % meta["redis_conf"])
+        "or differences in brackets.%s" % (
+            "in an order that rotates from round to round" if len(meta.get("modes", ["local", "cluster"])) > 2
+            else "the other one first every other round", meta["redis_conf"],
+            " A third mode, cluster mode with replicas, is in [What waiting for a replica costs]"
+            "(#what-waiting-for-a-replica-costs)." if has_replicas(data) else ""))
     add("")
     add("- Date: %s to %s (%s min), mode `%s`, %d round(s)%s." % (
         meta["started"], meta["finished"], meta["minutes"], meta["mode"], meta["rounds"],
@@ -522,8 +539,9 @@ def cluster_lines(data):
             "%s round %s: %s" % (f["mode"], f["round"], f["error"]) for f in data["failures"]))
     add("")
     if not rounds:
-        add("No round has both modes.")
+        add("No round has both local and cluster mode.")
         add("")
+        md.extend(replicas_lines(data))
         return md
 
     def pick(path, records):
@@ -695,7 +713,8 @@ def cluster_lines(data):
                           key=lambda k: -(med([p["calls"].get(k, 0.0) for p in per_value]) or 0))
         add("| %s | %s | %s (%s) | %s | %s | %s | %s | %s |" % (
             role, cell([p["values"] for p in per_value], "count"), cell([p["total"] for p in per_value], ""),
-            ", ".join("%s %s" % (k, fmt(med([p["calls"].get(k, 0.0) for p in per_value]))) for k in commands),
+            ", ".join("%s %s" % (command_name(k), fmt(med([p["calls"].get(k, 0.0) for p in per_value])))
+                      for k in commands),
             cell([p["scripts"] for p in per_value], ""),
             "%s, reading connections %s" % (cell([p["to"] for p in per_value], ""),
                                             fmt(med([p["reader_to"] for p in per_value]))),
@@ -723,6 +742,185 @@ def cluster_lines(data):
         "lease/3), a follower's attempt to take it (about once a lease) and a blocking read that ends empty come "
         "with time, not with values, so at a longer period they weigh more per value." % (
             meta["period"], 1000.0 * seconds / values, fmt(values), seconds))
+    add("")
+    md.extend(replicas_lines(data))
+    return md
+
+
+def pluck(path, records):
+    """The value at path (keys) of each record, None where it has none."""
+    values = []
+    for record in records:
+        value = record
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        values.append(value)
+    return values
+
+
+def plain_diff_cell(a, b, unit=""):
+    """diff_cell without " ms": median of a minus median of b, the round-by-round range."""
+    def sign(value):
+        return ("+" if value >= 0 else "-") + fmt(abs(value), unit)
+
+    ma, mb = med(a), med(b)
+    if ma is None or mb is None:
+        return "n/a"
+    pairs = [x - y for x, y in zip(a, b) if x is not None and y is not None]
+    if len(pairs) < 2:
+        return sign(ma - mb)
+    return "%s (%s to %s)" % (sign(ma - mb), sign(min(pairs)), sign(max(pairs)))
+
+
+def command_name(name):
+    """A command as INFO commandstats names it (client|id), readable in a table's cell."""
+    return name.replace("|", " ")
+
+
+def leader_commands(window):
+    """The leader's commands per value in a Redis window: (total, {command: per value})."""
+    if not window:
+        return None
+    calls, v = window["instances"]["leader"]["calls"], float(max(1, window["values"]))
+    return sum(calls.values()) / v, {k: c / v for k, c in calls.items()}
+
+
+def replicas_lines(data):
+    """The subsection of the cluster section on replicas mode (cluster mode with
+    sequence.cluster.replicas on a primary with replicas) against cluster mode; nothing for
+    results without replicas mode."""
+    if not has_replicas(data):
+        return []
+    meta = data["meta"]
+    pairs = replicas_rounds(data)
+    md = []
+    add = md.append
+    add("### What waiting for a replica costs")
+    add("")
+    replicas = [r[1] for r in pairs]
+    waited = [(r.get("replication_start") or {}).get("seconds") for r in replicas]
+    add("Replicas mode, in the same rounds as the other modes: the same two instances in cluster mode with "
+        "`--sequence.cluster.replicas=%d`, on a primary started as in cluster mode (`redis-server %s --port "
+        "$REDIS_PORT --bind 127.0.0.1 --dir . --daemonize no --logfile \"\"`) plus %s replicas of it, each "
+        "`redis-server %s --port $REPLICA_PORT --bind 127.0.0.1 --dir . --daemonize no --logfile \"\" --replicaof "
+        "127.0.0.1 $REDIS_PORT%s` on a free loopback port and in a directory of its own; the instances start once "
+        "the primary's `INFO replication` shows every replica `state=online` (%s s after the replicas' start, the "
+        "first full synchronisation), and each process is ended by its PID (the instances, the replicas, then "
+        "the primary). The last section of `%s` stays commented (no `min-replicas-to-write`, no Sentinel): what "
+        "this measures is the leader's work for each value, which stages it in `pending`, runs `WAIT %d "
+        "<timeout>` on its own connection between two `CLIENT ID`s, then moves it into `values` with the "
+        "`commit` script, before any instance receives it; a value's `emittedAt` is Redis' clock when it is "
+        "staged, so the lag and the delay below include the wait and the commit. Every process is on this "
+        "machine, so each replica's "
+        "acknowledgement crosses the loopback interface only: across machines the wait is longer by their round "
+        "trip. The same Redis window (`MONITOR` on the primary, no client) and the same streams as in cluster "
+        "mode; no wrk run in this mode (`/sequence/last` is served from memory, off the write path), so instance "
+        "2 gets its streams without the wrk load that comes before them in the other modes. Differences are "
+        "replicas against cluster mode, of the medians, with the range of the round-by-round differences in "
+        "brackets." % (
+            meta.get("wait_replicas", 1), meta["redis_conf"],
+            {1: "one", 2: "two", 3: "three"}.get(meta.get("replicas", 2), meta.get("replicas", 2)), meta["redis_conf"],
+            (" --hz %s" % meta["redis_hz"]) if meta.get("redis_hz") else "", cell(waited, ""), meta["redis_conf"],
+            meta.get("wait_replicas", 1)))
+    add("")
+    if not pairs:
+        add("No round has both cluster and replicas mode.")
+        add("")
+        return md
+    cluster = [r[0] for r in pairs]
+    streams = "{:,}".format(meta["streams"])
+
+    def diff_row(title, path):
+        a, b = pluck(path, replicas), pluck(path, cluster)
+        add("| %s | %s | %s | %s |" % (title, cell(b, "ms"), cell(a, "ms"), diff_cell(a, b)))
+
+    def quantile_row(title, path, q):
+        def quantiles(records):
+            return [histogram_quantile(h["buckets"], q) if h else None for h in pluck(path, records)]
+        a = [x and x[0] for x in quantiles(replicas)]
+        b = [x and x[0] for x in quantiles(cluster)]
+        add("| %s | %s | %s | %s |" % (title, cell(b, "ms"), cell(a, "ms"), diff_cell(a, b)))
+
+    add("| figure | cluster mode (one Redis) | replicas mode (a primary, %d replicas, `WAIT %d`) | replicas vs "
+        "cluster |" % (meta.get("replicas", 2), meta.get("wait_replicas", 1)))
+    add("|---|---|---|---|")
+    diff_row("Lag p50, %s streams on each instance (ms)" % streams, ("fanout", "lag_p50_ms"))
+    diff_row("Lag p99, %s streams on each instance (ms)" % streams, ("fanout", "lag_p99_ms"))
+    diff_row("Lag max (ms)", ("fanout", "lag_max_ms"))
+    diff_row("Lag p50 on instance 1's streams (the leader's) (ms)", ("fanout", "instance-1", "lag_p50_ms"))
+    diff_row("Lag p99 on instance 1's streams (ms)", ("fanout", "instance-1", "lag_p99_ms"))
+    diff_row("Lag p50 on instance 2's streams (a follower's) (ms)", ("fanout", "instance-2", "lag_p50_ms"))
+    diff_row("Lag p99 on instance 2's streams (ms)", ("fanout", "instance-2", "lag_p99_ms"))
+    quantile_row("Follower's (instance 2's) `sequence.cluster.delay` p50, streams' window (ms)",
+                 ("fanout", "delay", "instance-2"), 0.5)
+    quantile_row("Follower's `sequence.cluster.delay` p99, streams' window (ms)",
+                 ("fanout", "delay", "instance-2"), 0.99)
+    quantile_row("Leader's (instance 1's) `sequence.cluster.delay` p50, streams' window (ms)",
+                 ("fanout", "delay", "instance-1"), 0.5)
+    quantile_row("Leader's `sequence.cluster.delay` p99, streams' window (ms)",
+                 ("fanout", "delay", "instance-1"), 0.99)
+
+    def stage(records, key, q):
+        found = []
+        for intervals in pluck(("redis", "stage_to_commit", key), records):
+            found.append(statistics.quantiles(intervals, n=100, method="inclusive")[int(round(q * 100)) - 1]
+                         if intervals and len(intervals) > 1 else (intervals[0] if intervals else None))
+        return found
+
+    add("| Leader's staging to its commit, by Redis' clock (`MONITOR`, no client): the `append` script's call "
+        "to the `commit` script's, p50 / p99 (ms) | n/a (no staging) | %s / %s | |" % (
+            cell(stage(replicas, "append_to_commit_ms", 0.5), "ms"),
+            cell(stage(replicas, "append_to_commit_ms", 0.99), "ms")))
+    add("| of which from the `WAIT`'s line to the `commit` script's, p50 / p99 (ms) | | %s / %s | |" % (
+        cell(stage(replicas, "wait_to_commit_ms", 0.5), "ms"), cell(stage(replicas, "wait_to_commit_ms", 0.99),
+                                                                       "ms")))
+
+    def commands(records):
+        found = [leader_commands(w) for w in pluck(("redis",), records)]
+        totals = [f and f[0] for f in found]
+        names = sorted({k for f in found if f for k in f[1]},
+                       key=lambda k: (-(med([f[1].get(k, 0.0) for f in found if f]) or 0), k))
+        return totals, "%s (%s)" % (cell(totals, ""), ", ".join(
+            "%s %s" % (command_name(k), fmt(med([f[1].get(k, 0.0) for f in found if f]))) for k in names))
+
+    (b_totals, b_text), (a_totals, a_text) = commands(cluster), commands(replicas)
+    add("| Leader's Redis commands per value (`MONITOR`, no client; by command) | %s | %s | %s |" % (
+        b_text, a_text, plain_diff_cell(a_totals, b_totals)))
+
+    def stalls(records):
+        return [(r["fanout"].get("commit_stalls") or {}).get("instance-1", 0)
+                + ((r.get("redis") or {}).get("instances", {}).get("leader", {}).get("commit_stalls") or 0)
+                if r["fanout"].get("commit_stalls") is not None else None for r in records]
+
+    add("| Commit stalls of the leader (`sequence_cluster_commit_stalls_total`, delta over the Redis window and "
+        "the streams' window) | %s | %s | %s |" % (cell(stalls(cluster), "count"), cell(stalls(replicas), "count"),
+                                                     plain_diff_cell(stalls(replicas), stalls(cluster), "count")))
+    acknowledged = pluck(("fanout", "replicas_acknowledged_at_end", "instance-1"), replicas)
+    add("| Replicas that acknowledged the leader's latest value at the end of the streams' window "
+        "(`sequence_cluster_replicas_acknowledged`), by round | n/a (values do not wait) | %s | |" % (
+            ", ".join("n/a" if v is None else "%.0f" % v for v in acknowledged)))
+    add("| Id violations / gaps (worst run) | %s | %s | |" % tuple(
+        "%d / %d" % (max(pluck(("fanout", "id_violations"), rs)), max(pluck(("fanout", "gaps"), rs)))
+        for rs in (cluster, replicas)))
+    add("| Streams open with their first event (worst run) | %s | %s | |" % tuple(
+        "%d" % min(pluck(("fanout", "opened_with_first_event"), rs)) for rs in (cluster, replicas)))
+    add("| Cores over the streams' window: instances / Redis primary / replicas / client / other tenants | %s | "
+        "%s | |" % tuple(
+            " / ".join(fmt(med([sum(r["fanout"]["cores"].get(k) or 0.0 for k in keys) for r in rs]))
+                       for keys in (("instance-1", "instance-2"), ("redis",),
+                                    ("redis-replica-1", "redis-replica-2"), ("client",), ("others",)))
+            for rs in (cluster, replicas)))
+    add("")
+    stable = sum(1 for r in replicas if (r["fanout"].get("leader_at_end") or {}).get("instance-1") == 1.0
+                 and (r["fanout"].get("leader_at_end") or {}).get("instance-2") == 0.0)
+    errors = pluck(("fanout", "redis_errors"), replicas)
+    failovers = pluck(("fanout", "redis_failovers"), replicas)
+    add("In replicas mode instance 1 led at the end of the streams' window in %d of %d rounds. Redis calls that "
+        "failed during that window (`sequence_cluster_redis_errors_total`), instance 1 / instance 2: %s; Redis "
+        "failovers seen (`sequence_cluster_redis_failovers_total`, since the start): %s." % (
+            stable, len(replicas), ", ".join("%d / %d" % (e.get("instance-1", 0), e.get("instance-2", 0))
+                                             for e in errors if e),
+            ", ".join("%d / %d" % (f.get("instance-1", 0), f.get("instance-2", 0)) for f in failovers if f)))
     add("")
     return md
 
