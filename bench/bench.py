@@ -204,6 +204,40 @@ def cpu_by_group(before, after, names):
     return groups
 
 
+def stream_client(argv):
+    """Start a fan-out client (bench/fanout or bench/streams.py), whose stdout says OPEN n,
+    WINDOW s and RESULT json, one line each. Returns the process, recorded to be ended by its
+    PID, and expect(prefix, limit): the rest of the next line with that prefix, within limit
+    seconds (other lines are logged)."""
+    client = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              stdin=subprocess.DEVNULL)
+    children.append(client)
+    lines = queue.Queue()
+
+    def pump():
+        for line in client.stdout:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+
+    def expect(prefix, limit):
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                line = ""
+            if line is None or time.monotonic() > deadline:
+                raise RuntimeError("stream client: no %s line" % prefix)
+            if line.startswith(prefix):
+                return line[len(prefix):].strip()
+            if line:
+                log("stream client: " + line)
+
+    return client, expect
+
+
 class StartupFailed(RuntimeError):
     """The service ended, or logged that it could not start, before it was ready."""
 
@@ -540,32 +574,7 @@ class Runner:
         rss_idle = proc_status(proc.pid, "VmRSS")
         threads_idle = proc_status(proc.pid, "Threads")
         client_argv = self.client_command(port, streams, seconds)
-        client = subprocess.Popen(client_argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                  stdin=subprocess.DEVNULL)
-        children.append(client)
-        lines = queue.Queue()
-
-        def pump():
-            for line in client.stdout:
-                lines.put(line.rstrip("\n"))
-            lines.put(None)
-
-        threading.Thread(target=pump, daemon=True).start()
-
-        def expect(prefix, limit):
-            deadline = time.monotonic() + limit
-            while True:
-                try:
-                    line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
-                except queue.Empty:
-                    line = ""
-                if line is None or time.monotonic() > deadline:
-                    raise RuntimeError("stream client: no %s line" % prefix)
-                if line.startswith(prefix):
-                    return line[len(prefix):].strip()
-                if line:
-                    log("stream client: " + line)
-
+        client, expect = stream_client(client_argv)
         try:
             opened = int(expect("OPEN", 300))
             # Only /proc here: a JDK tool (jstat, jcmd) is a JVM of its own, whose start would take

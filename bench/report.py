@@ -4,6 +4,12 @@ import json
 import os
 import statistics
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+# bench/cluster.sh's results of its last full run with the defaults, committed with the docs, and
+# the hand-written notes on them; the page has a cluster section when the results are there
+CLUSTER_RESULTS = os.path.join(HERE, "cluster-results.json")
+CLUSTER_NOTES = os.path.join(HERE, "cluster-notes.md")
+
 GS_LABEL, SP_LABEL, GO_LABEL = "graceful-sequence", "spring-plain", "go-seed"
 
 # key, title, unit, graceful-sequence variant, spring-plain variant, go-seed variant,
@@ -59,7 +65,7 @@ def med(values):
 def fmt(value, unit=""):
     if value is None:
         return "n/a"
-    if unit == "req/s":
+    if unit in ("req/s", "count"):
         return "{:,.0f}".format(value)
     if abs(value) >= 100:
         return "%.0f" % value
@@ -203,7 +209,7 @@ def timeline_rows(data):
     return lines
 
 
-def write(results, doc, chart):
+def write(results, doc, chart, cluster=CLUSTER_RESULTS):
     with open(results) as f:
         data = json.load(f)
     meta = data["meta"]
@@ -310,6 +316,13 @@ def write(results, doc, chart):
     add("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     md.extend(fanout_rows(data))
     add("")
+    if cluster and os.path.exists(cluster):
+        with open(cluster) as f:
+            md.extend(cluster_lines(json.load(f)))
+        if os.path.exists(CLUSTER_NOTES):
+            with open(CLUSTER_NOTES) as f:
+                md.append(f.read().rstrip("\n"))
+            add("")
     add("## graceful-sequence shutdown steps (from its log)")
     add("")
     md.extend(steps_rows(data))
@@ -397,6 +410,361 @@ def write(results, doc, chart):
     with open(doc, "w") as f:
         f.write("\n".join(md))
     print("wrote %s%s" % (doc, (" and " + chart) if chart_ok else ""))
+
+
+# -- cluster mode (bench/cluster.sh) ----------------------------------------------------------
+
+
+def histogram_quantile(buckets, q):
+    """(value, bucket's lower bound, upper bound) in ms of a cumulative histogram in seconds,
+    interpolated within the bucket as Prometheus' histogram_quantile does; None if empty."""
+    total = buckets[-1][1] if buckets else 0
+    if total <= 0:
+        return None
+    rank = q * total
+    lower, below = 0.0, 0.0
+    for le, count in buckets:
+        if count >= rank and count > below:
+            if le == float("inf"):
+                return (1000.0 * lower, 1000.0 * lower, le)
+            return (1000.0 * (lower + (le - lower) * (rank - below) / (count - below)), 1000.0 * lower, 1000.0 * le)
+        lower, below = le, count
+    return None
+
+
+def histogram_longest(buckets):
+    """(lower, upper) bound in ms of the bucket of the longest value recorded."""
+    total = buckets[-1][1] if buckets else 0
+    if total <= 0:
+        return None
+    lower = 0.0
+    for le, count in buckets:
+        if count >= total:
+            return (1000.0 * lower, 1000.0 * le)
+        lower = le
+    return None
+
+
+def merged(histograms):
+    """Histograms of several windows as one (their counts add up, bound by bound)."""
+    counts = {}
+    for h in histograms:
+        for le, count in h["buckets"]:
+            counts[le] = counts.get(le, 0.0) + count
+    return {"buckets": sorted(counts.items()), "count": sum(h["count"] for h in histograms),
+            "sum_s": sum(h["sum_s"] for h in histograms)}
+
+
+def signed(value):
+    if value is None:
+        return "n/a"
+    return ("+" if value >= 0 else "-") + fmt(abs(value))
+
+
+def diff_cell(a, b):
+    """Median of a minus median of b, with the range of the round-by-round differences."""
+    ma, mb = med(a), med(b)
+    if ma is None or mb is None:
+        return "n/a"
+    pairs = [x - y for x, y in zip(a, b) if x is not None and y is not None]
+    if len(pairs) < 2:
+        return "%s ms" % signed(ma - mb)
+    return "%s ms (%s to %s)" % (signed(ma - mb), signed(min(pairs)), signed(max(pairs)))
+
+
+def cluster_rounds(data, mode="cluster"):
+    """(local record, record of the cluster mode) of every round that has both."""
+    by_round = {}
+    for record in data["records"]:
+        by_round.setdefault(record["round"], {})[record["mode"]] = record
+    return [(r["local"], r[mode]) for _, r in sorted(by_round.items()) if "local" in r and mode in r]
+
+
+def cluster_lines(data):
+    """The cluster section of docs/benchmarks.md, from bench/cluster.sh's results."""
+    meta = data["meta"]
+    rounds = cluster_rounds(data)
+    md = []
+    add = md.append
+    add("## Cluster mode against local mode (bench/cluster.sh)")
+    add("")
+    add("One sequence through Redis against the same instances in local mode, side by side in one run: each "
+        "round starts two instances of the jar in each mode, one mode after the other (the other one first "
+        "every other round), measures them and ends them by PID. In cluster mode the two share a Redis of the "
+        "run's own (`redis-server %s` on a free loopback port, in the run's directory: append-only file, "
+        "`appendfsync everysec`); instance 1 starts first and leads, instance 2 follows. In local mode they are "
+        "two independent instances, each with its own sequence and state file (written with an fsync before "
+        "each value is published; in cluster mode the state file is written in the background). Ratios and "
+        "differences are cluster against local, of the medians, with the range of the round-by-round ratios "
+        "or differences in brackets." % meta["redis_conf"])
+    add("")
+    add("- Date: %s to %s (%s min), mode `%s`, %d round(s)%s." % (
+        meta["started"], meta["finished"], meta["minutes"], meta["mode"], meta["rounds"],
+        "" if meta["rounds_planned"] == meta["rounds"] else " of %d planned" % meta["rounds_planned"]))
+    add("- Machine: %d cores (`nproc`), %s, %.1f GiB RAM, Linux %s; shared with other tenants: 1-minute load "
+        "average %s at the start, %s at the end. Before each measurement the harness waits (at most %.0f s) for "
+        "the CPUs to be under %.0f%% busy: CPU busy at the start of the measurements median %.0f%%, max %.0f%%." % (
+            meta["nproc"], meta["cpu"], meta["ram_gib"], meta["kernel"], meta["loadavg_start"][0],
+            meta["loadavg_end"][0], meta["quiet_wait"], 100 * meta["quiet_busy"],
+            100 * (med(cluster_busy(data)) or 0), 100 * max(cluster_busy(data) or [0])))
+    add("- %s; %s; Redis: `%s`; %s; %s." % (
+        meta["java17"][-1] if meta["java17"] else "?", meta["go"][0] if meta["go"] else "?",
+        meta["redis"][0] if meta["redis"] else "?", meta["wrk"][0] if meta["wrk"] else "?",
+        "Python " + meta["python"]))
+    add("- Command: `%s`. Every instance: `java %s -jar %s --server.port=$PORT --server.address=127.0.0.1 "
+        "--sequence.period=%s`, in cluster mode with `--sequence.cluster.enabled=true "
+        "--spring.data.redis.url=redis://127.0.0.1:$REDIS_PORT`; `redis-server %s --port $REDIS_PORT --bind "
+        "127.0.0.1 --dir . --daemonize no --logfile \"\"`%s." % (
+            meta["command"], meta["fanout_flags"], meta["jar"], meta["period"], meta["redis_conf"],
+            (" --hz %s" % meta["redis_hz"]) if meta.get("redis_hz") else ""))
+    if data.get("failures"):
+        add("- Failed runs (not in the figures): %s." % "; ".join(
+            "%s round %s: %s" % (f["mode"], f["round"], f["error"]) for f in data["failures"]))
+    add("")
+    if not rounds:
+        add("No round has both modes.")
+        add("")
+        return md
+    cluster_tables(md, meta, [r[0] for r in rounds], [r[1] for r in rounds], "###")
+    for mode in sorted({r["mode"] for r in data["records"]} - {"local", "cluster"}):
+        rounds = cluster_rounds(data, mode)
+        add("### An experiment in the same rounds: `%s`" % mode)
+        add("")
+        add("Cluster mode once more in each round, with `redis-server ... --hz %s` (how often Redis runs its "
+            "timers: `deploy/redis/redis.conf` leaves Redis' default, 10), everything else the same; against the "
+            "same local-mode runs as above." % mode[len("cluster-hz"):])
+        add("")
+        if rounds:
+            cluster_tables(md, meta, [r[0] for r in rounds], [r[1] for r in rounds], "####")
+    return md
+
+
+def cluster_tables(md, meta, local, cluster, level):
+    """The cluster section's tables: local-mode records against the records of one cluster
+    mode, round by round."""
+    add = md.append
+
+    def pick(path, records):
+        values = []
+        for record in records:
+            value = record
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            values.append(value)
+        return values
+
+    def ratio_row(title, path, target=None, better="higher", unit=""):
+        a, b = pick(path, cluster), pick(path, local)
+        r = ratio(med(a), med(b))
+        t, m = ("", "")
+        if target is not None:
+            t = "≥ %gx" % target if better == "higher" else "≤ %gx" % target
+            m = "n/a" if r is None else ("met" if (r >= target if better == "higher" else r <= target)
+                                         else "**not met**")
+        add("| %s | %s | %s | %s | %s | %s |" % (title, cell(b, unit), cell(a, unit), ratio_cell(r, paired(a, b)), t,
+                                                  m))
+
+    def diff_row(title, path, target=None):
+        a, b = pick(path, cluster), pick(path, local)
+        d = None if med(a) is None or med(b) is None else med(a) - med(b)
+        t, m = ("", "")
+        if target is not None:
+            t = "≤ +%g ms" % target
+            m = "n/a" if d is None else ("met" if d <= target else "**not met** (by %s ms)" % fmt(d - target))
+        add("| %s | %s | %s | %s | %s | %s |" % (title, cell(b, "ms"), cell(a, "ms"), diff_cell(a, b), t, m))
+
+    streams = "{:,}".format(meta["streams"])
+    on = meta.get("streams_on", "1,2").split(",")
+    streams_where = ("%s streams on each instance" % streams if len(on) == 2
+                     else "%s streams on instance %s" % (streams, on[0]))
+    add(level + " `/sequence/last` and the streams")
+    add("")
+    where = ("on each of the two instances at once (%s in all)" % "{:,}".format(2 * meta["streams"])
+             if len(on) == 2 else "on instance %s only (an experiment: the other instance has none)" % on[0])
+    add("Throughput: wrk on instance 2 (in cluster mode the follower) while instance 1 runs beside it, `wrk -t2 "
+        "-c64 -d%ds` then the measured `wrk -t2 -c64 -d%ds --latency`, as in the table at the top. Streams: %s "
+        "%s, one client (`bench/fanout -ports`), a %d s window; lag "
+        "is receipt - `emittedAt` of each value emitted in the window (in cluster mode `emittedAt` is Redis' "
+        "clock at the append; both are whole milliseconds, so a lag reads up to 1 ms long)." % (
+            meta["warmup_s"], meta["duration_s"], streams, where, meta["fanout_seconds"]))
+    add("")
+    add("| figure | local mode | cluster mode | cluster vs local | target | |")
+    add("|---|---|---|---|---|---|")
+    ratio_row("Throughput, `/sequence/last` on instance 2 (req/s)", ("throughput", "measured", "rps"), 0.95,
+              unit="req/s")
+    ratio_row("p99 latency of that load (ms)", ("throughput", "measured", "p99_ms"), better="lower")
+    diff_row("Lag p50, %s (ms)" % streams_where, ("fanout", "lag_p50_ms"), 5)
+    diff_row("Lag p99, %s (ms)" % streams_where, ("fanout", "lag_p99_ms"), 20)
+    diff_row("Lag max (ms)", ("fanout", "lag_max_ms"))
+    diff_row("Lag p50 on instance 1's streams (the leader's) (ms)", ("fanout", "instance-1", "lag_p50_ms"))
+    diff_row("Lag p99 on instance 1's streams (ms)", ("fanout", "instance-1", "lag_p99_ms"))
+    diff_row("Lag p50 on instance 2's streams (a follower's) (ms)", ("fanout", "instance-2", "lag_p50_ms"))
+    diff_row("Lag p99 on instance 2's streams (ms)", ("fanout", "instance-2", "lag_p99_ms"))
+    add("| Id violations / gaps (worst run) | %s | %s | | | |" % tuple(
+        "%d / %d" % (max(pick(("fanout", "id_violations"), rs)), max(pick(("fanout", "gaps"), rs)))
+        for rs in (local, cluster)))
+    add("| Streams open with their first event (worst run) | %s | %s | | | |" % tuple(
+        "%d" % min(pick(("fanout", "opened_with_first_event"), rs)) for rs in (local, cluster)))
+    add("| Cores over the measured wrk run: instance 2 / instance 1 / Redis / wrk and other tenants | %s | %s "
+        "| | | |" % tuple(" / ".join(fmt(med([r["throughput"].get("cores", {}).get(k) or 0.0 for r in rs]))
+                                    for k in ("instance-2", "instance-1", "redis", "wrk and others"))
+                          for rs in (local, cluster)))
+    add("| Cores over the streams' window: instances / Redis / client / other tenants | %s | %s | | | |" % tuple(
+        " / ".join(fmt(med([(r["fanout"]["cores"].get(k) or 0.0) + (r["fanout"]["cores"].get(k2) or 0.0)
+                            for r in rs])) for k, k2 in (("instance-1", "instance-2"), ("redis", None),
+                                                         ("client", None), ("others", None)))
+        for rs in (local, cluster)))
+    add("")
+
+    add(level + " A follower's delay behind the leader")
+    add("")
+    add("`sequence.cluster.delay` of each instance: the instance's clock when it received a value from its "
+        "blocking `XREAD`, minus the value's `emittedAt` (Redis' clock at the append, whole milliseconds), so "
+        "for the follower its delay behind the leader's append, and for the leader its own way back through "
+        "the same read. From the Prometheus histogram, scraped when the window opens and when it closes (the "
+        "values of the window only; the instance's `_max` also holds its start); p50 and p99 interpolated within "
+        "Micrometer's buckets as Prometheus' `histogram_quantile` does, the longest as the bounds of its "
+        "bucket. Per round, then the median (min-max) of the rounds; \"all rounds\" merges the rounds' "
+        "histograms. The last row is the other way to see it: the fan-out lag on the follower's streams minus "
+        "on the leader's, round by round.")
+    add("")
+    add("| instance, window | values | mean (ms) | p50 (ms) | p99 (ms) | longest (ms) | all rounds: p50 / p99 / "
+        "longest (ms) |")
+    add("|---|---|---|---|---|---|---|")
+
+    def delay_row(title, histograms):
+        histograms = [h for h in histograms if h]
+        if not histograms:
+            add("| %s | n/a | | | | | |" % title)
+            return
+        p50 = [histogram_quantile(h["buckets"], 0.5) for h in histograms]
+        p99 = [histogram_quantile(h["buckets"], 0.99) for h in histograms]
+        longest = [histogram_longest(h["buckets"]) for h in histograms]
+        means = [1000.0 * h["sum_s"] / h["count"] if h["count"] else None for h in histograms]
+        everything = merged(histograms)
+        q50, q99 = histogram_quantile(everything["buckets"], 0.5), histogram_quantile(everything["buckets"], 0.99)
+        top = histogram_longest(everything["buckets"])
+        add("| %s | %s | %s | %s | %s | %s | %s / %s / %s |" % (
+            title, cell([h["count"] for h in histograms], "count"), cell(means, "ms"),
+            cell([x and x[0] for x in p50], "ms"), cell([x and x[0] for x in p99], "ms"),
+            "%s-%s" % (fmt(max(x[0] for x in longest if x)), fmt(max(x[1] for x in longest if x)))
+            if any(longest) else "n/a",
+            fmt(q50 and q50[0]), fmt(q99 and q99[0]),
+            ("%s-%s" % (fmt(top[0]), fmt(top[1]))) if top else "n/a"))
+
+    delay_row("follower (instance 2), %s" % streams_where, pick(("fanout", "delay", "instance-2"), cluster))
+    delay_row("leader (instance 1), %s" % streams_where, pick(("fanout", "delay", "instance-1"), cluster))
+    delay_row("follower, no client (the Redis window)", pick(("redis", "instances", "follower", "delay_idle"),
+                                                              cluster))
+    delay_row("leader, no client", pick(("redis", "instances", "leader", "delay_idle"), cluster))
+    def follower_minus_leader(key):
+        return [a - b for a, b in zip(pick(("fanout", "instance-2", key), cluster),
+                                      pick(("fanout", "instance-1", key), cluster)) if a is not None and b is not None]
+
+    d50, d99 = follower_minus_leader("lag_p50_ms"), follower_minus_leader("lag_p99_ms")
+    add("| fan-out lag, follower's streams minus leader's | | | %s | %s | | |" % (
+        signed_cell(d50), signed_cell(d99)))
+    add("")
+    stable = sum(1 for r in cluster if (r["fanout"].get("leader_at_end") or {}).get("instance-1") == 1.0
+                 and (r["fanout"].get("leader_at_end") or {}).get("instance-2") == 0.0)
+    errors = pick(("fanout", "redis_errors"), cluster)
+    add("Instance 1 led at the end of the streams' window in %d of %d rounds. Redis calls that failed during "
+        "that window (`sequence_cluster_redis_errors_total`), instance 1 / instance 2: %s." % (
+            stable, len(cluster), ", ".join("%d / %d" % (e.get("instance-1", 0), e.get("instance-2", 0))
+                                            for e in errors if e)))
+    add("")
+
+    add(level + " What Redis does for each value")
+    add("")
+    add("In cluster mode, between the throughput and the streams, a %d s window with no client: every command "
+        "that reaches Redis, from `MONITOR` on a connection of the harness's own (Redis' own clock on every line, "
+        "so the window is exact; a script's commands follow its `EVALSHA`, named by the SHA1 of the scripts in "
+        "`src/main/resources/cluster/`), attributed to an instance by its connection (the client port, whose "
+        "process `ss -tinp` names); the TCP payload bytes of each connection from the kernel (`ss -ti`: "
+        "`bytes_acked` to Redis, `bytes_received` from it, sampled every 100 ms: Redis 7.0's `CLIENT LIST` has "
+        "no byte counters per client); divided by the values appended in the window (the `XADD`s of the append "
+        "script). Below them, Redis' own totals over the same window (`INFO stats` and `INFO commandstats` "
+        "deltas, less the harness's own connections), every instance together: the difference from the sum of "
+        "the instances' rows is what the sampling missed (connections opened and closed between two samples). "
+        "\"Reading connections\": the connections on which the instance sent `XREAD`. `timed-out reads` is the "
+        "delta of "
+        "`sequence_cluster_redis_errors_total`, each a blocking read that Lettuce gave up on (the instance "
+        "closes that connection and reads again on a new one). Median (min-max) of the rounds." %
+        meta["redis_seconds"])
+    add("")
+    add("| instance | values in the window | commands sent per value (by command) | commands run by its scripts "
+        "per value | bytes to Redis per value | bytes from Redis per value | connections opened per value | "
+        "timed-out reads per value |")
+    add("|---|---|---|---|---|---|---|---|")
+    windows = [r["redis"] for r in cluster if r.get("redis")]
+    for role in ("leader", "follower"):
+        per_value = []
+        for w in windows:
+            i, v = w["instances"][role], float(max(1, w["values"]))
+            scripts = {}
+            for table in i["in_scripts"].values():
+                for command, count in table.items():
+                    scripts[command] = scripts.get(command, 0) + count
+            per_value.append({"calls": {k: c / v for k, c in i["calls"].items()},
+                              "total": sum(i["calls"].values()) / v,
+                              "scripts": sum(scripts.values()) / v, "to": i["bytes"]["to_redis"] / v,
+                              "from": i["bytes"]["from_redis"] / v,
+                              "reader_to": i["bytes"]["by_kind"].get("reader", {}).get("to_redis", 0) / v,
+                              "reader_from": i["bytes"]["by_kind"].get("reader", {}).get("from_redis", 0) / v,
+                              "opened": i["bytes"]["connections_opened"] / v, "errors": i["redis_errors"] / v,
+                              "values": w["values"]})
+        commands = sorted({k for p in per_value for k in p["calls"]},
+                          key=lambda k: -(med([p["calls"].get(k, 0.0) for p in per_value]) or 0))
+        add("| %s | %s | %s (%s) | %s | %s | %s | %s | %s |" % (
+            role, cell([p["values"] for p in per_value], "count"), cell([p["total"] for p in per_value], ""),
+            ", ".join("%s %s" % (k, fmt(med([p["calls"].get(k, 0.0) for p in per_value]))) for k in commands),
+            cell([p["scripts"] for p in per_value], ""),
+            "%s, reading connections %s" % (cell([p["to"] for p in per_value], ""),
+                                            fmt(med([p["reader_to"] for p in per_value]))),
+            "%s, reading connections %s" % (cell([p["from"] for p in per_value], ""),
+                                            fmt(med([p["reader_from"] for p in per_value]))),
+            cell([p["opened"] for p in per_value], ""),
+            cell([p["errors"] for p in per_value], "")))
+    totals = []
+    for w in windows:
+        v = float(max(1, w["values"]))
+        stats = w["totals"]["commandstats"]
+        clientside = {k: c for k, c in stats.items() if k not in ("info", "time", "monitor", "client|list", "ping")}
+        totals.append({"calls": sum(clientside.values()) / v, "in": w["totals"]["net_input_bytes"] / v,
+                       "out": w["totals"]["net_output_bytes"] / v, "conn": w["totals"]["connections_received"] / v,
+                       "evalsha": stats.get("evalsha", 0) / v, "xread": stats.get("xread", 0) / v})
+    add("| every instance, Redis' `INFO` | | %s (every command Redis ran, scripts' included; evalsha %s, xread %s) "
+        "| | %s | %s | %s | |" % (
+            cell([t["calls"] for t in totals], ""), fmt(med([t["evalsha"] for t in totals])),
+            fmt(med([t["xread"] for t in totals])), cell([t["in"] for t in totals], ""),
+            cell([t["out"] for t in totals], ""), cell([t["conn"] for t in totals], "")))
+    add("")
+    seconds = med([w["seconds"] for w in windows]) or 1.0
+    values = med([w["values"] for w in windows]) or 1.0
+    add("At a %s period a value comes every %.0f ms (%s values in a %.0f s window); the lease's renewal (every "
+        "lease/3), a follower's attempt to take it (about once a lease) and a blocking read that ends empty come "
+        "with time, not with values, so at a longer period they weigh more per value." % (
+            meta["period"], 1000.0 * seconds / values, fmt(values), seconds))
+    add("")
+    return md
+
+
+def cluster_busy(data):
+    found = []
+    for record in data["records"]:
+        for key in ("throughput", "fanout"):
+            if record.get(key) and record[key].get("busy_before") is not None:
+                found.append(record[key]["busy_before"])
+    return found
+
+
+def signed_cell(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return "n/a"
+    if len(values) == 1:
+        return signed(values[0])
+    return "%s (%s to %s)" % (signed(med(values)), signed(min(values)), signed(max(values)))
 
 
 CHART_ROWS = [

@@ -16,6 +16,10 @@
 // counts heartbeat comments, `busy` answers, streams that ended before the window
 // did, and after the window the streams told `shutdown` and the streams that ended.
 // Every phase is bounded in time; the process ends on its own.
+//
+// With -ports, it opens -streams streams on each of several instances (bench/cluster.sh:
+// two instances of one cluster, or two local ones) and adds the figures of each port's
+// streams to the result (by_port); the window is the same for all of them.
 package main
 
 import (
@@ -40,8 +44,9 @@ import (
 )
 
 var (
-	port               = flag.Int("port", 0, "port of the service on 127.0.0.1 (required)")
-	streams            = flag.Int("streams", 1000, "how many streams to open")
+	port               = flag.Int("port", 0, "port of the service on 127.0.0.1 (required, unless -ports)")
+	ports              = flag.String("ports", "", "ports of several services on 127.0.0.1, comma-separated: -streams on each")
+	streams            = flag.Int("streams", 1000, "how many streams to open (on each port, with -ports)")
 	seconds            = flag.Float64("seconds", 20, "length of the measurement window")
 	slice              = flag.Float64("slice", 10, "length of a slice of the window for the p99 per slice, seconds")
 	openTimeout        = flag.Float64("open-timeout", 120, "seconds to open every stream and get its first event")
@@ -58,6 +63,7 @@ type sample struct {
 }
 
 type stream struct {
+	port        int
 	status      int
 	events      atomic.Int64 // every event, values or not
 	samples     []sample     // only the stream's goroutine touches these until it ends
@@ -93,7 +99,7 @@ func (s *stream) run(dialed func(), failures *atomic.Int64) {
 	var conn net.Conn
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		conn, err = net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), 10*time.Second)
+		conn, err = net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)), 10*time.Second)
 		if err == nil {
 			break
 		}
@@ -288,8 +294,20 @@ func cpuSeconds() float64 {
 
 func main() {
 	flag.Parse()
-	if *port <= 0 {
-		fmt.Fprintln(os.Stderr, "-port is required")
+	targets := []int{*port}
+	if *ports != "" {
+		targets = targets[:0]
+		for _, field := range strings.Split(*ports, ",") {
+			p, err := strconv.Atoi(strings.TrimSpace(field))
+			if err != nil || p <= 0 {
+				fmt.Fprintf(os.Stderr, "-ports: %q is not a port\n", field)
+				os.Exit(2)
+			}
+			targets = append(targets, p)
+		}
+	}
+	if targets[0] <= 0 {
+		fmt.Fprintln(os.Stderr, "-port or -ports is required")
 		os.Exit(2)
 	}
 	// Each stream takes a file descriptor: raise the soft limit to the hard one
@@ -299,18 +317,20 @@ func main() {
 		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &limit)
 	}
 	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &limit)
-	if uint64(*streams)+64 > limit.Cur {
-		fmt.Fprintf(os.Stderr, "%d streams need more file descriptors than the limit of %d\n", *streams, limit.Cur)
+	total := *streams * len(targets)
+	if uint64(total)+64 > limit.Cur {
+		fmt.Fprintf(os.Stderr, "%d streams need more file descriptors than the limit of %d\n", total, limit.Cur)
 	}
 
-	all := make([]*stream, *streams)
+	all := make([]*stream, total)
 	var failures atomic.Int64
 	var connected, finished sync.WaitGroup
 	// The gate bounds the dials in progress, not the open streams
 	gate := make(chan struct{}, *connectConcurrency)
 	started := time.Now()
 	for i := range all {
-		s := &stream{lastID: -1}
+		// The ports take turns, so that each one's streams open at the same pace
+		s := &stream{lastID: -1, port: targets[i%len(targets)]}
 		all[i] = s
 		connected.Add(1)
 		finished.Add(1)
@@ -474,8 +494,61 @@ func main() {
 		"cores":                   runtime.NumCPU(),
 		"fd_limit":                limit.Cur,
 	}
+	if *ports != "" {
+		result["by_port"] = byPort(all, targets)
+	}
 	text, _ := json.Marshal(result)
 	say("RESULT %s", text)
+}
+
+// byPort gives the figures of each port's streams on their own: lag, values, checks.
+func byPort(all []*stream, targets []int) map[string]interface{} {
+	found := map[string]interface{}{}
+	for _, p := range targets {
+		var lags []float64
+		opened, ready, shutdown := 0, 0, 0
+		var violations, gaps, missing, values int64
+		for _, s := range all {
+			if s.port != p {
+				continue
+			}
+			if s.conn != nil {
+				opened++
+			}
+			if s.events.Load() >= 1 {
+				ready++
+			}
+			if s.shutdown.Load() {
+				shutdown++
+			}
+			violations += s.idViolation
+			gaps += s.gaps
+			missing += s.missing
+			values += s.values
+			for _, x := range s.samples {
+				lags = append(lags, float64(x.lagMicros)/1000.0)
+			}
+		}
+		sort.Float64s(lags)
+		var lagMax interface{}
+		if len(lags) > 0 {
+			lagMax = round(lags[len(lags)-1])
+		}
+		found[strconv.Itoa(p)] = map[string]interface{}{
+			"opened":           opened,
+			"ready":            ready,
+			"events_in_window": len(lags),
+			"lag_p50_ms":       percentile(lags, 50),
+			"lag_p99_ms":       percentile(lags, 99),
+			"lag_max_ms":       lagMax,
+			"id_violations":    violations,
+			"gaps":             gaps,
+			"missing_values":   missing,
+			"values_received":  values,
+			"saw_shutdown":     shutdown,
+		}
+	}
+	return found
 }
 
 func waitAll(group *sync.WaitGroup, limit time.Duration) {
