@@ -8,7 +8,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # bench/cluster.sh's results of its last full run with the defaults, committed with the docs, and
 # the hand-written notes on them; the page has a cluster section when the results are there
 CLUSTER_RESULTS = os.path.join(HERE, "cluster-results.json")
-CLUSTER_NOTES = os.path.join(HERE, "cluster-notes.md")
 
 GS_LABEL, SP_LABEL, GO_LABEL = "graceful-sequence", "spring-plain", "go-seed"
 
@@ -319,10 +318,6 @@ def write(results, doc, chart, cluster=CLUSTER_RESULTS):
     if cluster and os.path.exists(cluster):
         with open(cluster) as f:
             md.extend(cluster_lines(json.load(f)))
-        if os.path.exists(CLUSTER_NOTES):
-            with open(CLUSTER_NOTES) as f:
-                md.append(f.read().rstrip("\n"))
-            add("")
     add("## graceful-sequence shutdown steps (from its log)")
     add("")
     md.extend(steps_rows(data))
