@@ -13,7 +13,7 @@ directory), instance 1 started first and so the leader, instance 2 a follower. F
    reaches Redis, by connection (MONITOR, its lines timed by Redis' clock), the TCP payload
    bytes of every connection of each instance (ss -ti, sampled every 100 ms), INFO stats and
    commandstats before and after as a cross-check, divided by the values appended in the window;
-3. the fan-out: 1,000 streams on each instance with bench/fanout (-ports), lag = receipt -
+3. the fan-out: 1,000 streams on each instance with `load fanout -ports`, lag = receipt -
    emittedAt, per instance and together; in cluster mode the sequence.cluster.delay histogram
    of each instance, scraped when the window opens and when it closes.
 
@@ -555,7 +555,7 @@ class ClusterBench:
         self.runner.wait_for_quiet("fan-out %s" % mode)
         busy = self.runner.extra["busy_before"][-1]
         targets = [proc for name, proc in (("1", first), ("2", second)) if name in self.args.streams_on.split(",")]
-        argv = [self.args.fanout_client, "-ports", ",".join(str(proc.port) for proc in targets),
+        argv = [self.args.fanout_client, "fanout", "-ports", ",".join(str(proc.port) for proc in targets),
                 "-streams", str(self.args.streams), "-seconds", str(self.fanout_seconds),
                 "-slice", str(bench.FANOUT_SLICE_SECONDS), "-open-timeout", "240"]
         client, expect = bench.stream_client(argv)
