@@ -18,7 +18,7 @@ once the primary's INFO replication shows both online. For each:
    TCP payload bytes of every connection of each instance (ss -ti, sampled every 100 ms), INFO
    stats and commandstats before and after as a cross-check, divided by the values appended in
    the window (committed, in replicas mode);
-3. the fan-out: 1,000 streams on each instance with bench/fanout (-ports), lag = receipt -
+3. the fan-out: 1,000 streams on each instance with `load fanout -ports`, lag = receipt -
    emittedAt, per instance and together; in cluster and replicas mode the sequence.cluster.delay
    histogram of each instance, scraped when the window opens and when it closes, and in replicas
    mode the commit stalls over the window and the replicas that acknowledged the last value.
@@ -654,7 +654,7 @@ class ClusterBench:
         self.runner.wait_for_quiet("fan-out %s" % mode)
         busy = self.runner.extra["busy_before"][-1]
         targets = [proc for name, proc in (("1", first), ("2", second)) if name in self.args.streams_on.split(",")]
-        argv = [self.args.fanout_client, "-ports", ",".join(str(proc.port) for proc in targets),
+        argv = [self.args.fanout_client, "fanout", "-ports", ",".join(str(proc.port) for proc in targets),
                 "-streams", str(self.args.streams), "-seconds", str(self.fanout_seconds),
                 "-slice", str(bench.FANOUT_SLICE_SECONDS), "-open-timeout", "240"]
         client, expect = bench.stream_client(argv)

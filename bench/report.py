@@ -295,8 +295,9 @@ def write(results, doc, chart, cluster=CLUSTER_RESULTS):
     else:
         windows = "%d s at `--sequence.period=500ms`" % meta.get("fanout_seconds", 20)
     client = meta.get("fanout_client", "bench/streams.py")
-    client_text = ("`bench/fanout` (Go, a goroutine per stream over every core, built into `%s`)" % client
-                   if client.endswith("fanout") else "`bench/streams.py` (Python asyncio, one core)")
+    client_text = ("`load fanout` (`bench/load/`, Go, a goroutine per stream over every core, built into "
+                   "`bench/out/load`)" if client.endswith(("fanout", "load"))
+                   else "`bench/streams.py` (Python asyncio, one core)")
     add("Java 17, `%s` (the heap the README documents for 10,000 streams, the default cap); %s. The client, "
         "%s, opens the streams, waits until every one has had its first event, then reads for the window; lag "
         "is the receipt time minus `emittedAt` of each value event emitted in that window (it includes the "
@@ -383,9 +384,8 @@ def write(results, doc, chart, cluster=CLUSTER_RESULTS):
         "`wrk -t2 -c64 -d%ds --latency http://127.0.0.1:$PORT/sequence/last`" % (meta["warmup_s"],
                                                                                meta["duration_s"]))
     if meta.get("fanout_scenarios"):
-        add("- fan-out: the `gs-17-fanout` command with `--sequence.period=P`, and `%s -port $PORT -streams N "
-            "-seconds W -slice 10 -open-timeout 240` (N, P, W: %s)" % (
-                meta.get("fanout_client", "bench/out/fanout"),
+        add("- fan-out: the `gs-17-fanout` command with `--sequence.period=P`, and `bench/out/load fanout -port $PORT "
+            "-streams N -seconds W -slice 10 -open-timeout 240` (N, P, W: %s)" % (
                 "; ".join("%d, %s, %d" % (n, p, w) for _, n, p, w in meta["fanout_scenarios"])))
     else:
         add("- fan-out: the `gs-17-fanout` command with `--sequence.period=500ms`, and "
@@ -578,7 +578,7 @@ def cluster_lines(data):
              if len(on) == 2 else "on instance %s only (an experiment: the other instance has none)" % on[0])
     add("Throughput: wrk on instance 2 (in cluster mode the follower) while instance 1 runs beside it, `wrk -t2 "
         "-c64 -d%ds` then the measured `wrk -t2 -c64 -d%ds --latency`, as in the table at the top. Streams: %s "
-        "%s, one client (`bench/fanout -ports`), a %d s window; lag "
+        "%s, one client (`load fanout -ports`), a %d s window; lag "
         "is receipt - `emittedAt` of each value emitted in the window (in cluster mode `emittedAt` is Redis' "
         "clock at the append; both are whole milliseconds, so a lag reads up to 1 ms long)." % (
             meta["warmup_s"], meta["duration_s"], streams, where, meta["fanout_seconds"]))

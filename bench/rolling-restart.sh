@@ -15,8 +15,9 @@
 #
 # Installs what is missing with apt (root, Debian): haproxy (.ci/install-haproxy.sh) or nginx
 # (.ci/install-nginx.sh), redis-server and redis-cli with --cluster (.ci/install-redis.sh), wrk,
-# chromium and chromium-driver. Builds target/graceful-sequence.jar unless it is there (delete it
-# to run a newer build).
+# chromium and chromium-driver, and golang-go for the load tool (bench/build-load.sh builds its
+# SSE client and direct streams). Builds target/graceful-sequence.jar unless it is there (delete
+# it to run a newer build).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -49,6 +50,8 @@ done
 command -v wrk >/dev/null 2>&1 || { echo "Installing wrk"; apt_install wrk; }
 [[ -x /usr/bin/chromium ]] || { echo "Installing chromium"; apt_install chromium; }
 [[ -x /usr/bin/chromedriver ]] || { echo "Installing chromium-driver"; apt_install chromium-driver; }
+# The SSE client and the direct streams: load record
+"${here}/build-load.sh"
 
 jar="${root}/target/graceful-sequence.jar"
 if [[ ! -f "${jar}" ]]; then

@@ -9,9 +9,9 @@ instances one after the other:
 
 - wrk: keep-alive load on GET /sequence/last (statuses counted by a small Lua script);
 - long-polls: a few clients that wait on GET /sequence/next?timeout=60s, again and again;
-- an SSE client that follows /sequence/stream as a browser's EventSource does: it honours
-  retry:, sends Last-Event-ID, reconnects after the stream ends, and gives up for good on an
-  answer that is not a 200 event stream;
+- an SSE client that follows /sequence/stream as a browser's EventSource does (the load tool's
+  record, bench/load/): it honours retry:, sends Last-Event-ID, reconnects after the stream
+  ends, and gives up for good on an answer that is not a 200 event stream;
 - headless Chromium, driven through chromedriver's W3C WebDriver HTTP API, on the live page
   at / (or, where / does not serve it yet, on a page of the same origin with an EventSource
   injected), recording what its EventSource saw.
@@ -36,7 +36,8 @@ clients against the cluster's history.
 
 Every process this script starts is ended by its PID when it ends, however it ends (what is
 still alive gets SIGKILL, chromedriver's browser processes included); every load is bounded
-in time; everything listens on 127.0.0.1 on free ports. Standard library only.
+in time; everything listens on 127.0.0.1 on free ports. Standard library only; the stream
+clients are the load tool (bench/out/load, which bench/build-load.sh builds).
 """
 
 import argparse
@@ -759,93 +760,49 @@ class StatsMonitor(threading.Thread):
 # -- clients -------------------------------------------------------------------------------
 
 
-class EventStream(threading.Thread):
-    """GET /sequence/stream as a browser's EventSource reads it (the WHATWG processing model).
+class StreamRecord:
+    """GET /sequence/stream as a browser's EventSource reads it, recorded by the load tool's
+    `record` (bench/load/): every event (t, connection, type, id, data) and every connection (t,
+    status, content_type, last_event_id_sent, error, ended, then_waited_ms), t on this script's
+    clock (time.monotonic()). The tool writes them to NAME.stream in the run directory; they are
+    read once it has ended (join).
 
-    follow=True: through HAProxy; reconnects after the stream ends or the connection fails,
+    follow=True: through the proxy; reconnects after the stream ends or the connection fails,
     after the retry: the service sent (3 s before any), with Last-Event-ID; an answer that is
     not a 200 text/event-stream ends it for good, as it ends an EventSource.
     follow=False: a tap on one process, directly: one connection, no reconnect."""
 
-    def __init__(self, port, name, follow, stopping):
-        super().__init__(daemon=True, name=name)
-        self.port = port
-        self.follow = follow
-        self.stopping = stopping
-        self.retry_ms = 3000
-        self.last_event_id = ""
-        self.events = []  # dicts: t, connection, type, id, data
-        self.connections = []  # dicts: t, status, content_type, last_event_id_sent, error, ended
+    def __init__(self, tool, port, name, follow, directory):
+        self.argv = [tool, "record", "-port", str(port)] + (["-follow"] if follow else [])
+        self.path = os.path.join(directory, name + ".stream")
+        self.events = []
+        self.connections = []
         self.gave_up = None
-        self.conn = None
-        self.lock = threading.Lock()
+        self.proc = None
+
+    def start(self):
+        self.proc = spawn(self.argv, None, self.path)
 
     def close(self):
-        with self.lock:
-            conn = self.conn
-        if conn is not None and conn.sock is not None:
-            try:
-                conn.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        """Ends the stream (SIGTERM: the tool closes its connection and writes its last lines)."""
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
 
-    def run(self):
-        while not self.stopping.is_set():
-            record = {"t": time.monotonic(), "last_event_id_sent": self.last_event_id or None}
-            self.connections.append(record)
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            with self.lock:
-                self.conn = conn
-            try:
-                headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
-                if self.last_event_id:
-                    headers["Last-Event-ID"] = self.last_event_id
-                conn.request("GET", "/sequence/stream", headers=headers)
-                response = conn.getresponse()
-                record["status"] = response.status
-                record["content_type"] = response.getheader("Content-Type") or ""
-                if response.status != 200 or not record["content_type"].startswith("text/event-stream"):
-                    response.read()
-                    self.gave_up = "answer %d %s" % (response.status, record["content_type"])
-                    break
-                self.read_events(response, len(self.connections))
-                record["ended"] = "closed by the harness" if self.stopping.is_set() else "end of stream"
-            except (OSError, http.client.HTTPException) as ex:
-                if not self.stopping.is_set():
-                    record["error"] = "%s: %s" % (type(ex).__name__, ex)
-            finally:
-                conn.close()
-            if not self.follow or self.stopping.is_set():
-                break
-            record["then_waited_ms"] = self.retry_ms
-            self.stopping.wait(self.retry_ms / 1000.0)
-
-    def read_events(self, response, connection):
-        kind, data = "", []
-        while True:
-            raw = response.readline()
-            if not raw:
-                return
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            if line == "":
-                if data:
-                    self.events.append({"t": time.monotonic(), "connection": connection, "type": kind or "message",
-                                        "id": self.last_event_id, "data": "\n".join(data)})
-                kind, data = "", []
-                continue
-            if line.startswith(":"):
-                continue
-            field, _, value = line.partition(":")
-            if value.startswith(" "):
-                value = value[1:]
-            if field == "event":
-                kind = value
-            elif field == "data":
-                data.append(value)
-            elif field == "id" and "\0" not in value:
-                self.last_event_id = value
-            elif field == "retry" and value.isdigit():
-                self.retry_ms = int(value)
+    def join(self, limit):
+        try:
+            self.proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        with open(self.path, errors="replace") as f:
+            for line in f:
+                word, _, rest = line.partition(" ")
+                if word == "EVENT":
+                    self.events.append(json.loads(rest))
+                elif word == "CONNECTION":
+                    self.connections.append(json.loads(rest))
+                elif word == "RESULT":
+                    self.gave_up = json.loads(rest)["gave_up"]
 
     def values(self):
         found = []
@@ -1134,7 +1091,7 @@ class Scenario:
         self.stats_port = free_port()
         self.processes = []  # every service process: label, pid, port, start, exit status, bye
         self.restarts = []
-        self.taps = {}  # label -> EventStream
+        self.taps = {}  # label -> StreamRecord
         self.probes = {}  # label -> StartProbe (cluster mode)
         self.browser = None
         self.deadline = None
@@ -1169,7 +1126,7 @@ class Scenario:
     def record_ready(self, instance):
         ready = instance.wait_ready()
         self.process(instance.label).update({"ready_s": round(ready, 2), "ready_at": time.time()})
-        tap = EventStream(instance.port, "tap-" + instance.label, False, self.stopping)
+        tap = StreamRecord(self.args.load, instance.port, "tap-" + instance.label, False, self.directory)
         tap.start()
         self.taps[instance.label] = tap
         return ready
@@ -1211,7 +1168,7 @@ class Scenario:
             log("Chromium %s follows the stream through %s (%s)"
                 % (self.browser.version, self.proxy_name, self.browser.mode))
 
-        self.sse = EventStream(self.front_port, "sse-client", True, self.stopping)
+        self.sse = StreamRecord(self.args.load, self.front_port, "sse-client", True, self.directory)
         self.sse.start()
         self.pollers = [LongPoller(self.front_port, "long-poll-%d" % n, self.stopping) for n in range(a.long_polls)]
         for poller in self.pollers:
@@ -2186,7 +2143,7 @@ def write_doc(results, checks, supporting, notes):
     add("")
     sse = results["sse_client"]
     b = results.get("browser")
-    for line in stream_client_rows(sse, b, "SSE client (Python, EventSource rules: `retry:`, `Last-Event-ID`)"):
+    for line in stream_client_rows(sse, b, "SSE client (`load record`, EventSource rules: `retry:`, `Last-Event-ID`)"):
         add(line)
     if b:
         add("")
@@ -2681,6 +2638,9 @@ def main():
                              "keeps at least; the default keeps a whole run")
     parser.add_argument("--chromedriver", default=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--load", default=os.path.join(HERE, "out", "load"),
+                        help="the load tool, whose record is the SSE client and the direct streams (bench/build-load.sh "
+                             "builds it)")
     parser.add_argument("--config", help="the proxy's configuration to render (ports replaced); default: "
                         "deploy/haproxy/haproxy.cfg, or deploy/nginx/nginx.conf with --proxy nginx")
     parser.add_argument("--drain-delay", default="5s")
@@ -2733,6 +2693,8 @@ def main():
         args.restarts = "a,b,c" if args.cluster else "a,b,a"
     if args.budget is None:
         args.budget = 300 if args.cluster else 170
+    if not os.path.exists(args.load):
+        parser.error("no load tool at %s (bench/build-load.sh builds it)" % args.load)
 
     atexit.register(cleanup)
     signal.signal(signal.SIGTERM, on_signal)
