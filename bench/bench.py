@@ -45,7 +45,7 @@ DEFAULT_LEAN_FLAGS = ("-XX:+UseSerialGC -Xms16m -Xmx64m -Xss512k -XX:TrimNativeH
 # Java 25 + AOT cache variants; bench/run.sh trains the cache with the same ones
 CONTAINER_FLAGS = ["-XX:MaxRAMPercentage=75.0", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError"]
 
-# JVM flags of the fan-out: the serial collector and the heap that the README documents for
+# JVM flags of the fan-out: the serial collector and the heap that docs/streams.md gives for
 # 10,000 streams (the default cap: 52 KiB a stream), and an exit rather than a sick JVM if that
 # were too small
 FANOUT_FLAGS = ["-XX:+UseSerialGC", "-Xmx1g", "-XX:+ExitOnOutOfMemoryError"]

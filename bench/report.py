@@ -5,9 +5,18 @@ import os
 import statistics
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# bench/cluster.sh's results of its last full run with the defaults, committed with the docs, and
-# the hand-written notes on them; the page has a cluster section when the results are there
+ROOT = os.path.dirname(HERE)
+# bench/cluster.sh's results of its last full run with the defaults, committed with the docs; the
+# page has a cluster section when the results are there
 CLUSTER_RESULTS = os.path.join(HERE, "cluster-results.json")
+# The page of the full runs, and the README whose block of headline ratios is written with it
+DOC = os.path.join(ROOT, "docs", "benchmarks.md")
+README = os.path.join(ROOT, "README.md")
+README_BEGIN = "<!-- headline ratios: written by bench/report.py (bench/run.sh) from bench/results.json -->"
+README_END = "<!-- end of the headline ratios -->"
+
+# Targets of the fan-out, by scenario (streams, period): the lag p99 in ms
+FANOUT_TARGETS = {(1000, "200ms"): 25.0, (10000, "1s"): 75.0, (10000, "200ms"): 150.0}
 
 GS_LABEL, SP_LABEL, GO_LABEL = "graceful-sequence", "spring-plain", "go-seed"
 
@@ -208,7 +217,15 @@ def timeline_rows(data):
     return lines
 
 
+def busy_machine(data):
+    """Whether other work loaded the machine while the run measured."""
+    loads = data["extra"].get("loads", [])
+    return bool(loads) and statistics.median(loads) > 0.75 * data["meta"]["nproc"] + 1.5
+
+
 def write(results, doc, chart, cluster=CLUSTER_RESULTS):
+    """Writes the page and its chart; for the page of the full runs (docs/benchmarks.md), the README's
+    block of headline ratios too."""
     with open(results) as f:
         data = json.load(f)
     meta = data["meta"]
@@ -220,7 +237,7 @@ def write(results, doc, chart, cluster=CLUSTER_RESULTS):
     if loads:
         load_note = "1-minute load average while measuring: median %.2f, max %.2f (on %d cores)" % (
             statistics.median(loads), max(loads), meta["nproc"])
-    busy = loads and statistics.median(loads) > 0.75 * meta["nproc"] + 1.5
+    busy = busy_machine(data)
     busy_before = data["extra"].get("busy_before", [])
     waits = data["extra"].get("quiet_waits", [])
     if busy_before:
@@ -232,13 +249,20 @@ def write(results, doc, chart, cluster=CLUSTER_RESULTS):
     add = md.append
     add("# Benchmarks")
     add("")
+    add("For anyone who weighs graceful-sequence against the Go original and plain Spring Boot, or checks a "
+        "change for a regression: the last full run of `bench/run.sh` and of `bench/cluster.sh`, with their "
+        "commands and machine. Why a target is missed, and what each setting was measured against: "
+        "[the decision records](decisions/README.md).")
+    add("")
     add("graceful-sequence side by side with the Go original (`go-seed`) and a plain Spring Boot service "
         "(`spring-plain`), both from `../shared/peers/`, on one machine in one run: loopback only, every "
         "service on a free port, interleaved (each round runs every variant once, starting one further "
         "along each round). **The machine is shared and noisy**: read the ratios, not the absolute times.")
     add("")
     add("Reproduce with `bench/run.sh` (%s; `bench/run.sh --quick` is one short round to check that it "
-        "works). This page is written by the harness." % ("about 20 minutes"))
+        "works). This page is written by the harness (`bench/report.py`), which also writes the headline "
+        "ratios of the README; `bench/run.sh --report` writes both again from `bench/results.json`." % (
+            "about 20 minutes"))
     add("")
     add("## Run")
     add("")
@@ -298,7 +322,7 @@ def write(results, doc, chart, cluster=CLUSTER_RESULTS):
     client_text = ("`load fanout` (`bench/load/`, Go, a goroutine per stream over every core, built into "
                    "`bench/out/load`)" if client.endswith(("fanout", "load"))
                    else "`bench/streams.py` (Python asyncio, one core)")
-    add("Java 17, `%s` (the heap the README documents for 10,000 streams, the default cap); %s. The client, "
+    add("Java 17, `%s` (the heap that holds 10,000 streams, the default cap: [streams.md](streams.md)); %s. The client, "
         "%s, opens the streams, waits until every one has had its first event, then reads for the window; lag "
         "is the receipt time minus `emittedAt` of each value event emitted in that window (it includes the "
         "state-file fsync that comes before the publish, the client's own scheduling on the same %d cores, and "
@@ -397,14 +421,71 @@ def write(results, doc, chart, cluster=CLUSTER_RESULTS):
         "stream, a SIGTERM); spring-plain with `java -XX:AOTCacheOutput=bench/out/aot/NAME/app.aot "
         "-Dspring.context.exit=onRefresh -jar bench/out/aot/NAME/app/x.jar`.")
     add("")
-    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
-    if os.path.exists(notes):
-        with open(notes) as f:
-            md.append(f.read().rstrip("\n"))
-        add("")
     with open(doc, "w") as f:
         f.write("\n".join(md))
     print("wrote %s%s" % (doc, (" and " + chart) if chart_ok else ""))
+    if os.path.abspath(doc) == DOC and os.path.exists(README):
+        write_readme_block(data, table, README)
+
+
+def target_words(target, peer):
+    op, x = target
+    return "%s %gx %s" % (op.replace(">=", "≥").replace("<=", "≤"), x, peer)
+
+
+def readme_lines(data, table):
+    """The README's block: the figures with a target, as ratios, with the run's date and machine."""
+    meta = data["meta"]
+    md = []
+    add = md.append
+    add("Headline ratios of the last full run of `bench/run.sh`, %s to %s: %d round(s), %d cores (%s)%s; "
+        "graceful-sequence / peer, of the medians, with the range of the round-by-round ratios. The whole run, "
+        "its commands and machine: [docs/benchmarks.md](docs/benchmarks.md); why a target is missed: "
+        "[docs/decisions/](docs/decisions/README.md)." % (
+            meta["started"], meta["finished"], meta["rounds"], meta["nproc"], meta["cpu"],
+            " shared with other builds" if busy_machine(data) else ""))
+    add("")
+    add("| figure | graceful-sequence / peer | target |")
+    add("|---|---|---|")
+    for r in table:
+        ratios, targets = [], []
+        for target, ratio_key, pair_key, met_key, peer in (("target_sp", "r_sp", "paired_sp", "m_sp", SP_LABEL),
+                                                           ("target_go", "r_go", "paired_go", "m_go", GO_LABEL)):
+            if r[target] is None:
+                continue
+            ratios.append("%s %s" % (ratio_cell(r[ratio_key], r[pair_key]), peer))
+            targets.append("%s: %s" % (target_words(r[target], peer), r[met_key]))
+        if ratios:
+            add("| %s | %s | %s |" % (r["title"], ", ".join(ratios), "; ".join(targets)))
+    by_scenario = {}
+    for record in data["extra"].get("fanout", []):
+        by_scenario.setdefault(fanout_key(record), []).append(record)
+    for key in sorted(by_scenario, key=lambda k: (k[0], -period_ms(k[1]))):
+        target = FANOUT_TARGETS.get(key)
+        if target is None:
+            continue
+        lag = [r.get("lag_p99_ms") for r in by_scenario[key]]
+        met = med(lag) is not None and med(lag) <= target
+        add("| Lag p99, %s streams at `--sequence.period=%s` (Java 17, `%s`) | %s ms | ≤ %g ms: %s |" % (
+            "{:,}".format(key[0]), key[1], meta.get("fanout_flags", ""), cell(lag, "ms"), target,
+            "met" if met else "**not met**"))
+    return md
+
+
+def write_readme_block(data, table, readme):
+    """Writes the block between README_BEGIN and README_END, leaving the rest of the README as it is."""
+    with open(readme) as f:
+        text = f.read()
+    start, stop = text.find(README_BEGIN), text.find(README_END)
+    if start < 0 or stop < start:
+        print("%s has no block of headline ratios (%s ... %s): left as it is" % (readme, README_BEGIN, README_END))
+        return
+    block = "\n".join([README_BEGIN] + readme_lines(data, table) + [""])
+    new = text[:start] + block + text[stop:]
+    if new != text:
+        with open(readme, "w") as f:
+            f.write(new)
+    print("wrote the headline ratios of %s" % readme)
 
 
 # -- cluster mode (bench/cluster.sh) ----------------------------------------------------------

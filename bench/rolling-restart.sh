@@ -11,6 +11,8 @@
 #                                                      the cluster's history; writes the doc's cluster part
 #   bench/rolling-restart.sh --cluster --proxy nginx   the same behind nginx
 #   bench/rolling-restart.sh --no-doc                  any of these, leaving docs/rolling-restart.md alone
+#   bench/rolling-restart.sh --report                  run nothing: write docs/rolling-restart.md again from the
+#                                                      results each part keeps in bench/rolling-restart-results/
 #   bench/rolling-restart.sh --help                    every option of bench/rolling_restart.py
 #
 # Installs what is missing with apt (root, Debian): haproxy (.ci/install-haproxy.sh) or nginx
@@ -22,6 +24,13 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "${here}/.." && pwd)"
+
+# Writing the doc again needs none of the programs below
+for argument in "$@"; do
+	if [[ "${argument}" == "--report" || "${argument}" == --report=* ]]; then
+		exec python3 "${here}/rolling_restart.py" "$@"
+	fi
+done
 
 apt_updated=""
 apt_install() {

@@ -66,6 +66,9 @@ CONFIG = os.path.join(ROOT, "deploy", "haproxy", "haproxy.cfg")
 NGINX_CONFIG = os.path.join(ROOT, "deploy", "nginx", "nginx.conf")
 DOC = os.path.join(ROOT, "docs", "rolling-restart.md")
 OUT = os.path.join(HERE, "out", "rolling-restart")
+# The results of the run behind each part of the doc, committed with it, so that --report writes the
+# doc again from a fresh clone: <key>.json, the key "haproxy" for the local run behind HAProxy
+KEPT_RESULTS = os.path.join(HERE, "rolling-restart-results")
 
 # The nginx run's part of the doc, kept as it is when the HAProxy run rewrites the rest
 NGINX_BEGIN = "<!-- nginx run: written by bench/rolling_restart.py --proxy nginx -->"
@@ -2059,7 +2062,7 @@ def print_summary(results, checks, supporting):
         print("%s %s%s" % ("PASS" if ok else "FAIL", name, (": " + detail) if detail else ""))
 
 
-def write_doc(results, checks, supporting, notes):
+def write_doc(results, checks, supporting):
     """Writes the local run behind HAProxy: docs/rolling-restart.md but for the parts other runs write."""
     run = results["run"]
     w = results["wrk"]
@@ -2069,7 +2072,13 @@ def write_doc(results, checks, supporting, notes):
     add = lines.append
     add("# Rolling restart behind HAProxy")
     add("")
-    add("Written by `bench/rolling_restart.py` . Two instances of graceful-sequence behind")
+    add("For operators who want to see what clients go through while the instances behind a proxy are restarted")
+    add("one after the other, and for developers who change the shutdown or the proxy files: the last run of each")
+    add("scenario, with its command and machine, written by `bench/rolling_restart.py` (`bench/rolling-restart.sh`;")
+    add("`bench/rolling-restart.sh --report` writes the page again from `bench/rolling-restart-results/`). Why the")
+    add("proxies are configured as they are: [record 22](decisions/0022-take-a-leaving-instance-out-at-the-proxy-before-its-port-closes.md).")
+    add("")
+    add("Two instances of graceful-sequence behind")
     add("HAProxy (`deploy/haproxy/haproxy.cfg`, with this run's ports), restarted one after the other while")
     add("keep-alive load, long-polls, an SSE client and a headless browser go through HAProxy.")
     add("`docs/operations.md` (\"Load balancer\") explains the configuration; `bench/README.md` how to run it.")
@@ -2139,7 +2148,12 @@ def write_doc(results, checks, supporting, notes):
     add("## What the stream clients saw")
     add("")
     add("Values are attributed to the process that emitted them by matching `emittedAt`, `index` and `value`")
-    add("with what each process sent on a direct stream of its own.")
+    add("with what each process sent on a direct stream of its own. The browser's values come from the page's own")
+    add("`EventSource`, recorded with the full event data by a script that Chromium runs before the page's own")
+    add("(`Page.addScriptToEvaluateOnNewDocument`), so the page is not changed for the measurement. A stream client")
+    add("follows one instance at a time and moves only when that instance shuts down, which is why the restarts are")
+    add("a, b, then a again: after b's restart every client is on a2, and only a2's restart sends them to b2, so a")
+    add("client connected from the start sees both instances the rolling restart started.")
     add("")
     sse = results["sse_client"]
     b = results.get("browser")
@@ -2168,10 +2182,6 @@ def write_doc(results, checks, supporting, notes):
                                              "%s%s" % (p.get("exit_status", "-"), "" if p.get("bye_last") else
                                                        ", **not the bye last**")))
     add("")
-    if notes and os.path.exists(notes):
-        with open(notes) as f:
-            add(f.read().rstrip())
-        add("")
     write_part(None, "\n".join(lines))
 
 
@@ -2204,7 +2214,7 @@ def write_part(key, content):
     log("wrote %s of %s" % ("the %s part" % key if key else "the local HAProxy run", os.path.relpath(DOC, ROOT)))
 
 
-def write_nginx_doc(results, checks, supporting, notes):
+def write_nginx_doc(results, checks, supporting):
     """Writes the local run behind nginx into its own part of docs/rolling-restart.md, leaving the rest."""
     run = results["run"]
     w = results["wrk"]
@@ -2288,15 +2298,11 @@ def write_nginx_doc(results, checks, supporting, notes):
         % "; ".join("%s (%d processes) %s" % (name, len(v["id_ranges"]), "increasing" if v["increasing_across_restarts"]
                                                else "**not increasing**") for name, v in ids.items()))
     add("")
-    if notes and os.path.exists(notes):
-        with open(notes) as f:
-            add(f.read().rstrip())
-        add("")
     add(NGINX_END)
     write_part("nginx", "\n".join(lines))
 
 
-def write_cluster_doc(results, checks, supporting, notes):
+def write_cluster_doc(results, checks, supporting):
     """Writes a cluster-mode run into its own part of docs/rolling-restart.md, leaving the rest."""
     run = results["run"]
     nginx = run["proxy"] == "nginx"
@@ -2496,10 +2502,6 @@ def write_cluster_doc(results, checks, supporting, notes):
         for label, x in warnings[:20]:
             add("- %s, %s: %s" % (label, x["level"], x["message"]))
     add("")
-    if notes and os.path.exists(notes):
-        with open(notes) as f:
-            add(f.read().rstrip())
-        add("")
     add(end)
     write_part(key, "\n".join(lines))
 
@@ -2659,16 +2661,15 @@ def main():
                         help="bound on the whole run, in seconds; default: 170, or 300 with --cluster")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--no-doc", action="store_true", help="leave docs/rolling-restart.md alone")
-    parser.add_argument("--notes", help="hand-written notes appended to the doc's part as they are; default: "
-                        "bench/rolling-restart-notes.md, bench/rolling-restart-nginx-notes.md with --proxy nginx, "
-                        "bench/rolling-restart-cluster-notes.md or bench/rolling-restart-cluster-nginx-notes.md with "
-                        "--cluster")
-    parser.add_argument("--report", metavar="DIR",
-                        help="run nothing: write the doc's part again from DIR/results.json (a run directory under "
-                             "bench/out/rolling-restart/), with the notes as they are now; in cluster mode, analyse "
-                             "the run's history and records again first")
+    parser.add_argument("--report", metavar="DIR", nargs="?", const="",
+                        help="run nothing: write the doc again from the committed results of each part "
+                             "(bench/rolling-restart-results/); with DIR, write the part of that run from "
+                             "DIR/results.json (a run directory under bench/out/rolling-restart/), in cluster mode "
+                             "after analysing the run's history and records again, and keep its results as the part's")
     args = parser.parse_args()
     seconds(args.drain_delay)
+    if args.report == "":
+        return report_kept()
     if args.report:
         with open(os.path.join(args.report, "results.json")) as f:
             results = json.load(f)
@@ -2681,12 +2682,10 @@ def main():
         with open(os.path.join(args.report, "results.json"), "w") as f:
             json.dump(results, f, indent=1, default=str)
         print_summary(results, checks, supporting)
-        write_report(results, checks, supporting, args.notes or default_notes(run["proxy"], run["cluster"]))
+        report_from(keep(results))
         return 0 if all(ok for _, ok, _ in checks + supporting) else 1
     if args.config is None:
         args.config = NGINX_CONFIG if args.proxy == "nginx" else CONFIG
-    if args.notes is None:
-        args.notes = default_notes(args.proxy, args.cluster)
     if args.instances is None:
         args.instances = 3 if args.cluster else 2
     if args.restarts is None:
@@ -2713,22 +2712,58 @@ def main():
         json.dump(results, f, indent=1, default=str)
     print_summary(results, checks, supporting)
     if not args.no_doc:
-        write_report(results, checks, supporting, args.notes)
+        report_from(keep(results))
     return 0 if all(ok for _, ok, _ in checks + supporting) else 1
 
 
-def default_notes(proxy, cluster):
-    return os.path.join(HERE, "rolling-restart%s%s-notes.md" % ("-cluster" if cluster else "",
-                                                                "-nginx" if proxy == "nginx" else ""))
+def part_key(run):
+    """The part of the doc a run writes: "haproxy" for the local run behind HAProxy, which writes the rest."""
+    return ("cluster-" if run["cluster"] else "") + ("nginx" if run["proxy"] == "nginx" else "haproxy")
 
 
-def write_report(results, checks, supporting, notes):
+def keep(results):
+    """Keeps a run's results as those of its part of the doc, for --report."""
+    os.makedirs(KEPT_RESULTS, exist_ok=True)
+    path = os.path.join(KEPT_RESULTS, part_key(results["run"]) + ".json")
+    # Through JSON once, so that every key is a string and they sort
+    kept = json.loads(json.dumps(results, default=str))
+    with open(path, "w") as f:
+        json.dump(kept, f, indent=1, sort_keys=True)
+        f.write("\n")
+    log("kept the results of the %s part in %s" % (part_key(results["run"]), os.path.relpath(path, ROOT)))
+    return path
+
+
+def report_from(path):
+    """Writes the part of the doc of the kept results in path, as --report does, so that --report writes
+    the same page."""
+    with open(path) as f:
+        results = json.load(f)
+    results["wrk"]["statuses"] = {int(k): v for k, v in results["wrk"]["statuses"].items()}
+    checks, supporting = verdict(results)
+    write_report(results, checks, supporting)
+
+
+def report_kept():
+    """Writes every part of the doc whose results are kept; a part without them stays as it is."""
+    written = 0
+    for key in ["haproxy"] + [k for k, _, _ in PARTS]:
+        path = os.path.join(KEPT_RESULTS, key + ".json")
+        if not os.path.exists(path):
+            log("no %s: the %s part of the doc stays as it is" % (os.path.relpath(path, ROOT), key))
+            continue
+        report_from(path)
+        written += 1
+    return 0 if written else 1
+
+
+def write_report(results, checks, supporting):
     if results["run"]["cluster"]:
-        write_cluster_doc(results, checks, supporting, notes)
+        write_cluster_doc(results, checks, supporting)
     elif results["run"]["proxy"] == "nginx":
-        write_nginx_doc(results, checks, supporting, notes)
+        write_nginx_doc(results, checks, supporting)
     else:
-        write_doc(results, checks, supporting, notes)
+        write_doc(results, checks, supporting)
 
 
 if __name__ == "__main__":
