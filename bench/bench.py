@@ -45,7 +45,7 @@ DEFAULT_LEAN_FLAGS = ("-XX:+UseSerialGC -Xms16m -Xmx64m -Xss512k -XX:TrimNativeH
 # Java 25 + AOT cache variants; bench/run.sh trains the cache with the same ones
 CONTAINER_FLAGS = ["-XX:MaxRAMPercentage=75.0", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError"]
 
-# JVM flags of the fan-out: the serial collector and the heap that the README documents for
+# JVM flags of the fan-out: the serial collector and the heap that docs/streams.md gives for
 # 10,000 streams (the default cap: 52 KiB a stream), and an exit rather than a sick JVM if that
 # were too small
 FANOUT_FLAGS = ["-XX:+UseSerialGC", "-Xmx1g", "-XX:+ExitOnOutOfMemoryError"]
@@ -65,9 +65,9 @@ QUICK_FANOUT_SCENARIOS = [
 ]
 FANOUT_SLICE_SECONDS = 10
 
-# The fan-out client: bench/fanout (Go, a goroutine per stream over every core), built by
-# bench/run.sh into bench/out/fanout; bench/streams.py (Python asyncio, one core) if it is missing
-GO_FANOUT_CLIENT = os.path.join(OUT, "fanout")
+# The fan-out client: the load tool's `fanout` (bench/load/, Go, a goroutine per stream over every
+# core), built by bench/build-load.sh (which bench/run.sh runs) into bench/out/load
+GO_FANOUT_CLIENT = os.path.join(OUT, "load")
 
 # Boot properties of the "boot-tomcat" variant, measured under load only: Spring Boot's Tomcat
 # defaults in place of the service's eight workers and long keep-alive, to show what those give
@@ -205,8 +205,8 @@ def cpu_by_group(before, after, names):
 
 
 def stream_client(argv):
-    """Start a fan-out client (bench/fanout or bench/streams.py), whose stdout says OPEN n,
-    WINDOW s and RESULT json, one line each. Returns the process, recorded to be ended by its
+    """Start a fan-out client (`load fanout`), whose stdout says OPEN n, WINDOW s and RESULT
+    json, one line each. Returns the process, recorded to be ended by its
     PID, and expect(prefix, limit): the rest of the next line with that prefix, within limit
     seconds (other lines are logged)."""
     client = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -639,12 +639,10 @@ class Runner:
         return record
 
     def client_command(self, port, streams, seconds):
-        if os.path.exists(self.fanout_client):
-            return [self.fanout_client, "-port", str(port), "-streams", str(streams), "-seconds", str(seconds),
-                    "-slice", str(FANOUT_SLICE_SECONDS), "-open-timeout", "240"]
-        log("no Go fan-out client at %s (bench/run.sh builds it): using bench/streams.py" % self.fanout_client)
-        return [sys.executable, os.path.join(HERE, "streams.py"), "--port", str(port), "--streams", str(streams),
-                "--seconds", str(seconds), "--open-timeout", "240"]
+        if not os.path.exists(self.fanout_client):
+            raise RuntimeError("no load tool at %s (bench/build-load.sh builds it)" % self.fanout_client)
+        return [self.fanout_client, "fanout", "-port", str(port), "-streams", str(streams), "-seconds", str(seconds),
+                "-slice", str(FANOUT_SLICE_SECONDS), "-open-timeout", "240"]
 
     def spawn_argv(self, label, argv):
         """Like spawn, with a command line of the caller's (bench/fanout.sh's jars)."""
@@ -771,7 +769,8 @@ if __name__ == "__main__":
     parser.add_argument("--go")
     parser.add_argument("--java17")
     parser.add_argument("--java25")
-    parser.add_argument("--fanout-client", help="the fan-out client (default bench/out/fanout, the Go one)")
+    parser.add_argument("--fanout-client", help="the load tool, whose `fanout` is the fan-out client (default "
+                        "bench/out/load)")
     arguments = parser.parse_args()
 
     if not arguments.report:

@@ -1,23 +1,29 @@
 #!/usr/bin/env python3
 """Cluster mode side by side with local mode, interleaved rounds, one run (bench/cluster.sh).
 
-Each round runs both modes once, in an order that alternates from round to round, on the
-same layout: two instances of the jar (Java 17, bench.py's FANOUT_FLAGS, a 200 ms period).
-In local mode they are two independent instances; in cluster mode they share a Redis of the
-run's own (redis-server with deploy/redis/redis.conf, on a free loopback port, in the run's
-directory), instance 1 started first and so the leader, instance 2 a follower. For each:
+Each round runs every mode once (local, cluster and replicas; --modes picks some), in an
+order that rotates from round to round, on the same layout: two instances of the jar (Java 17,
+bench.py's FANOUT_FLAGS, a 200 ms period). In local mode they are two independent instances;
+in cluster mode they share a Redis of the run's own (redis-server with deploy/redis/redis.conf,
+on a free loopback port, in the run's directory), instance 1 started first and so the leader,
+instance 2 a follower. Replicas mode is cluster mode with --sequence.cluster.replicas=1 on a
+primary started as in cluster mode plus two replicas of it (the same redis.conf with
+--replicaof, each on a free loopback port and in a directory of its own), the instances started
+once the primary's INFO replication shows both online. For each:
 
 1. throughput of GET /sequence/last on instance 2 (the follower in cluster mode): bench.py's
-   wrk warm-up and measured run;
-2. in cluster mode only, the Redis cost of a window with no client: every command that
-   reaches Redis, by connection (MONITOR, its lines timed by Redis' clock), the TCP payload
-   bytes of every connection of each instance (ss -ti, sampled every 100 ms), INFO stats and
-   commandstats before and after as a cross-check, divided by the values appended in the window;
-3. the fan-out: 1,000 streams on each instance with bench/fanout (-ports), lag = receipt -
-   emittedAt, per instance and together; in cluster mode the sequence.cluster.delay histogram
-   of each instance, scraped when the window opens and when it closes.
+   wrk warm-up and measured run (not in replicas mode: /sequence/last is not on the write path);
+2. in cluster and replicas mode, the Redis cost of a window with no client: every command that
+   reaches Redis (the primary), by connection (MONITOR, its lines timed by Redis' clock), the
+   TCP payload bytes of every connection of each instance (ss -ti, sampled every 100 ms), INFO
+   stats and commandstats before and after as a cross-check, divided by the values appended in
+   the window (committed, in replicas mode);
+3. the fan-out: 1,000 streams on each instance with `load fanout -ports`, lag = receipt -
+   emittedAt, per instance and together; in cluster and replicas mode the sequence.cluster.delay
+   histogram of each instance, scraped when the window opens and when it closes, and in replicas
+   mode the commit stalls over the window and the replicas that acknowledged the last value.
 
-Then SIGTERM to each instance and to Redis, by PID. Raw results go to
+Then SIGTERM to each instance and to Redis (the replicas, then the primary), by PID. Raw results go to
 bench/out/cluster-results.json (and, for a full run with the defaults, bench/cluster-results.json,
 committed with docs/benchmarks.md, whose cluster section report.py writes from it).
 """
@@ -53,6 +59,13 @@ SCRIPTS = os.path.join(ROOT, "src", "main", "resources", "cluster")
 DEFAULT_PERIOD = "200ms"
 DEFAULT_STREAMS = 1000
 DEFAULT_STREAMS_ON = "1,2"
+# Every mode, in the order of the first round; the modes with Redis
+MODES = ("local", "cluster", "replicas")
+CLUSTER_MODES = ("cluster", "replicas")
+# Replicas mode: replicas of the primary, and how many of them hold a value before it is
+# committed (sequence.cluster.replicas): two, as deploy/redis/redis.conf says a Sentinel set needs
+REPLICAS = 2
+WAIT_REPLICAS = 1
 SS_INTERVAL = 0.1
 
 
@@ -260,6 +273,15 @@ class SocketSampler(threading.Thread):
         self.sample()
 
 
+def replica_lines(info):
+    """INFO replication of a primary -> the fields of each slaveN line."""
+    found = []
+    for key, value in sorted(info.items()):
+        if re.match(r"slave\d+$", key):
+            found.append(dict(part.split("=", 1) for part in value.split(",") if "=" in part))
+    return found
+
+
 def scripts():
     """SHA1 of each script -> its name, as Spring Data Redis calls it (EVALSHA)."""
     found = {}
@@ -302,6 +324,35 @@ def series(metrics, name):
     return buckets if buckets else total
 
 
+def gauge(metrics, name):
+    """A gauge's value, None when the service reports none (NaN: JSON has no NaN)."""
+    value = series(metrics, name)
+    return None if isinstance(value, dict) or value != value else value
+
+
+def counter_delta(before, after, name):
+    return series(after, name) - series(before, name)
+
+
+def stage_to_commit(calls):
+    """Replicas mode, from MONITOR: for each commit script call of the leader (calls: its
+    (Redis' time, command) in order), the time (ms) since its last append script call (the
+    value's staging, then its WAIT), and since that WAIT's own line."""
+    staged = waited = None
+    found = {"append_to_commit_ms": [], "wait_to_commit_ms": []}
+    for at, command in calls:
+        if command == "append":
+            staged, waited = at, None
+        elif command == "wait" and staged is not None:
+            waited = at
+        elif command == "commit" and staged is not None:
+            found["append_to_commit_ms"].append(round(1000.0 * (at - staged), 3))
+            if waited is not None:
+                found["wait_to_commit_ms"].append(round(1000.0 * (at - waited), 3))
+            staged = waited = None
+    return found
+
+
 def histogram_delta(before, after, name="sequence_cluster_delay_seconds"):
     """The histogram of what was recorded between two scrapes: cumulative counts by bound (s)."""
     b0, b1 = series(before, name + "_bucket"), series(after, name + "_bucket")
@@ -332,6 +383,7 @@ class ClusterBench:
         self.fanout_seconds = 5 if args.quick else 20
         self.redis_seconds = 10 if args.quick else 30
         self.scripts = scripts()
+        self.modes = args.modes
         self.records, self.failures = [], []
 
     # -- processes ----------------------------------------------------------------
@@ -340,8 +392,10 @@ class ClusterBench:
         argv = [self.args.java17] + bench.FANOUT_FLAGS + [
             "-jar", self.args.jar, "--server.port=%d" % port, "--server.address=127.0.0.1",
             "--sequence.period=" + self.args.period]
-        if mode == "cluster":
+        if mode in CLUSTER_MODES:
             argv += ["--sequence.cluster.enabled=true", "--spring.data.redis.url=redis://127.0.0.1:%d" % redis_port]
+        if mode == "replicas":
+            argv += ["--sequence.cluster.replicas=%d" % WAIT_REPLICAS]
         return argv
 
     def start_instance(self, mode, name, redis_port=None):
@@ -362,14 +416,18 @@ class ClusterBench:
                     proc.wait(30)
         raise RuntimeError("%s %s did not start in 3 attempts" % (mode, name))
 
-    def start_redis(self):
+    def start_redis(self, primary=None, label="redis"):
+        """redis-server on a free loopback port, in a directory of its own (the run's
+        directory of its label); with primary, a replica of it."""
         for attempt in range(3):
             port = bench.free_port()
             argv = ["redis-server", REDIS_CONF, "--port", str(port), "--bind", "127.0.0.1", "--dir", ".",
                     "--daemonize", "no", "--logfile", ""]
             if self.args.redis_hz:
                 argv += ["--hz", str(self.args.redis_hz)]
-            proc, started = self.runner.spawn_argv("redis", argv)
+            if primary is not None:
+                argv += ["--replicaof", "127.0.0.1", str(primary.port)]
+            proc, started = self.runner.spawn_argv(label, argv)
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and proc.poll() is None:
                 try:
@@ -377,7 +435,7 @@ class ClusterBench:
                     r.call("PING")
                     r.close()
                     proc.port = port
-                    log("redis-server ready on port %d (PID %d)" % (port, proc.pid))
+                    log("%s ready on port %d (PID %d)" % (label, port, proc.pid))
                     return proc
                 except (OSError, RuntimeError, ConnectionError):
                     time.sleep(0.05)
@@ -385,6 +443,35 @@ class ClusterBench:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait(30)
         raise RuntimeError("redis-server did not start in 3 attempts")
+
+    def wait_replication(self, primary, replicas, limit=60.0):
+        """Until the primary's INFO replication shows every replica online (the first full
+        synchronisation: with redis.conf's diskless sync, the primary waits
+        repl-diskless-sync-delay, 5 s by default, for more replicas before it starts)."""
+        started = time.monotonic()
+        ports = {str(replica.port) for replica in replicas}
+        info = Redis(primary.port)
+        try:
+            while True:
+                found = info.info("replication")
+                online = {fields.get("port") for fields in replica_lines(found) if fields.get("state") == "online"}
+                if ports <= online:
+                    waited = time.monotonic() - started
+                    log("replicas online after %.1f s: %s" % (waited, ", ".join(
+                        "%s=%s" % (k, v) for k, v in sorted(found.items()) if k.startswith("slave"))))
+                    return {"seconds": round(waited, 2), "info": found}
+                if time.monotonic() - started > limit or any(r.poll() is not None for r in replicas):
+                    raise RuntimeError("replicas not online within %.0f s: %s" % (limit, found))
+                time.sleep(0.1)
+        finally:
+            info.close()
+
+    def replication(self, primary):
+        info = Redis(primary.port)
+        try:
+            return info.info("replication")
+        finally:
+            info.close()
 
     def wait_for(self, what, condition, limit=30.0):
         deadline = time.monotonic() + limit
@@ -465,13 +552,16 @@ class ClusterBench:
         unattributed = {}
         caller = None
         values = 0
-        for _, address, words in lines:
+        leader_calls = []
+        for at, address, words in lines:
             command = words[0].lower() if words else "?"
             if address == "lua":
                 if caller is not None:
                     table = in_scripts[caller[0]].setdefault(caller[1], {})
                     table[command] = table.get(command, 0) + 1
-                    if caller[1] == "append" and command == "xadd":
+                    # A value reaches the stream from the append script, or from the commit
+                    # script once replicas hold it (replicas mode)
+                    if caller[1] in ("append", "commit") and command == "xadd":
                         values += 1
                 continue
             port = int(address.rsplit(":", 1)[1])
@@ -480,6 +570,9 @@ class ClusterBench:
                 continue
             if command == "evalsha":
                 command = self.scripts.get(words[1].lower(), "evalsha " + words[1][:8]) if len(words) > 1 else command
+            elif command == "client" and len(words) > 1:
+                # As INFO commandstats names it (replicas mode: CLIENT ID around each WAIT)
+                command = "client|" + words[1].lower()
             elif command == "xread":
                 kinds[port] = "reader"
             kinds.setdefault(port, "shared")
@@ -490,6 +583,8 @@ class ClusterBench:
                 continue
             calls[role][command] = calls[role].get(command, 0) + 1
             caller = (role, command)
+            if role == "leader":
+                leader_calls.append((at, command))
 
         bytes_by = {role: {"to_redis": 0, "from_redis": 0, "connections_opened": 0, "connections": 0,
                            "by_kind": {}} for role in roles.values()}
@@ -535,10 +630,14 @@ class ClusterBench:
                 "produced": (series(metrics1[proc.pid], "sequence_cluster_produced_total")
                              - series(metrics0[proc.pid], "sequence_cluster_produced_total")),
                 "delay_idle": histogram_delta(metrics0[proc.pid], metrics1[proc.pid]),
+                "commit_stalls": counter_delta(metrics0[proc.pid], metrics1[proc.pid],
+                                               "sequence_cluster_commit_stalls_total"),
             }
         result = {"seconds": t1 - t0, "values": values, "instances": instances, "unattributed_calls": unattributed,
                   "totals": totals, "ss_samples": sampler.samples, "client_list_end": clients.splitlines(),
                   "connections": connections}
+        if any(command == "commit" for _, command in leader_calls):
+            result["stage_to_commit"] = stage_to_commit(leader_calls)
         log("Redis window %.1f s: %d values; leader %s, %d B to and %d B from Redis; follower %s, %d B to and "
             "%d B from Redis; timeouts %d / %d; connections opened %d (INFO %d)"
             % (result["seconds"], values, calls["leader"], bytes_by["leader"]["to_redis"],
@@ -549,19 +648,21 @@ class ClusterBench:
                totals["connections_received"]))
         return result
 
-    def fanout(self, mode, first, second, redis):
+    def fanout(self, mode, first, second, redis, replicas=()):
         """1,000 streams (or --streams) on each instance (or on those --streams-on names), one
         client, one window."""
         self.runner.wait_for_quiet("fan-out %s" % mode)
         busy = self.runner.extra["busy_before"][-1]
         targets = [proc for name, proc in (("1", first), ("2", second)) if name in self.args.streams_on.split(",")]
-        argv = [self.args.fanout_client, "-ports", ",".join(str(proc.port) for proc in targets),
+        argv = [self.args.fanout_client, "fanout", "-ports", ",".join(str(proc.port) for proc in targets),
                 "-streams", str(self.args.streams), "-seconds", str(self.fanout_seconds),
                 "-slice", str(bench.FANOUT_SLICE_SECONDS), "-open-timeout", "240"]
         client, expect = bench.stream_client(argv)
         watched = {"instance-1": first.pid, "instance-2": second.pid}
         if redis is not None:
             watched["redis"] = redis.pid
+        for number, replica in enumerate(replicas, 1):
+            watched["redis-replica-%d" % number] = replica.pid
         try:
             opened = int(expect("OPEN", 300))
             metrics0 = {proc.pid: scrape(proc.port) for proc in (first, second)}
@@ -569,6 +670,7 @@ class ClusterBench:
             expect("WINDOW", self.fanout_seconds + 60)
             cpu1, procs1 = bench.machine_cpu(), {k: proc_cpu(v) for k, v in watched.items()}
             metrics1 = {proc.pid: scrape(proc.port) for proc in (first, second)}
+            replication = self.replication(redis) if replicas else None
             exits = self.stop(second, first)
             result = json.loads(expect("RESULT", 120))
             client.wait(30)
@@ -589,7 +691,7 @@ class ClusterBench:
             "instance-1": by_port.get(str(first.port)), "instance-2": by_port.get(str(second.port)),
             "client_argv": " ".join(shlex.quote(x) for x in argv).replace(ROOT + "/", ""),
         })
-        if mode == "cluster":
+        if mode in CLUSTER_MODES:
             record["delay"] = {name: histogram_delta(metrics0[proc.pid], metrics1[proc.pid])
                                for name, proc in (("instance-1", first), ("instance-2", second))}
             record["leader_at_end"] = {name: series(metrics1[proc.pid], "sequence_cluster_leader")
@@ -597,58 +699,92 @@ class ClusterBench:
             record["redis_errors"] = {name: series(metrics1[proc.pid], "sequence_cluster_redis_errors_total")
                                       - series(metrics0[proc.pid], "sequence_cluster_redis_errors_total")
                                       for name, proc in (("instance-1", first), ("instance-2", second))}
+            record["commit_stalls"] = {name: counter_delta(metrics0[proc.pid], metrics1[proc.pid],
+                                                           "sequence_cluster_commit_stalls_total")
+                                       for name, proc in (("instance-1", first), ("instance-2", second))}
+            record["commit_stalls_since_start"] = {
+                name: series(metrics1[proc.pid], "sequence_cluster_commit_stalls_total")
+                for name, proc in (("instance-1", first), ("instance-2", second))}
+            record["replicas_acknowledged_at_end"] = {
+                name: gauge(metrics1[proc.pid], "sequence_cluster_replicas_acknowledged")
+                for name, proc in (("instance-1", first), ("instance-2", second))}
+            record["redis_failovers"] = {name: series(metrics1[proc.pid], "sequence_cluster_redis_failovers_total")
+                                         for name, proc in (("instance-1", first), ("instance-2", second))}
+        if replication is not None:
+            record["replication_end"] = replication
         log("fan-out %s: %d open; lag p50 %s p99 %s max %s ms (instance 1: p50 %s p99 %s; instance 2: p50 %s "
             "p99 %s); %d id violations, %d gaps; cores %s"
             % (mode, opened, result["lag_p50_ms"], result["lag_p99_ms"], result["lag_max_ms"],
                (record["instance-1"] or {}).get("lag_p50_ms"), (record["instance-1"] or {}).get("lag_p99_ms"),
                (record["instance-2"] or {}).get("lag_p50_ms"), (record["instance-2"] or {}).get("lag_p99_ms"),
                result.get("id_violations", -1), result.get("gaps", -1), json.dumps(cores)))
+        if mode in CLUSTER_MODES:
+            log("fan-out %s: commit stalls in the window %s, since the start %s; replicas acknowledged at the end "
+                "%s" % (mode, json.dumps(record["commit_stalls"]), json.dumps(record["commit_stalls_since_start"]),
+                        json.dumps(record["replicas_acknowledged_at_end"])))
         return record
 
     def mode(self, mode, round_no):
         """One mode's layout: start it, measure it, end it."""
         redis = first = second = None
+        replicas = []
         record = {"round": round_no, "mode": mode}
+        started = time.monotonic()
         try:
-            if mode == "cluster":
+            if mode in CLUSTER_MODES:
                 redis = self.start_redis()
+            if mode == "replicas":
+                for number in range(1, REPLICAS + 1):
+                    replicas.append(self.start_redis(redis, "redis-replica-%d" % number))
+                record["replication_start"] = self.wait_replication(redis, replicas)
             first = self.start_instance(mode, "1", redis and redis.port)
-            if mode == "cluster":
+            if mode in CLUSTER_MODES:
                 self.wait_for("instance 1 leads", lambda: self.leading(first))
             second = self.start_instance(mode, "2", redis and redis.port)
-            if mode == "cluster" and (self.leading(second) or not self.leading(first)):
+            if mode in CLUSTER_MODES and (self.leading(second) or not self.leading(first)):
                 raise RuntimeError("instance 2 leads, or instance 1 does not")
             record["argv"] = {"instance-1": " ".join(shlex.quote(x) for x in first.args),
                               "instance-2": " ".join(shlex.quote(x) for x in second.args)}
             if redis is not None:
                 record["argv"]["redis"] = " ".join(shlex.quote(x) for x in redis.args)
+            for number, replica in enumerate(replicas, 1):
+                record["argv"]["redis-replica-%d" % number] = " ".join(shlex.quote(x) for x in replica.args)
             watched = {"instance-1": first.pid, "instance-2": second.pid}
             if redis is not None:
                 watched["redis"] = redis.pid
-            record["throughput"] = self.throughput(second, watched)
-            measured = record["throughput"]["measured"]
-            log("%s round %d: %.0f req/s on instance 2%s, p99 %.2f ms (non-2xx %d, %s); cores %s; instance 2's "
-                "threads %s" % (mode, round_no, measured["rps"], " (the follower)" if mode == "cluster" else "",
-                                measured["p99_ms"] or -1, measured["non_2xx"],
-                                measured["socket_errors"] or "no socket errors",
-                                json.dumps(record["throughput"]["cores"]),
-                                json.dumps(dict(list(record["throughput"]["loaded_instance_threads"].items())[:8]))))
-            if mode == "cluster":
+            if mode != "replicas":
+                # Replicas mode leaves it out: /sequence/last is served from memory, off the
+                # write path that the replicas lengthen
+                record["throughput"] = self.throughput(second, watched)
+                measured = record["throughput"]["measured"]
+                log("%s round %d: %.0f req/s on instance 2%s, p99 %.2f ms (non-2xx %d, %s); cores %s; instance "
+                    "2's threads %s" % (mode, round_no, measured["rps"],
+                                        " (the follower)" if mode == "cluster" else "",
+                                        measured["p99_ms"] or -1, measured["non_2xx"],
+                                        measured["socket_errors"] or "no socket errors",
+                                        json.dumps(record["throughput"]["cores"]),
+                                        json.dumps(dict(list(record["throughput"]["loaded_instance_threads"]
+                                                             .items())[:8]))))
+            if mode in CLUSTER_MODES:
                 record["redis"] = self.redis_cost(redis, first, second)
-            record["fanout"] = self.fanout(mode, first, second, redis)
-            self.stop(second, first, redis)
+            record["fanout"] = self.fanout(mode, first, second, redis, replicas)
+            self.stop(second, first, *replicas, redis)
+            record["seconds"] = round(time.monotonic() - started, 1)
+            log("%s round %d took %.0f s" % (mode, round_no, record["seconds"]))
             return record
         finally:
-            self.stop(second, first, redis)
+            self.stop(second, first, *replicas, redis)
 
     def run(self):
         started = datetime.datetime.now(datetime.timezone.utc)
         load_start = open("/proc/loadavg").read().split()[:3]
-        modes = ["local", "cluster"]
+        modes = self.modes
         for r in range(self.args.rounds):
             log("round %d of %d (load average %.2f)" % (r + 1, self.args.rounds, bench.loadavg()))
-            # Interleaved: both modes once per round, the other one first every other round
-            for mode in modes[r % 2:] + modes[:r % 2]:
+            # Interleaved: every mode once per round, in an order that rotates from round to round
+            # (with two modes, the other one first every other round)
+            shift = r % len(modes)
+            for mode in modes[shift:] + modes[:shift]:
                 try:
                     self.records.append(self.mode(mode, r + 1))
                 except Exception as ex:  # recorded; the other runs go on
@@ -663,7 +799,8 @@ class ClusterBench:
         meta.update({
             "mode": "quick" if self.quick else "full", "official": self.official(), "rounds": rounds_done,
             "rounds_planned": self.args.rounds, "period": self.args.period, "streams": self.args.streams,
-            "streams_on": self.args.streams_on,
+            "streams_on": self.args.streams_on, "modes": self.modes, "replicas": REPLICAS,
+            "wait_replicas": WAIT_REPLICAS,
             "redis_hz": self.args.redis_hz, "warmup_s": self.runner.warmup, "duration_s": self.runner.duration,
             "fanout_seconds": self.fanout_seconds, "redis_seconds": self.redis_seconds,
             "fanout_flags": " ".join(bench.FANOUT_FLAGS), "redis": bench.first_line(["redis-server", "--version"])[:1],
@@ -687,7 +824,8 @@ class ClusterBench:
     def official(self):
         """Only a full run with the defaults stands for the docs; the others stay in bench/out."""
         return (not self.quick and not self.args.redis_hz and self.args.period == DEFAULT_PERIOD
-                and self.args.streams == DEFAULT_STREAMS and self.args.streams_on == DEFAULT_STREAMS_ON)
+                and self.args.streams == DEFAULT_STREAMS and self.args.streams_on == DEFAULT_STREAMS_ON
+                and self.modes == list(MODES))
 
 
 def main():
@@ -698,6 +836,10 @@ def main():
     parser.add_argument("--streams", type=int, default=DEFAULT_STREAMS, help="streams on each instance")
     parser.add_argument("--streams-on", default=DEFAULT_STREAMS_ON,
                         help="the instances that get streams: 1,2 (both, the default), 1 or 2, for an experiment")
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help="the modes to run, in the first round's order: local, cluster and replicas (cluster "
+                             "mode with sequence.cluster.replicas=%d on a primary with %d replicas), all by default; "
+                             "a run without one of them leaves the docs alone" % (WAIT_REPLICAS, REPLICAS))
     parser.add_argument("--redis-hz", type=int, default=None,
                         help="Redis' hz (how often its timers run; redis.conf's default: 10), for an experiment")
     parser.add_argument("--report", action="store_true",
@@ -716,6 +858,10 @@ def main():
         return
     if args.quick:
         args.rounds = 1
+    args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in args.modes if m not in MODES]
+    if not args.modes or unknown or len(set(args.modes)) != len(args.modes):
+        parser.error("--modes: one or more of %s, each once (not %s)" % (", ".join(MODES), ",".join(args.modes)))
     args.jar = os.path.abspath(args.jar)
     atexit.register(bench.cleanup)
     signal.signal(signal.SIGTERM, bench.on_signal)

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Cluster mode against local mode, side by side in one run (bench/cluster.py): two instances of
 # the jar in each mode, interleaved rounds; in cluster mode they share a redis-server of the run's
-# own on a free loopback port. Per round and mode: /sequence/last throughput on instance 2 (the
-# follower) with bench.py's wrk runs; in cluster mode the Redis commands and bytes of each
-# instance per value; 1,000 streams on each instance at 200 ms with bench/fanout (lag), and in
-# cluster mode each instance's sequence.cluster.delay. A full run with the defaults rewrites
+# own on a free loopback port; in replicas mode (cluster mode with sequence.cluster.replicas=1)
+# that primary has two replicas of its own. Per round and mode: /sequence/last throughput on
+# instance 2 (the follower) with bench.py's wrk runs (not in replicas mode); in cluster and
+# replicas mode the Redis commands and bytes of each instance per value; 1,000 streams on each
+# instance at 200 ms with `load fanout` (lag), and with Redis each instance's
+# sequence.cluster.delay (and the commit stalls). A full run with the defaults rewrites
 # docs/benchmarks.md (its cluster section) and bench/cluster-results.json. See bench/README.md.
 #
-#   bench/cluster.sh                  4 rounds, about 4 minutes a round on 2 cores
+#   bench/cluster.sh                  4 rounds, about 4 to 5 minutes a round on 2 cores
 #   bench/cluster.sh --rounds 2
+#   bench/cluster.sh --modes local,cluster    without replicas mode (docs stay as they are)
 #   bench/cluster.sh --quick          one short round to check the harness; docs stay as they are
 #   bench/cluster.sh --redis-hz 100   an experiment (results in bench/out only)
 #   bench/cluster.sh --report         rewrite docs/benchmarks.md from the committed results
@@ -44,7 +47,6 @@ apt_install() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 command -v wrk >/dev/null 2>&1 || { echo "Installing wrk"; apt_install wrk; }
-command -v go >/dev/null 2>&1 || { echo "Installing golang-go"; apt_install golang-go; }
 command -v ss >/dev/null 2>&1 || { echo "Installing iproute2 (ss)"; apt_install iproute2; }
 command -v redis-server >/dev/null 2>&1 || "${root}/.ci/install-redis.sh"
 if ! /usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1; then
@@ -55,10 +57,8 @@ if ! /usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1; then
 	fi
 fi
 
-if [[ ! -x "${out}/fanout" || -n "$(find "${here}/fanout" -newer "${out}/fanout" -name '*.go' -o -newer "${out}/fanout" -name go.mod)" ]]; then
-	echo "Building the fan-out client into ${out}/fanout"
-	(cd "${here}/fanout" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -o "${out}/fanout" .)
-fi
+# The fan-out client: load fanout
+"${here}/build-load.sh"
 
 jar="${root}/target/graceful-sequence.jar"
 if [[ ! -f "${jar}" ]]; then

@@ -2,7 +2,7 @@
 # The fan-out, side by side: OLD.jar (one fan-out thread), NEW.jar with one lane
 # (-XX:ActiveProcessorCount=1), NEW.jar with a lane per core, and NEW.jar with its state file
 # on tmpfs (the fsync's share), through bench.py's fan-out scenarios (1,000 streams at 200 ms,
-# 10,000 at 1 s, 10,000 at 200 ms for a minute), interleaved, with the Go client bench/fanout.
+# 10,000 at 1 s, 10,000 at 200 ms for a minute), interleaved, with the Go client `load fanout`.
 # Prints medians (min-max); raw results in bench/out/fanout-ab.json, the table in
 # bench/out/fanout-ab.md. See bench/README.md.
 #
@@ -25,15 +25,8 @@ mkdir -p "${out}"
 old="$(realpath "$1")"; new="$(realpath "$2")"; shift 2
 [[ -f "${old}" && -f "${new}" ]] || { echo "No jar at ${old} or ${new}" >&2; exit 2; }
 
-if ! command -v go >/dev/null 2>&1; then
-	echo "Installing golang-go"
-	apt-get update -qq >/dev/null
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null
-fi
-if [[ ! -x "${out}/fanout" || -n "$(find "${here}/fanout" -newer "${out}/fanout" -name '*.go' -o -newer "${out}/fanout" -name go.mod)" ]]; then
-	echo "Building the fan-out client into ${out}/fanout"
-	(cd "${here}/fanout" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -o "${out}/fanout" .)
-fi
+# The fan-out client: load fanout
+"${here}/build-load.sh"
 
 # 10,000 streams take 10,000 descriptors in the client and 10,000 more in the service (each
 # process has its own limit; the JVM raises its soft limit to the hard one by itself)

@@ -6,14 +6,14 @@
 #   bench/hostile.sh --report DIR     # the table of an earlier run again
 #
 # Each run starts one target on free loopback ports in a temporary directory, waits for its
-# first value, then runs bench/hostile.go: the attacker (127.0.0.1) opens --n connections
-# (--stream-n for the stream hog), holds them and opens again each one the server closes; once
-# the attack is set up, a well-behaved client (127.0.0.2) asks for GET /sequence/last and for
-# a stream at the same time, each on a new connection and bounded by --wait, and the run
-# records how long each waited and what it got. Attacks: slowloris (a request line and one
-# header, then nothing), trickle (the same, then a header byte every --trickle: Tomcat's
-# connection timeout bounds the gap between two reads, not the whole head), idle (one request,
-# then idle), streams (one address opens as many streams as it can). Targets:
+# first value, then runs `load hostile` (bench/load/): the attacker (127.0.0.1) opens --n
+# connections (--stream-n for the stream hog), holds them and opens again each one the server
+# closes; once the attack is set up, a well-behaved client (127.0.0.2) asks for GET
+# /sequence/last and for a stream at the same time, each on a new connection and bounded by
+# --wait, and the run records how long each waited and what it got. Attacks: slowloris (a
+# request line and one header, then nothing), trickle (the same, then a header byte every
+# --trickle: Tomcat's connection timeout bounds the gap between two reads, not the whole head),
+# idle (one request, then idle), streams (one address opens as many streams as it can). Targets:
 #   gs             target/graceful-sequence.jar alone, the systemd unit's heap
 #                  (-Xmx384m -XX:+UseSerialGC): stream cap 4,411, connection bound
 #                  4,411 + 1,024 = 5,435, accept queue 4,096
@@ -81,7 +81,8 @@ trap cleanup EXIT
 jar=target/graceful-sequence.jar
 [ -f "$jar" ] || ./mvnw -B -q -DskipTests -Djacoco.skip=true package
 cp "$jar" "$out/graceful-sequence.jar"
-go build -o "$out/hostile" bench/hostile.go
+bench/build-load.sh
+cp bench/out/load "$out/load"
 
 # The peers, built into bench/out as bench/run.sh builds them (shared/ is read-only)
 peers=${PEERS:-$root/../shared/peers}
@@ -162,8 +163,8 @@ run() { # target attack dir
 		for _ in $(seq 1 300); do [ "$(status_of "$front" /sequence/last)" = 200 ] && break; sleep 0.1; done
 	fi
 	size=$n; [ "$attack" = streams ] && size=$stream_n
-	echo "hostile -target 127.0.0.1:$front -attack $attack -n $size -trickle $trickle -wait $wait" >>"$dir/command"
-	"$out/hostile" -target "127.0.0.1:$front" -attack "$attack" -n "$size" -trickle "$trickle" -wait "$wait" \
+	echo "load hostile -target 127.0.0.1:$front -attack $attack -n $size -trickle $trickle -wait $wait" >>"$dir/command"
+	"$out/load" hostile -target "127.0.0.1:$front" -attack "$attack" -n "$size" -trickle "$trickle" -wait "$wait" \
 		>"$dir/client.out" 2>"$dir/client.err" || true
 	local up=no; kill -0 "$pid" 2>/dev/null && up=yes
 	echo "$up $(status_of "$port" /sequence/last)" >"$dir/up"

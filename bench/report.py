@@ -5,10 +5,18 @@ import os
 import statistics
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# bench/cluster.sh's results of its last full run with the defaults, committed with the docs, and
-# the hand-written notes on them; the page has a cluster section when the results are there
+ROOT = os.path.dirname(HERE)
+# bench/cluster.sh's results of its last full run with the defaults, committed with the docs; the
+# page has a cluster section when the results are there
 CLUSTER_RESULTS = os.path.join(HERE, "cluster-results.json")
-CLUSTER_NOTES = os.path.join(HERE, "cluster-notes.md")
+# The page of the full runs, and the README whose block of headline ratios is written with it
+DOC = os.path.join(ROOT, "docs", "benchmarks.md")
+README = os.path.join(ROOT, "README.md")
+README_BEGIN = "<!-- headline ratios: written by bench/report.py (bench/run.sh) from bench/results.json -->"
+README_END = "<!-- end of the headline ratios -->"
+
+# Targets of the fan-out, by scenario (streams, period): the lag p99 in ms
+FANOUT_TARGETS = {(1000, "200ms"): 25.0, (10000, "1s"): 75.0, (10000, "200ms"): 150.0}
 
 GS_LABEL, SP_LABEL, GO_LABEL = "graceful-sequence", "spring-plain", "go-seed"
 
@@ -209,7 +217,15 @@ def timeline_rows(data):
     return lines
 
 
+def busy_machine(data):
+    """Whether other work loaded the machine while the run measured."""
+    loads = data["extra"].get("loads", [])
+    return bool(loads) and statistics.median(loads) > 0.75 * data["meta"]["nproc"] + 1.5
+
+
 def write(results, doc, chart, cluster=CLUSTER_RESULTS):
+    """Writes the page and its chart; for the page of the full runs (docs/benchmarks.md), the README's
+    block of headline ratios too."""
     with open(results) as f:
         data = json.load(f)
     meta = data["meta"]
@@ -221,7 +237,7 @@ def write(results, doc, chart, cluster=CLUSTER_RESULTS):
     if loads:
         load_note = "1-minute load average while measuring: median %.2f, max %.2f (on %d cores)" % (
             statistics.median(loads), max(loads), meta["nproc"])
-    busy = loads and statistics.median(loads) > 0.75 * meta["nproc"] + 1.5
+    busy = busy_machine(data)
     busy_before = data["extra"].get("busy_before", [])
     waits = data["extra"].get("quiet_waits", [])
     if busy_before:
@@ -233,13 +249,20 @@ def write(results, doc, chart, cluster=CLUSTER_RESULTS):
     add = md.append
     add("# Benchmarks")
     add("")
+    add("For anyone who weighs graceful-sequence against the Go original and plain Spring Boot, or checks a "
+        "change for a regression: the last full run of `bench/run.sh` and of `bench/cluster.sh`, with their "
+        "commands and machine. Why a target is missed, and what each setting was measured against: "
+        "[the decision records](decisions/README.md).")
+    add("")
     add("graceful-sequence side by side with the Go original (`go-seed`) and a plain Spring Boot service "
         "(`spring-plain`), both from `../shared/peers/`, on one machine in one run: loopback only, every "
         "service on a free port, interleaved (each round runs every variant once, starting one further "
         "along each round). **The machine is shared and noisy**: read the ratios, not the absolute times.")
     add("")
     add("Reproduce with `bench/run.sh` (%s; `bench/run.sh --quick` is one short round to check that it "
-        "works). This page is written by the harness." % ("about 20 minutes"))
+        "works). This page is written by the harness (`bench/report.py`), which also writes the headline "
+        "ratios of the README; `bench/run.sh --report` writes both again from `bench/results.json`." % (
+            "about 20 minutes"))
     add("")
     add("## Run")
     add("")
@@ -296,9 +319,10 @@ def write(results, doc, chart, cluster=CLUSTER_RESULTS):
     else:
         windows = "%d s at `--sequence.period=500ms`" % meta.get("fanout_seconds", 20)
     client = meta.get("fanout_client", "bench/streams.py")
-    client_text = ("`bench/fanout` (Go, a goroutine per stream over every core, built into `%s`)" % client
-                   if client.endswith("fanout") else "`bench/streams.py` (Python asyncio, one core)")
-    add("Java 17, `%s` (the heap the README documents for 10,000 streams, the default cap); %s. The client, "
+    client_text = ("`load fanout` (`bench/load/`, Go, a goroutine per stream over every core, built into "
+                   "`bench/out/load`)" if client.endswith(("fanout", "load"))
+                   else "`bench/streams.py` (Python asyncio, one core)")
+    add("Java 17, `%s` (the heap that holds 10,000 streams, the default cap: [streams.md](streams.md)); %s. The client, "
         "%s, opens the streams, waits until every one has had its first event, then reads for the window; lag "
         "is the receipt time minus `emittedAt` of each value event emitted in that window (it includes the "
         "state-file fsync that comes before the publish, the client's own scheduling on the same %d cores, and "
@@ -319,10 +343,6 @@ def write(results, doc, chart, cluster=CLUSTER_RESULTS):
     if cluster and os.path.exists(cluster):
         with open(cluster) as f:
             md.extend(cluster_lines(json.load(f)))
-        if os.path.exists(CLUSTER_NOTES):
-            with open(CLUSTER_NOTES) as f:
-                md.append(f.read().rstrip("\n"))
-            add("")
     add("## graceful-sequence shutdown steps (from its log)")
     add("")
     md.extend(steps_rows(data))
@@ -388,9 +408,8 @@ def write(results, doc, chart, cluster=CLUSTER_RESULTS):
         "`wrk -t2 -c64 -d%ds --latency http://127.0.0.1:$PORT/sequence/last`" % (meta["warmup_s"],
                                                                                meta["duration_s"]))
     if meta.get("fanout_scenarios"):
-        add("- fan-out: the `gs-17-fanout` command with `--sequence.period=P`, and `%s -port $PORT -streams N "
-            "-seconds W -slice 10 -open-timeout 240` (N, P, W: %s)" % (
-                meta.get("fanout_client", "bench/out/fanout"),
+        add("- fan-out: the `gs-17-fanout` command with `--sequence.period=P`, and `bench/out/load fanout -port $PORT "
+            "-streams N -seconds W -slice 10 -open-timeout 240` (N, P, W: %s)" % (
                 "; ".join("%d, %s, %d" % (n, p, w) for _, n, p, w in meta["fanout_scenarios"])))
     else:
         add("- fan-out: the `gs-17-fanout` command with `--sequence.period=500ms`, and "
@@ -402,14 +421,71 @@ def write(results, doc, chart, cluster=CLUSTER_RESULTS):
         "stream, a SIGTERM); spring-plain with `java -XX:AOTCacheOutput=bench/out/aot/NAME/app.aot "
         "-Dspring.context.exit=onRefresh -jar bench/out/aot/NAME/app/x.jar`.")
     add("")
-    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
-    if os.path.exists(notes):
-        with open(notes) as f:
-            md.append(f.read().rstrip("\n"))
-        add("")
     with open(doc, "w") as f:
         f.write("\n".join(md))
     print("wrote %s%s" % (doc, (" and " + chart) if chart_ok else ""))
+    if os.path.abspath(doc) == DOC and os.path.exists(README):
+        write_readme_block(data, table, README)
+
+
+def target_words(target, peer):
+    op, x = target
+    return "%s %gx %s" % (op.replace(">=", "≥").replace("<=", "≤"), x, peer)
+
+
+def readme_lines(data, table):
+    """The README's block: the figures with a target, as ratios, with the run's date and machine."""
+    meta = data["meta"]
+    md = []
+    add = md.append
+    add("Headline ratios of the last full run of `bench/run.sh`, %s to %s: %d round(s), %d cores (%s)%s; "
+        "graceful-sequence / peer, of the medians, with the range of the round-by-round ratios. The whole run, "
+        "its commands and machine: [docs/benchmarks.md](docs/benchmarks.md); why a target is missed: "
+        "[docs/decisions/](docs/decisions/README.md)." % (
+            meta["started"], meta["finished"], meta["rounds"], meta["nproc"], meta["cpu"],
+            " shared with other builds" if busy_machine(data) else ""))
+    add("")
+    add("| figure | graceful-sequence / peer | target |")
+    add("|---|---|---|")
+    for r in table:
+        ratios, targets = [], []
+        for target, ratio_key, pair_key, met_key, peer in (("target_sp", "r_sp", "paired_sp", "m_sp", SP_LABEL),
+                                                           ("target_go", "r_go", "paired_go", "m_go", GO_LABEL)):
+            if r[target] is None:
+                continue
+            ratios.append("%s %s" % (ratio_cell(r[ratio_key], r[pair_key]), peer))
+            targets.append("%s: %s" % (target_words(r[target], peer), r[met_key]))
+        if ratios:
+            add("| %s | %s | %s |" % (r["title"], ", ".join(ratios), "; ".join(targets)))
+    by_scenario = {}
+    for record in data["extra"].get("fanout", []):
+        by_scenario.setdefault(fanout_key(record), []).append(record)
+    for key in sorted(by_scenario, key=lambda k: (k[0], -period_ms(k[1]))):
+        target = FANOUT_TARGETS.get(key)
+        if target is None:
+            continue
+        lag = [r.get("lag_p99_ms") for r in by_scenario[key]]
+        met = med(lag) is not None and med(lag) <= target
+        add("| Lag p99, %s streams at `--sequence.period=%s` (Java 17, `%s`) | %s ms | ≤ %g ms: %s |" % (
+            "{:,}".format(key[0]), key[1], meta.get("fanout_flags", ""), cell(lag, "ms"), target,
+            "met" if met else "**not met**"))
+    return md
+
+
+def write_readme_block(data, table, readme):
+    """Writes the block between README_BEGIN and README_END, leaving the rest of the README as it is."""
+    with open(readme) as f:
+        text = f.read()
+    start, stop = text.find(README_BEGIN), text.find(README_END)
+    if start < 0 or stop < start:
+        print("%s has no block of headline ratios (%s ... %s): left as it is" % (readme, README_BEGIN, README_END))
+        return
+    block = "\n".join([README_BEGIN] + readme_lines(data, table) + [""])
+    new = text[:start] + block + text[stop:]
+    if new != text:
+        with open(readme, "w") as f:
+            f.write(new)
+    print("wrote the headline ratios of %s" % readme)
 
 
 # -- cluster mode (bench/cluster.sh) ----------------------------------------------------------
@@ -480,6 +556,19 @@ def cluster_rounds(data):
     return [(r["local"], r["cluster"]) for _, r in sorted(by_round.items()) if "local" in r and "cluster" in r]
 
 
+def replicas_rounds(data):
+    """(cluster record, replicas record) of every round that has both."""
+    by_round = {}
+    for record in data["records"]:
+        by_round.setdefault(record["round"], {})[record["mode"]] = record
+    return [(r["cluster"], r["replicas"]) for _, r in sorted(by_round.items()) if "cluster" in r and "replicas" in r]
+
+
+def has_replicas(data):
+    return any(record["mode"] == "replicas" for record in data["records"]) or \
+        "replicas" in data["meta"].get("modes", [])
+
+
 def cluster_lines(data):
     """The cluster section of docs/benchmarks.md, from bench/cluster.sh's results."""
     meta = data["meta"]
@@ -489,14 +578,18 @@ def cluster_lines(data):
     add("## Cluster mode against local mode (bench/cluster.sh)")
     add("")
     add("One sequence through Redis against the same instances in local mode, side by side in one run: each "
-        "round starts two instances of the jar in each mode, one mode after the other (the other one first "
-        "every other round), measures them and ends them by PID. In cluster mode the two share a Redis of the "
+        "round starts two instances of the jar in each mode, one mode after the other (%s), measures them and "
+        "ends them by PID. In cluster mode the two share a Redis of the "
         "run's own (`redis-server %s` on a free loopback port, in the run's directory: append-only file, "
         "`appendfsync everysec`); instance 1 starts first and leads, instance 2 follows. In local mode they are "
         "two independent instances, each with its own sequence and state file (written with an fsync before "
         "each value is published; in cluster mode the state file is written in the background). Ratios and "
         "differences are cluster against local, of the medians, with the range of the round-by-round ratios "
-        "or differences in brackets." % meta["redis_conf"])
+        "or differences in brackets.%s" % (
+            "in an order that rotates from round to round" if len(meta.get("modes", ["local", "cluster"])) > 2
+            else "the other one first every other round", meta["redis_conf"],
+            " A third mode, cluster mode with replicas, is in [What waiting for a replica costs]"
+            "(#what-waiting-for-a-replica-costs)." if has_replicas(data) else ""))
     add("")
     add("- Date: %s to %s (%s min), mode `%s`, %d round(s)%s." % (
         meta["started"], meta["finished"], meta["minutes"], meta["mode"], meta["rounds"],
@@ -522,8 +615,9 @@ def cluster_lines(data):
             "%s round %s: %s" % (f["mode"], f["round"], f["error"]) for f in data["failures"]))
     add("")
     if not rounds:
-        add("No round has both modes.")
+        add("No round has both local and cluster mode.")
         add("")
+        md.extend(replicas_lines(data))
         return md
 
     def pick(path, records):
@@ -565,7 +659,7 @@ def cluster_lines(data):
              if len(on) == 2 else "on instance %s only (an experiment: the other instance has none)" % on[0])
     add("Throughput: wrk on instance 2 (in cluster mode the follower) while instance 1 runs beside it, `wrk -t2 "
         "-c64 -d%ds` then the measured `wrk -t2 -c64 -d%ds --latency`, as in the table at the top. Streams: %s "
-        "%s, one client (`bench/fanout -ports`), a %d s window; lag "
+        "%s, one client (`load fanout -ports`), a %d s window; lag "
         "is receipt - `emittedAt` of each value emitted in the window (in cluster mode `emittedAt` is Redis' "
         "clock at the append; both are whole milliseconds, so a lag reads up to 1 ms long)." % (
             meta["warmup_s"], meta["duration_s"], streams, where, meta["fanout_seconds"]))
@@ -695,7 +789,8 @@ def cluster_lines(data):
                           key=lambda k: -(med([p["calls"].get(k, 0.0) for p in per_value]) or 0))
         add("| %s | %s | %s (%s) | %s | %s | %s | %s | %s |" % (
             role, cell([p["values"] for p in per_value], "count"), cell([p["total"] for p in per_value], ""),
-            ", ".join("%s %s" % (k, fmt(med([p["calls"].get(k, 0.0) for p in per_value]))) for k in commands),
+            ", ".join("%s %s" % (command_name(k), fmt(med([p["calls"].get(k, 0.0) for p in per_value])))
+                      for k in commands),
             cell([p["scripts"] for p in per_value], ""),
             "%s, reading connections %s" % (cell([p["to"] for p in per_value], ""),
                                             fmt(med([p["reader_to"] for p in per_value]))),
@@ -723,6 +818,185 @@ def cluster_lines(data):
         "lease/3), a follower's attempt to take it (about once a lease) and a blocking read that ends empty come "
         "with time, not with values, so at a longer period they weigh more per value." % (
             meta["period"], 1000.0 * seconds / values, fmt(values), seconds))
+    add("")
+    md.extend(replicas_lines(data))
+    return md
+
+
+def pluck(path, records):
+    """The value at path (keys) of each record, None where it has none."""
+    values = []
+    for record in records:
+        value = record
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        values.append(value)
+    return values
+
+
+def plain_diff_cell(a, b, unit=""):
+    """diff_cell without " ms": median of a minus median of b, the round-by-round range."""
+    def sign(value):
+        return ("+" if value >= 0 else "-") + fmt(abs(value), unit)
+
+    ma, mb = med(a), med(b)
+    if ma is None or mb is None:
+        return "n/a"
+    pairs = [x - y for x, y in zip(a, b) if x is not None and y is not None]
+    if len(pairs) < 2:
+        return sign(ma - mb)
+    return "%s (%s to %s)" % (sign(ma - mb), sign(min(pairs)), sign(max(pairs)))
+
+
+def command_name(name):
+    """A command as INFO commandstats names it (client|id), readable in a table's cell."""
+    return name.replace("|", " ")
+
+
+def leader_commands(window):
+    """The leader's commands per value in a Redis window: (total, {command: per value})."""
+    if not window:
+        return None
+    calls, v = window["instances"]["leader"]["calls"], float(max(1, window["values"]))
+    return sum(calls.values()) / v, {k: c / v for k, c in calls.items()}
+
+
+def replicas_lines(data):
+    """The subsection of the cluster section on replicas mode (cluster mode with
+    sequence.cluster.replicas on a primary with replicas) against cluster mode; nothing for
+    results without replicas mode."""
+    if not has_replicas(data):
+        return []
+    meta = data["meta"]
+    pairs = replicas_rounds(data)
+    md = []
+    add = md.append
+    add("### What waiting for a replica costs")
+    add("")
+    replicas = [r[1] for r in pairs]
+    waited = [(r.get("replication_start") or {}).get("seconds") for r in replicas]
+    add("Replicas mode, in the same rounds as the other modes: the same two instances in cluster mode with "
+        "`--sequence.cluster.replicas=%d`, on a primary started as in cluster mode (`redis-server %s --port "
+        "$REDIS_PORT --bind 127.0.0.1 --dir . --daemonize no --logfile \"\"`) plus %s replicas of it, each "
+        "`redis-server %s --port $REPLICA_PORT --bind 127.0.0.1 --dir . --daemonize no --logfile \"\" --replicaof "
+        "127.0.0.1 $REDIS_PORT%s` on a free loopback port and in a directory of its own; the instances start once "
+        "the primary's `INFO replication` shows every replica `state=online` (%s s after the replicas' start, the "
+        "first full synchronisation), and each process is ended by its PID (the instances, the replicas, then "
+        "the primary). The last section of `%s` stays commented (no `min-replicas-to-write`, no Sentinel): what "
+        "this measures is the leader's work for each value, which stages it in `pending`, runs `WAIT %d "
+        "<timeout>` on its own connection between two `CLIENT ID`s, then moves it into `values` with the "
+        "`commit` script, before any instance receives it; a value's `emittedAt` is Redis' clock when it is "
+        "staged, so the lag and the delay below include the wait and the commit. Every process is on this "
+        "machine, so each replica's "
+        "acknowledgement crosses the loopback interface only: across machines the wait is longer by their round "
+        "trip. The same Redis window (`MONITOR` on the primary, no client) and the same streams as in cluster "
+        "mode; no wrk run in this mode (`/sequence/last` is served from memory, off the write path), so instance "
+        "2 gets its streams without the wrk load that comes before them in the other modes. Differences are "
+        "replicas against cluster mode, of the medians, with the range of the round-by-round differences in "
+        "brackets." % (
+            meta.get("wait_replicas", 1), meta["redis_conf"],
+            {1: "one", 2: "two", 3: "three"}.get(meta.get("replicas", 2), meta.get("replicas", 2)), meta["redis_conf"],
+            (" --hz %s" % meta["redis_hz"]) if meta.get("redis_hz") else "", cell(waited, ""), meta["redis_conf"],
+            meta.get("wait_replicas", 1)))
+    add("")
+    if not pairs:
+        add("No round has both cluster and replicas mode.")
+        add("")
+        return md
+    cluster = [r[0] for r in pairs]
+    streams = "{:,}".format(meta["streams"])
+
+    def diff_row(title, path):
+        a, b = pluck(path, replicas), pluck(path, cluster)
+        add("| %s | %s | %s | %s |" % (title, cell(b, "ms"), cell(a, "ms"), diff_cell(a, b)))
+
+    def quantile_row(title, path, q):
+        def quantiles(records):
+            return [histogram_quantile(h["buckets"], q) if h else None for h in pluck(path, records)]
+        a = [x and x[0] for x in quantiles(replicas)]
+        b = [x and x[0] for x in quantiles(cluster)]
+        add("| %s | %s | %s | %s |" % (title, cell(b, "ms"), cell(a, "ms"), diff_cell(a, b)))
+
+    add("| figure | cluster mode (one Redis) | replicas mode (a primary, %d replicas, `WAIT %d`) | replicas vs "
+        "cluster |" % (meta.get("replicas", 2), meta.get("wait_replicas", 1)))
+    add("|---|---|---|---|")
+    diff_row("Lag p50, %s streams on each instance (ms)" % streams, ("fanout", "lag_p50_ms"))
+    diff_row("Lag p99, %s streams on each instance (ms)" % streams, ("fanout", "lag_p99_ms"))
+    diff_row("Lag max (ms)", ("fanout", "lag_max_ms"))
+    diff_row("Lag p50 on instance 1's streams (the leader's) (ms)", ("fanout", "instance-1", "lag_p50_ms"))
+    diff_row("Lag p99 on instance 1's streams (ms)", ("fanout", "instance-1", "lag_p99_ms"))
+    diff_row("Lag p50 on instance 2's streams (a follower's) (ms)", ("fanout", "instance-2", "lag_p50_ms"))
+    diff_row("Lag p99 on instance 2's streams (ms)", ("fanout", "instance-2", "lag_p99_ms"))
+    quantile_row("Follower's (instance 2's) `sequence.cluster.delay` p50, streams' window (ms)",
+                 ("fanout", "delay", "instance-2"), 0.5)
+    quantile_row("Follower's `sequence.cluster.delay` p99, streams' window (ms)",
+                 ("fanout", "delay", "instance-2"), 0.99)
+    quantile_row("Leader's (instance 1's) `sequence.cluster.delay` p50, streams' window (ms)",
+                 ("fanout", "delay", "instance-1"), 0.5)
+    quantile_row("Leader's `sequence.cluster.delay` p99, streams' window (ms)",
+                 ("fanout", "delay", "instance-1"), 0.99)
+
+    def stage(records, key, q):
+        found = []
+        for intervals in pluck(("redis", "stage_to_commit", key), records):
+            found.append(statistics.quantiles(intervals, n=100, method="inclusive")[int(round(q * 100)) - 1]
+                         if intervals and len(intervals) > 1 else (intervals[0] if intervals else None))
+        return found
+
+    add("| Leader's staging to its commit, by Redis' clock (`MONITOR`, no client): the `append` script's call "
+        "to the `commit` script's, p50 / p99 (ms) | n/a (no staging) | %s / %s | |" % (
+            cell(stage(replicas, "append_to_commit_ms", 0.5), "ms"),
+            cell(stage(replicas, "append_to_commit_ms", 0.99), "ms")))
+    add("| of which from the `WAIT`'s line to the `commit` script's, p50 / p99 (ms) | | %s / %s | |" % (
+        cell(stage(replicas, "wait_to_commit_ms", 0.5), "ms"), cell(stage(replicas, "wait_to_commit_ms", 0.99),
+                                                                       "ms")))
+
+    def commands(records):
+        found = [leader_commands(w) for w in pluck(("redis",), records)]
+        totals = [f and f[0] for f in found]
+        names = sorted({k for f in found if f for k in f[1]},
+                       key=lambda k: (-(med([f[1].get(k, 0.0) for f in found if f]) or 0), k))
+        return totals, "%s (%s)" % (cell(totals, ""), ", ".join(
+            "%s %s" % (command_name(k), fmt(med([f[1].get(k, 0.0) for f in found if f]))) for k in names))
+
+    (b_totals, b_text), (a_totals, a_text) = commands(cluster), commands(replicas)
+    add("| Leader's Redis commands per value (`MONITOR`, no client; by command) | %s | %s | %s |" % (
+        b_text, a_text, plain_diff_cell(a_totals, b_totals)))
+
+    def stalls(records):
+        return [(r["fanout"].get("commit_stalls") or {}).get("instance-1", 0)
+                + ((r.get("redis") or {}).get("instances", {}).get("leader", {}).get("commit_stalls") or 0)
+                if r["fanout"].get("commit_stalls") is not None else None for r in records]
+
+    add("| Commit stalls of the leader (`sequence_cluster_commit_stalls_total`, delta over the Redis window and "
+        "the streams' window) | %s | %s | %s |" % (cell(stalls(cluster), "count"), cell(stalls(replicas), "count"),
+                                                     plain_diff_cell(stalls(replicas), stalls(cluster), "count")))
+    acknowledged = pluck(("fanout", "replicas_acknowledged_at_end", "instance-1"), replicas)
+    add("| Replicas that acknowledged the leader's latest value at the end of the streams' window "
+        "(`sequence_cluster_replicas_acknowledged`), by round | n/a (values do not wait) | %s | |" % (
+            ", ".join("n/a" if v is None else "%.0f" % v for v in acknowledged)))
+    add("| Id violations / gaps (worst run) | %s | %s | |" % tuple(
+        "%d / %d" % (max(pluck(("fanout", "id_violations"), rs)), max(pluck(("fanout", "gaps"), rs)))
+        for rs in (cluster, replicas)))
+    add("| Streams open with their first event (worst run) | %s | %s | |" % tuple(
+        "%d" % min(pluck(("fanout", "opened_with_first_event"), rs)) for rs in (cluster, replicas)))
+    add("| Cores over the streams' window: instances / Redis primary / replicas / client / other tenants | %s | "
+        "%s | |" % tuple(
+            " / ".join(fmt(med([sum(r["fanout"]["cores"].get(k) or 0.0 for k in keys) for r in rs]))
+                       for keys in (("instance-1", "instance-2"), ("redis",),
+                                    ("redis-replica-1", "redis-replica-2"), ("client",), ("others",)))
+            for rs in (cluster, replicas)))
+    add("")
+    stable = sum(1 for r in replicas if (r["fanout"].get("leader_at_end") or {}).get("instance-1") == 1.0
+                 and (r["fanout"].get("leader_at_end") or {}).get("instance-2") == 0.0)
+    errors = pluck(("fanout", "redis_errors"), replicas)
+    failovers = pluck(("fanout", "redis_failovers"), replicas)
+    add("In replicas mode instance 1 led at the end of the streams' window in %d of %d rounds. Redis calls that "
+        "failed during that window (`sequence_cluster_redis_errors_total`), instance 1 / instance 2: %s; Redis "
+        "failovers seen (`sequence_cluster_redis_failovers_total`, since the start): %s." % (
+            stable, len(replicas), ", ".join("%d / %d" % (e.get("instance-1", 0), e.get("instance-2", 0))
+                                             for e in errors if e),
+            ", ".join("%d / %d" % (f.get("instance-1", 0), f.get("instance-2", 0)) for f in failovers if f)))
     add("")
     return md
 

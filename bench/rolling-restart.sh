@@ -11,16 +11,26 @@
 #                                                      the cluster's history; writes the doc's cluster part
 #   bench/rolling-restart.sh --cluster --proxy nginx   the same behind nginx
 #   bench/rolling-restart.sh --no-doc                  any of these, leaving docs/rolling-restart.md alone
+#   bench/rolling-restart.sh --report                  run nothing: write docs/rolling-restart.md again from the
+#                                                      results each part keeps in bench/rolling-restart-results/
 #   bench/rolling-restart.sh --help                    every option of bench/rolling_restart.py
 #
 # Installs what is missing with apt (root, Debian): haproxy (.ci/install-haproxy.sh) or nginx
 # (.ci/install-nginx.sh), redis-server and redis-cli with --cluster (.ci/install-redis.sh), wrk,
-# chromium and chromium-driver. Builds target/graceful-sequence.jar unless it is there (delete it
-# to run a newer build).
+# chromium and chromium-driver, and golang-go for the load tool (bench/build-load.sh builds its
+# SSE client and direct streams). Builds target/graceful-sequence.jar unless it is there (delete
+# it to run a newer build).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "${here}/.." && pwd)"
+
+# Writing the doc again needs none of the programs below
+for argument in "$@"; do
+	if [[ "${argument}" == "--report" || "${argument}" == --report=* ]]; then
+		exec python3 "${here}/rolling_restart.py" "$@"
+	fi
+done
 
 apt_updated=""
 apt_install() {
@@ -49,6 +59,8 @@ done
 command -v wrk >/dev/null 2>&1 || { echo "Installing wrk"; apt_install wrk; }
 [[ -x /usr/bin/chromium ]] || { echo "Installing chromium"; apt_install chromium; }
 [[ -x /usr/bin/chromedriver ]] || { echo "Installing chromium-driver"; apt_install chromium-driver; }
+# The SSE client and the direct streams: load record
+"${here}/build-load.sh"
 
 jar="${root}/target/graceful-sequence.jar"
 if [[ ! -f "${jar}" ]]; then

@@ -9,9 +9,9 @@ instances one after the other:
 
 - wrk: keep-alive load on GET /sequence/last (statuses counted by a small Lua script);
 - long-polls: a few clients that wait on GET /sequence/next?timeout=60s, again and again;
-- an SSE client that follows /sequence/stream as a browser's EventSource does: it honours
-  retry:, sends Last-Event-ID, reconnects after the stream ends, and gives up for good on an
-  answer that is not a 200 event stream;
+- an SSE client that follows /sequence/stream as a browser's EventSource does (the load tool's
+  record, bench/load/): it honours retry:, sends Last-Event-ID, reconnects after the stream
+  ends, and gives up for good on an answer that is not a 200 event stream;
 - headless Chromium, driven through chromedriver's W3C WebDriver HTTP API, on the live page
   at / (or, where / does not serve it yet, on a page of the same origin with an EventSource
   injected), recording what its EventSource saw.
@@ -36,7 +36,8 @@ clients against the cluster's history.
 
 Every process this script starts is ended by its PID when it ends, however it ends (what is
 still alive gets SIGKILL, chromedriver's browser processes included); every load is bounded
-in time; everything listens on 127.0.0.1 on free ports. Standard library only.
+in time; everything listens on 127.0.0.1 on free ports. Standard library only; the stream
+clients are the load tool (bench/out/load, which bench/build-load.sh builds).
 """
 
 import argparse
@@ -65,6 +66,9 @@ CONFIG = os.path.join(ROOT, "deploy", "haproxy", "haproxy.cfg")
 NGINX_CONFIG = os.path.join(ROOT, "deploy", "nginx", "nginx.conf")
 DOC = os.path.join(ROOT, "docs", "rolling-restart.md")
 OUT = os.path.join(HERE, "out", "rolling-restart")
+# The results of the run behind each part of the doc, committed with it, so that --report writes the
+# doc again from a fresh clone: <key>.json, the key "haproxy" for the local run behind HAProxy
+KEPT_RESULTS = os.path.join(HERE, "rolling-restart-results")
 
 # The nginx run's part of the doc, kept as it is when the HAProxy run rewrites the rest
 NGINX_BEGIN = "<!-- nginx run: written by bench/rolling_restart.py --proxy nginx -->"
@@ -759,93 +763,49 @@ class StatsMonitor(threading.Thread):
 # -- clients -------------------------------------------------------------------------------
 
 
-class EventStream(threading.Thread):
-    """GET /sequence/stream as a browser's EventSource reads it (the WHATWG processing model).
+class StreamRecord:
+    """GET /sequence/stream as a browser's EventSource reads it, recorded by the load tool's
+    `record` (bench/load/): every event (t, connection, type, id, data) and every connection (t,
+    status, content_type, last_event_id_sent, error, ended, then_waited_ms), t on this script's
+    clock (time.monotonic()). The tool writes them to NAME.stream in the run directory; they are
+    read once it has ended (join).
 
-    follow=True: through HAProxy; reconnects after the stream ends or the connection fails,
+    follow=True: through the proxy; reconnects after the stream ends or the connection fails,
     after the retry: the service sent (3 s before any), with Last-Event-ID; an answer that is
     not a 200 text/event-stream ends it for good, as it ends an EventSource.
     follow=False: a tap on one process, directly: one connection, no reconnect."""
 
-    def __init__(self, port, name, follow, stopping):
-        super().__init__(daemon=True, name=name)
-        self.port = port
-        self.follow = follow
-        self.stopping = stopping
-        self.retry_ms = 3000
-        self.last_event_id = ""
-        self.events = []  # dicts: t, connection, type, id, data
-        self.connections = []  # dicts: t, status, content_type, last_event_id_sent, error, ended
+    def __init__(self, tool, port, name, follow, directory):
+        self.argv = [tool, "record", "-port", str(port)] + (["-follow"] if follow else [])
+        self.path = os.path.join(directory, name + ".stream")
+        self.events = []
+        self.connections = []
         self.gave_up = None
-        self.conn = None
-        self.lock = threading.Lock()
+        self.proc = None
+
+    def start(self):
+        self.proc = spawn(self.argv, None, self.path)
 
     def close(self):
-        with self.lock:
-            conn = self.conn
-        if conn is not None and conn.sock is not None:
-            try:
-                conn.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        """Ends the stream (SIGTERM: the tool closes its connection and writes its last lines)."""
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
 
-    def run(self):
-        while not self.stopping.is_set():
-            record = {"t": time.monotonic(), "last_event_id_sent": self.last_event_id or None}
-            self.connections.append(record)
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            with self.lock:
-                self.conn = conn
-            try:
-                headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
-                if self.last_event_id:
-                    headers["Last-Event-ID"] = self.last_event_id
-                conn.request("GET", "/sequence/stream", headers=headers)
-                response = conn.getresponse()
-                record["status"] = response.status
-                record["content_type"] = response.getheader("Content-Type") or ""
-                if response.status != 200 or not record["content_type"].startswith("text/event-stream"):
-                    response.read()
-                    self.gave_up = "answer %d %s" % (response.status, record["content_type"])
-                    break
-                self.read_events(response, len(self.connections))
-                record["ended"] = "closed by the harness" if self.stopping.is_set() else "end of stream"
-            except (OSError, http.client.HTTPException) as ex:
-                if not self.stopping.is_set():
-                    record["error"] = "%s: %s" % (type(ex).__name__, ex)
-            finally:
-                conn.close()
-            if not self.follow or self.stopping.is_set():
-                break
-            record["then_waited_ms"] = self.retry_ms
-            self.stopping.wait(self.retry_ms / 1000.0)
-
-    def read_events(self, response, connection):
-        kind, data = "", []
-        while True:
-            raw = response.readline()
-            if not raw:
-                return
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            if line == "":
-                if data:
-                    self.events.append({"t": time.monotonic(), "connection": connection, "type": kind or "message",
-                                        "id": self.last_event_id, "data": "\n".join(data)})
-                kind, data = "", []
-                continue
-            if line.startswith(":"):
-                continue
-            field, _, value = line.partition(":")
-            if value.startswith(" "):
-                value = value[1:]
-            if field == "event":
-                kind = value
-            elif field == "data":
-                data.append(value)
-            elif field == "id" and "\0" not in value:
-                self.last_event_id = value
-            elif field == "retry" and value.isdigit():
-                self.retry_ms = int(value)
+    def join(self, limit):
+        try:
+            self.proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        with open(self.path, errors="replace") as f:
+            for line in f:
+                word, _, rest = line.partition(" ")
+                if word == "EVENT":
+                    self.events.append(json.loads(rest))
+                elif word == "CONNECTION":
+                    self.connections.append(json.loads(rest))
+                elif word == "RESULT":
+                    self.gave_up = json.loads(rest)["gave_up"]
 
     def values(self):
         found = []
@@ -1134,7 +1094,7 @@ class Scenario:
         self.stats_port = free_port()
         self.processes = []  # every service process: label, pid, port, start, exit status, bye
         self.restarts = []
-        self.taps = {}  # label -> EventStream
+        self.taps = {}  # label -> StreamRecord
         self.probes = {}  # label -> StartProbe (cluster mode)
         self.browser = None
         self.deadline = None
@@ -1169,7 +1129,7 @@ class Scenario:
     def record_ready(self, instance):
         ready = instance.wait_ready()
         self.process(instance.label).update({"ready_s": round(ready, 2), "ready_at": time.time()})
-        tap = EventStream(instance.port, "tap-" + instance.label, False, self.stopping)
+        tap = StreamRecord(self.args.load, instance.port, "tap-" + instance.label, False, self.directory)
         tap.start()
         self.taps[instance.label] = tap
         return ready
@@ -1211,7 +1171,7 @@ class Scenario:
             log("Chromium %s follows the stream through %s (%s)"
                 % (self.browser.version, self.proxy_name, self.browser.mode))
 
-        self.sse = EventStream(self.front_port, "sse-client", True, self.stopping)
+        self.sse = StreamRecord(self.args.load, self.front_port, "sse-client", True, self.directory)
         self.sse.start()
         self.pollers = [LongPoller(self.front_port, "long-poll-%d" % n, self.stopping) for n in range(a.long_polls)]
         for poller in self.pollers:
@@ -2102,7 +2062,7 @@ def print_summary(results, checks, supporting):
         print("%s %s%s" % ("PASS" if ok else "FAIL", name, (": " + detail) if detail else ""))
 
 
-def write_doc(results, checks, supporting, notes):
+def write_doc(results, checks, supporting):
     """Writes the local run behind HAProxy: docs/rolling-restart.md but for the parts other runs write."""
     run = results["run"]
     w = results["wrk"]
@@ -2112,7 +2072,13 @@ def write_doc(results, checks, supporting, notes):
     add = lines.append
     add("# Rolling restart behind HAProxy")
     add("")
-    add("Written by `bench/rolling_restart.py` . Two instances of graceful-sequence behind")
+    add("For operators who want to see what clients go through while the instances behind a proxy are restarted")
+    add("one after the other, and for developers who change the shutdown or the proxy files: the last run of each")
+    add("scenario, with its command and machine, written by `bench/rolling_restart.py` (`bench/rolling-restart.sh`;")
+    add("`bench/rolling-restart.sh --report` writes the page again from `bench/rolling-restart-results/`). Why the")
+    add("proxies are configured as they are: [record 22](decisions/0022-take-a-leaving-instance-out-at-the-proxy-before-its-port-closes.md).")
+    add("")
+    add("Two instances of graceful-sequence behind")
     add("HAProxy (`deploy/haproxy/haproxy.cfg`, with this run's ports), restarted one after the other while")
     add("keep-alive load, long-polls, an SSE client and a headless browser go through HAProxy.")
     add("`docs/operations.md` (\"Load balancer\") explains the configuration; `bench/README.md` how to run it.")
@@ -2182,11 +2148,16 @@ def write_doc(results, checks, supporting, notes):
     add("## What the stream clients saw")
     add("")
     add("Values are attributed to the process that emitted them by matching `emittedAt`, `index` and `value`")
-    add("with what each process sent on a direct stream of its own.")
+    add("with what each process sent on a direct stream of its own. The browser's values come from the page's own")
+    add("`EventSource`, recorded with the full event data by a script that Chromium runs before the page's own")
+    add("(`Page.addScriptToEvaluateOnNewDocument`), so the page is not changed for the measurement. A stream client")
+    add("follows one instance at a time and moves only when that instance shuts down, which is why the restarts are")
+    add("a, b, then a again: after b's restart every client is on a2, and only a2's restart sends them to b2, so a")
+    add("client connected from the start sees both instances the rolling restart started.")
     add("")
     sse = results["sse_client"]
     b = results.get("browser")
-    for line in stream_client_rows(sse, b, "SSE client (Python, EventSource rules: `retry:`, `Last-Event-ID`)"):
+    for line in stream_client_rows(sse, b, "SSE client (`load record`, EventSource rules: `retry:`, `Last-Event-ID`)"):
         add(line)
     if b:
         add("")
@@ -2211,10 +2182,6 @@ def write_doc(results, checks, supporting, notes):
                                              "%s%s" % (p.get("exit_status", "-"), "" if p.get("bye_last") else
                                                        ", **not the bye last**")))
     add("")
-    if notes and os.path.exists(notes):
-        with open(notes) as f:
-            add(f.read().rstrip())
-        add("")
     write_part(None, "\n".join(lines))
 
 
@@ -2247,7 +2214,7 @@ def write_part(key, content):
     log("wrote %s of %s" % ("the %s part" % key if key else "the local HAProxy run", os.path.relpath(DOC, ROOT)))
 
 
-def write_nginx_doc(results, checks, supporting, notes):
+def write_nginx_doc(results, checks, supporting):
     """Writes the local run behind nginx into its own part of docs/rolling-restart.md, leaving the rest."""
     run = results["run"]
     w = results["wrk"]
@@ -2331,15 +2298,11 @@ def write_nginx_doc(results, checks, supporting, notes):
         % "; ".join("%s (%d processes) %s" % (name, len(v["id_ranges"]), "increasing" if v["increasing_across_restarts"]
                                                else "**not increasing**") for name, v in ids.items()))
     add("")
-    if notes and os.path.exists(notes):
-        with open(notes) as f:
-            add(f.read().rstrip())
-        add("")
     add(NGINX_END)
     write_part("nginx", "\n".join(lines))
 
 
-def write_cluster_doc(results, checks, supporting, notes):
+def write_cluster_doc(results, checks, supporting):
     """Writes a cluster-mode run into its own part of docs/rolling-restart.md, leaving the rest."""
     run = results["run"]
     nginx = run["proxy"] == "nginx"
@@ -2539,10 +2502,6 @@ def write_cluster_doc(results, checks, supporting, notes):
         for label, x in warnings[:20]:
             add("- %s, %s: %s" % (label, x["level"], x["message"]))
     add("")
-    if notes and os.path.exists(notes):
-        with open(notes) as f:
-            add(f.read().rstrip())
-        add("")
     add(end)
     write_part(key, "\n".join(lines))
 
@@ -2681,6 +2640,9 @@ def main():
                              "keeps at least; the default keeps a whole run")
     parser.add_argument("--chromedriver", default=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--load", default=os.path.join(HERE, "out", "load"),
+                        help="the load tool, whose record is the SSE client and the direct streams (bench/build-load.sh "
+                             "builds it)")
     parser.add_argument("--config", help="the proxy's configuration to render (ports replaced); default: "
                         "deploy/haproxy/haproxy.cfg, or deploy/nginx/nginx.conf with --proxy nginx")
     parser.add_argument("--drain-delay", default="5s")
@@ -2699,16 +2661,15 @@ def main():
                         help="bound on the whole run, in seconds; default: 170, or 300 with --cluster")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--no-doc", action="store_true", help="leave docs/rolling-restart.md alone")
-    parser.add_argument("--notes", help="hand-written notes appended to the doc's part as they are; default: "
-                        "bench/rolling-restart-notes.md, bench/rolling-restart-nginx-notes.md with --proxy nginx, "
-                        "bench/rolling-restart-cluster-notes.md or bench/rolling-restart-cluster-nginx-notes.md with "
-                        "--cluster")
-    parser.add_argument("--report", metavar="DIR",
-                        help="run nothing: write the doc's part again from DIR/results.json (a run directory under "
-                             "bench/out/rolling-restart/), with the notes as they are now; in cluster mode, analyse "
-                             "the run's history and records again first")
+    parser.add_argument("--report", metavar="DIR", nargs="?", const="",
+                        help="run nothing: write the doc again from the committed results of each part "
+                             "(bench/rolling-restart-results/); with DIR, write the part of that run from "
+                             "DIR/results.json (a run directory under bench/out/rolling-restart/), in cluster mode "
+                             "after analysing the run's history and records again, and keep its results as the part's")
     args = parser.parse_args()
     seconds(args.drain_delay)
+    if args.report == "":
+        return report_kept()
     if args.report:
         with open(os.path.join(args.report, "results.json")) as f:
             results = json.load(f)
@@ -2721,18 +2682,18 @@ def main():
         with open(os.path.join(args.report, "results.json"), "w") as f:
             json.dump(results, f, indent=1, default=str)
         print_summary(results, checks, supporting)
-        write_report(results, checks, supporting, args.notes or default_notes(run["proxy"], run["cluster"]))
+        report_from(keep(results))
         return 0 if all(ok for _, ok, _ in checks + supporting) else 1
     if args.config is None:
         args.config = NGINX_CONFIG if args.proxy == "nginx" else CONFIG
-    if args.notes is None:
-        args.notes = default_notes(args.proxy, args.cluster)
     if args.instances is None:
         args.instances = 3 if args.cluster else 2
     if args.restarts is None:
         args.restarts = "a,b,c" if args.cluster else "a,b,a"
     if args.budget is None:
         args.budget = 300 if args.cluster else 170
+    if not os.path.exists(args.load):
+        parser.error("no load tool at %s (bench/build-load.sh builds it)" % args.load)
 
     atexit.register(cleanup)
     signal.signal(signal.SIGTERM, on_signal)
@@ -2751,22 +2712,58 @@ def main():
         json.dump(results, f, indent=1, default=str)
     print_summary(results, checks, supporting)
     if not args.no_doc:
-        write_report(results, checks, supporting, args.notes)
+        report_from(keep(results))
     return 0 if all(ok for _, ok, _ in checks + supporting) else 1
 
 
-def default_notes(proxy, cluster):
-    return os.path.join(HERE, "rolling-restart%s%s-notes.md" % ("-cluster" if cluster else "",
-                                                                "-nginx" if proxy == "nginx" else ""))
+def part_key(run):
+    """The part of the doc a run writes: "haproxy" for the local run behind HAProxy, which writes the rest."""
+    return ("cluster-" if run["cluster"] else "") + ("nginx" if run["proxy"] == "nginx" else "haproxy")
 
 
-def write_report(results, checks, supporting, notes):
+def keep(results):
+    """Keeps a run's results as those of its part of the doc, for --report."""
+    os.makedirs(KEPT_RESULTS, exist_ok=True)
+    path = os.path.join(KEPT_RESULTS, part_key(results["run"]) + ".json")
+    # Through JSON once, so that every key is a string and they sort
+    kept = json.loads(json.dumps(results, default=str))
+    with open(path, "w") as f:
+        json.dump(kept, f, indent=1, sort_keys=True)
+        f.write("\n")
+    log("kept the results of the %s part in %s" % (part_key(results["run"]), os.path.relpath(path, ROOT)))
+    return path
+
+
+def report_from(path):
+    """Writes the part of the doc of the kept results in path, as --report does, so that --report writes
+    the same page."""
+    with open(path) as f:
+        results = json.load(f)
+    results["wrk"]["statuses"] = {int(k): v for k, v in results["wrk"]["statuses"].items()}
+    checks, supporting = verdict(results)
+    write_report(results, checks, supporting)
+
+
+def report_kept():
+    """Writes every part of the doc whose results are kept; a part without them stays as it is."""
+    written = 0
+    for key in ["haproxy"] + [k for k, _, _ in PARTS]:
+        path = os.path.join(KEPT_RESULTS, key + ".json")
+        if not os.path.exists(path):
+            log("no %s: the %s part of the doc stays as it is" % (os.path.relpath(path, ROOT), key))
+            continue
+        report_from(path)
+        written += 1
+    return 0 if written else 1
+
+
+def write_report(results, checks, supporting):
     if results["run"]["cluster"]:
-        write_cluster_doc(results, checks, supporting, notes)
+        write_cluster_doc(results, checks, supporting)
     elif results["run"]["proxy"] == "nginx":
-        write_nginx_doc(results, checks, supporting, notes)
+        write_nginx_doc(results, checks, supporting)
     else:
-        write_doc(results, checks, supporting, notes)
+        write_doc(results, checks, supporting)
 
 
 if __name__ == "__main__":

@@ -87,11 +87,8 @@ if [[ ! -x "${out}/go-seed" || "${peers}/go-seed/main.go" -nt "${out}/go-seed" ]
 	(cd "${out}/go-seed-src" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -o "${out}/go-seed" .)
 fi
 
-# The fan-out client (Go, stdlib only): a goroutine per stream over every core
-if [[ ! -x "${out}/fanout" || -n "$(find "${here}/fanout" -newer "${out}/fanout" -name '*.go' -o -newer "${out}/fanout" -name go.mod)" ]]; then
-	echo "Building the fan-out client"
-	(cd "${here}/fanout" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -o "${out}/fanout" .)
-fi
+# The load tool, whose fanout is the fan-out client (Go, stdlib only): a goroutine per stream
+"${here}/build-load.sh"
 
 plain_jar="${out}/spring-plain-src/target/spring-plain-0.0.1.jar"
 if [[ ! -f "${plain_jar}" ]]; then

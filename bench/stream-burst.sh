@@ -11,7 +11,7 @@
 # unit's heap (-Xmx384m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError) and
 # --sequence.period=500ms on a free loopback port in a temporary directory, waits for the
 # first value, then starts N stream requests one after the other without waiting for any
-# answer (bench/stream-burst.go: 10 s connect timeout, no retry; a client keeps its
+# answer (`load burst` of bench/load/: 10 s connect timeout, no retry; a client keeps its
 # connection for as long as the server does). While they settle it samples the heap
 # (jstat -gc), the listen queue and the established connections (ss), and the kernel's
 # listen overflows (/proc/net/netstat, as nstat); once every client has its answer or has
@@ -74,7 +74,8 @@ if [ -n "$before" ]; then
 elif [ -n "$before_jar" ]; then
   cp "$before_jar" "$out/before.jar"; before_jar=$out/before.jar
 fi
-go build -o "$out/stream-burst" bench/stream-burst.go
+bench/build-load.sh
+cp bench/out/load "$out/load"
 
 variants=()
 [ -z "$before_jar" ] || variants+=("before:$before_jar:100")
@@ -109,7 +110,7 @@ run_variant() { # name jar accept-count dir
   echo "$(cut -d' ' -f1-3 /proc/loadavg)" >"$dir/load-before"
   local cpu0; cpu0=$(cpu_busy)
   local jvm0; jvm0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-  "$out/stream-burst" -port "$port" -clients "$clients" -interval "$interval" -connect-timeout 10s \
+  "$out/load" burst -port "$port" -clients "$clients" -interval "$interval" -connect-timeout 10s \
     -answer-deadline 120s -within 60s -close-timeout 60s -csv "$dir/clients.csv" >"$dir/client.out" 2>"$dir/client.err" &
   client=$!; pids+=("$client")
   # The listen socket's queue (Recv-Q now, Send-Q the backlog) and the established connections

@@ -7,7 +7,7 @@
 #
 # Starts target/graceful-sequence.jar on a free loopback port in a temporary directory, reads
 # the heap after a full GC (jcmd GC.class_histogram) and RSS idle, opens the streams all at
-# once with bench/streams.py, reads both again, then sends SIGTERM and reports how the process
+# once with `load fanout` (bench/load/), reads both again, then sends SIGTERM and reports how the process
 # ended. Every process is ended by its PID; everything is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,7 @@ streams=${1:-2000}; shift || true
 flags=("$@"); [ ${#flags[@]} -gt 0 ] || flags=(-Xmx384m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError)
 jar=target/graceful-sequence.jar
 [ -f "$jar" ] || ./mvnw -B -q -DskipTests package
+bench/build-load.sh
 dir=$(mktemp -d); port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 (cd "$dir" && exec java "${flags[@]}" -jar "$OLDPWD/$jar" --server.port="$port" --server.address=127.0.0.1 \
   --sequence.period=500ms >"$dir/log" 2>&1) &
@@ -28,8 +29,8 @@ curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$port/sequence/next?timeout=
 histogram() { jcmd "$pid" GC.class_histogram >"$dir/histogram-$1.txt"; awk '/^Total/ {print $3}' "$dir/histogram-$1.txt"; }
 rss() { awk '/VmRSS/ {print $2 * 1024}' "/proc/$pid/status"; }
 heap0=$(histogram idle); rss0=$(rss)
-python3 bench/streams.py --port "$port" --streams "$streams" --seconds 20 --connect-concurrency "$streams" \
-  --open-timeout 60 >"$dir/streams.out" 2>&1 &
+bench/out/load fanout -port "$port" -streams "$streams" -seconds 20 -connect-concurrency "$streams" \
+  -open-timeout 60 >"$dir/streams.out" 2>&1 &
 client=$!
 for _ in $(seq 1 600); do grep -q '^OPEN' "$dir/streams.out" 2>/dev/null && break; kill -0 $client 2>/dev/null || break; sleep 0.1; done
 open=$(curl -s "http://127.0.0.1:$port/actuator/metrics/sequence.subscribers?tag=kind:stream" | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["measurements"][0]["value"]))')

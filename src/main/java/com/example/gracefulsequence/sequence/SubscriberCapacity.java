@@ -32,8 +32,7 @@ public final class SubscriberCapacity {
 
 	/**
 	 * Heap that one open stream keeps, nearly all of it Tomcat's request and response
-	 * with their buffers (see docs/benchmarks.md for the measurement), with some
-	 * headroom.
+	 * with their buffers (see docs/streams.md for the measurement), with some headroom.
 	 */
 	static final long HEAP_PER_SUBSCRIBER = 52 * 1024;
 

@@ -5,10 +5,11 @@ import org.apache.coyote.http11.Http11NioProtocol;
 /**
  * Tomcat's NIO HTTP/1.1 protocol with a smaller response buffer. Tomcat sizes the
  * response's byte and char buffers, which every open stream keeps for as long as it
- * lasts, from the protocol handler, at Tomcat's defaults (the README's table of buffers
- * gives them) unless it says otherwise; the service's answers and events are a few
- * hundred bytes, and a larger body (the Prometheus scrape) is written through in pieces.
- * Public, with a public constructor, since Tomcat creates it by its class name.
+ * lasts, from the protocol handler, at Tomcat's defaults (the table of buffers in
+ * docs/streams.md gives them) unless it says otherwise; the service's answers and events
+ * are a few hundred bytes, and a larger body (the Prometheus scrape) is written through
+ * in pieces. Public, with a public constructor, since Tomcat creates it by its class
+ * name.
  *
  * @author graceful-sequence contributors
  */

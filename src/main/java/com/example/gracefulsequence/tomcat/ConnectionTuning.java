@@ -90,8 +90,8 @@ public final class ConnectionTuning implements WebServerFactoryCustomizer<Tomcat
 
 	/**
 	 * The largest trailer of a chunked request body; Tomcat allocates it for every
-	 * connection up front (the README's table of buffers has its default), and no request
-	 * of this API has a body.
+	 * connection up front (the table of buffers in docs/streams.md has its default), and
+	 * no request of this API has a body.
 	 */
 	static final int MAX_TRAILER = 256;
 

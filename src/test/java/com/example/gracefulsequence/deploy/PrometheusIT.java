@@ -35,9 +35,9 @@ import static org.awaitility.Awaitility.await;
  * evaluated at a moment when a scrape had seen the shutdown's first steps; a query over
  * cluster mode's series ({@link PromQl#readsClusterSeries}), which a scrape of local mode
  * cannot have, only has to parse and evaluate here. The rules load and evaluate without
- * error, and {@code promtool check metrics} finds nothing in the live exposition that the
- * README does not explain. Without {@code prometheus}, skipped with one line naming
- * {@code .ci/install-prometheus.sh}; failed where {@code CI} is set.
+ * error, and {@code promtool check metrics} finds nothing in the live exposition that
+ * {@code docs/operations.md} does not list. Without {@code prometheus}, skipped with one
+ * line naming {@code .ci/install-prometheus.sh}; failed where {@code CI} is set.
  *
  * @author graceful-sequence contributors
  */
@@ -174,10 +174,10 @@ class PrometheusIT {
 			check.getOutputStream().close();
 			String output = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 			assertThat(check.waitFor(60, TimeUnit.SECONDS)).isTrue();
-			String readme = Files.readString(Path.of("README.md"));
+			String operations = Files.readString(OPERATIONS);
 			List<String> findings = output.lines().filter((line) -> !line.isBlank()).toList();
-			assertThat(findings).as("promtool check metrics findings that the README does not explain")
-				.allSatisfy((finding) -> assertThat(readme).contains(finding.strip()));
+			assertThat(findings).as("promtool check metrics findings that " + OPERATIONS + " does not list")
+				.allSatisfy((finding) -> assertThat(operations).contains(finding.strip()));
 		}
 		finally {
 			check.destroyForcibly();

@@ -18,12 +18,15 @@ import org.xml.sax.SAXException;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests that the README's Packages section names every dependency and plugin of the
- * build, so that one added to {@code pom.xml} is not left unexplained.
+ * Tests that the section "Dependencies and plugins" of {@code docs/architecture.md} names
+ * every dependency and plugin of the build, so that one added to {@code pom.xml} is not
+ * left unexplained.
  *
  * @author graceful-sequence contributors
  */
-class ReadmePackagesTests {
+class ArchitectureDocTests {
+
+	private static final Path ARCHITECTURE = Path.of("docs", "architecture.md");
 
 	@Test
 	void everyDependencyAndPluginOfThePomHasARow() throws IOException, ParserConfigurationException, SAXException {
@@ -31,11 +34,11 @@ class ReadmePackagesTests {
 		List<String> artifacts = new ArrayList<>();
 		artifacts.addAll(artifactIds(pom, "dependency"));
 		artifacts.addAll(artifactIds(pom, "plugin"));
-		String readme = Files.readString(Path.of("README.md"));
-		int start = readme.indexOf("\n## Packages\n");
-		assertThat(start).as("the README's Packages section").isPositive();
-		int end = readme.indexOf("\n## ", start + 1);
-		String packages = readme.substring(start, (end > 0) ? end : readme.length());
+		String architecture = Files.readString(ARCHITECTURE);
+		int start = architecture.indexOf("\n## Dependencies and plugins\n");
+		assertThat(start).as("the section Dependencies and plugins of " + ARCHITECTURE).isPositive();
+		int end = architecture.indexOf("\n## ", start + 1);
+		String packages = architecture.substring(start, (end > 0) ? end : architecture.length());
 		assertThat(artifacts).contains("spring-boot-starter-webmvc", "selenium-java", "maven-checkstyle-plugin")
 			.allSatisfy((artifact) -> assertThat(packages).as(artifact).contains("`" + artifact + "`"));
 	}

@@ -11,18 +11,20 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests that the README's table of streams per heap is what {@link SubscriberCapacity}
- * computes.
+ * Tests that the table of streams per heap in {@code docs/streams.md} is what
+ * {@link SubscriberCapacity} computes.
  *
  * @author graceful-sequence contributors
  */
-class ReadmeCapacityTests {
+class StreamsDocCapacityTests {
+
+	private static final Path STREAMS = Path.of("docs", "streams.md");
 
 	private static final Pattern ROW = Pattern.compile("\\| `-Xmx[^|]*\\| ([\\d,]+) MiB \\| ([\\d,]+) \\|");
 
 	@Test
 	void everyRowOfTheTableIsWhatTheOldGenerationHolds() throws IOException {
-		Matcher row = ROW.matcher(Files.readString(Path.of("README.md")));
+		Matcher row = ROW.matcher(Files.readString(STREAMS));
 		int rows = 0;
 		while (row.find()) {
 			long oldGeneration = Long.parseLong(row.group(1).replace(",", "")) * 1024 * 1024;

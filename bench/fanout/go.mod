@@ -1,3 +1,0 @@
-module graceful-sequence/bench/fanout
-
-go 1.19

@@ -1,0 +1,3 @@
+module graceful-sequence/bench/load
+
+go 1.19
