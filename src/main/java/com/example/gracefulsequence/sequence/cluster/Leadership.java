@@ -367,7 +367,18 @@ final class Leadership {
 			}
 			return waiting(staged);
 		}
-		String committed = this.store.commit(lease, staged.id());
+		String committed = this.store.commit(lease, staged.id(), this.settings.lease());
+		if (committed.equals("settling")) {
+			this.stalls.increment();
+			if (!this.stalled) {
+				this.stalled = true;
+				logger.warn("The value at position {} waits: Redis lost a replica or has a new primary, and "
+						+ "commits nothing for {} ms, so that a primary that Sentinel replaces cannot hand clients "
+						+ "a value that the new one lacks; tried again every period", staged.index(),
+						this.settings.lease().toMillis());
+			}
+			return waiting(staged);
+		}
 		if (committed.equals("refused")) {
 			return new Appended(committed, 0, "", 0, 0, 0);
 		}

@@ -73,6 +73,8 @@ final class RedisSequenceStore {
 
 	static final String PENDING = PREFIX + "pending";
 
+	static final String REPLICATION = PREFIX + "replication";
+
 	@SuppressWarnings("rawtypes")
 	private static final RedisScript<List> ACQUIRE = script("acquire", List.class);
 
@@ -213,15 +215,18 @@ final class RedisSequenceStore {
 	}
 
 	/**
-	 * Move the staged value into the values stream, that every instance follows.
+	 * Move the staged value into the values stream, that every instance follows, unless
+	 * Redis lost a replica or became a new primary less than the settle time ago.
 	 * @param lease the lease
 	 * @param id the id of the staged value
-	 * @return {@code committed}, {@code refused} (the lease is not the caller's) or
-	 * {@code gone} (the value is no longer staged)
+	 * @param settle how long to commit nothing after Redis lost a replica or became a new
+	 * primary
+	 * @return {@code committed}, {@code settling}, {@code refused} (the lease is not the
+	 * caller's) or {@code gone} (the value is no longer staged)
 	 */
-	String commit(String lease, long id) {
-		String outcome = this.redis.execute(COMMIT, List.of(LEASE, VALUES, PENDING), lease, Long.toString(id),
-				Integer.toString(this.keep));
+	String commit(String lease, long id, Duration settle) {
+		String outcome = this.redis.execute(COMMIT, List.of(LEASE, VALUES, PENDING, REPLICATION), lease,
+				Long.toString(id), Integer.toString(this.keep), Long.toString(settle.toMillis()));
 		return (outcome != null) ? outcome : "gone";
 	}
 

@@ -35,6 +35,8 @@ class RedisSequenceStoreTests {
 
 	private static final Duration LEASE = Duration.ofSeconds(5);
 
+	private static final Duration SETTLE = Duration.ofSeconds(5);
+
 	private static final String SETTINGS = "period=2000ms,bound=120,seed=none";
 
 	private RedisServer redis;
@@ -190,11 +192,11 @@ class RedisSequenceStoreTests {
 			assertThat(this.store.latest(10)).isEmpty();
 			assertThat(this.store.read(0, "0-0", Duration.ofMillis(50)).values()).isEmpty();
 			assertThat(replica.cli("HGET", RedisSequenceStore.PENDING, "value")).isEqualTo("7");
-			assertThat(this.store.commit(taken.lease(), staged.id())).isEqualTo("committed");
+			assertThat(this.store.commit(taken.lease(), staged.id(), SETTLE)).isEqualTo("committed");
 			assertThat(this.store.latest(10))
 				.extracting(SequenceValue::value, SequenceValue::index, SequenceValue::eventId)
 				.containsExactly(Tuple.tuple(7, 1L, staged.id()));
-			assertThat(this.store.commit(taken.lease(), staged.id())).isEqualTo("gone");
+			assertThat(this.store.commit(taken.lease(), staged.id(), SETTLE)).isEqualTo("gone");
 			assertThat(this.store.stage(taken.lease(), 8, 1, -1, 0, 1, Duration.ofSeconds(1)).outcome())
 				.isEqualTo("position");
 		}
@@ -239,11 +241,32 @@ class RedisSequenceStoreTests {
 		assertThat(kept.outcome()).isEqualTo("staged");
 		assertThat(kept.id()).isEqualTo(staged.id());
 		assertThat(kept.value()).isEqualTo(7);
-		assertThat(this.store.commit(first.lease(), staged.id())).isEqualTo("refused");
-		assertThat(this.store.commit(next.lease(), staged.id() + 1)).isEqualTo("gone");
-		assertThat(this.store.commit(next.lease(), staged.id())).isEqualTo("committed");
+		assertThat(this.store.commit(first.lease(), staged.id(), SETTLE)).isEqualTo("refused");
+		assertThat(this.store.commit(next.lease(), staged.id() + 1, SETTLE)).isEqualTo("gone");
+		assertThat(this.store.commit(next.lease(), staged.id(), SETTLE)).isEqualTo("committed");
 		assertThat(this.store.latest(1)).extracting(SequenceValue::value, SequenceValue::eventId)
 			.containsExactly(Tuple.tuple(7, staged.id()));
+	}
+
+	@Test
+	void aPrimaryThatLostAReplicaCommitsNothingForTheSettleTime(@TempDir Path directory) throws Exception {
+		Acquired taken = acquire("a", SETTINGS, 0);
+		try (RedisServer replica = replica(directory)) {
+			Appended first = this.store.stage(taken.lease(), 7, 1, -1, 0, 1, Duration.ofSeconds(1));
+			assertThat(this.store.commit(taken.lease(), first.id(), SETTLE)).isEqualTo("committed");
+		}
+		await("the replica gone").atMost(Duration.ofSeconds(10))
+			.until(() -> this.redis.cli("INFO", "replication").contains("connected_slaves:0"));
+		Appended second = this.store.stage(taken.lease(), 8, 2, -1, 0, 0, Duration.ofMillis(50));
+		Duration settle = Duration.ofMillis(500);
+		long lost = System.nanoTime();
+		assertThat(this.store.commit(taken.lease(), second.id(), settle)).isEqualTo("settling");
+		assertThat(this.store.commit(taken.lease(), second.id(), settle)).isEqualTo("settling");
+		await("the settle time passed").atMost(Duration.ofSeconds(5))
+			.pollInterval(Duration.ofMillis(50))
+			.until(() -> this.store.commit(taken.lease(), second.id(), settle).equals("committed"));
+		assertThat(Duration.ofNanos(System.nanoTime() - lost)).isGreaterThanOrEqualTo(settle.minusMillis(50));
+		assertThat(this.store.latest(2)).extracting(SequenceValue::value).containsExactly(7, 8);
 	}
 
 	private boolean acknowledgedEveryWrite() {
