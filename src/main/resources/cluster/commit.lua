@@ -3,8 +3,8 @@
 -- sees a value that a failover could lose. Fenced by the lease as the append is; a value
 -- that is no longer staged (a failover lost it, or it was committed already) is not
 -- committed again.
--- It commits nothing for a while (the settle time) after this Redis lost a replica or became
--- a new primary: while Sentinel replaces a primary that still runs (a failover asked for, or
+-- It commits nothing for a while (the settle time) after this primary lost a replica: while
+-- Sentinel replaces a primary that still runs (a failover asked for, or
 -- a primary that stalled and came back), the old primary keeps the replicas that Sentinel has
 -- not moved yet, and their WAIT would let it commit values that the promoted replica, gone
 -- from it, never gets.
@@ -23,15 +23,20 @@ local replid = string.match(info, 'master_replid:(%w+)') or ''
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local seen = redis.call('HMGET', KEYS[4], 'replid', 'replicas', 'until')
-if seen[1] and (seen[1] ~= replid or connected < tonumber(seen[2])) then
-	redis.call('HSET', KEYS[4], 'replid', replid, 'replicas', connected, 'until', now + tonumber(ARGV[4]))
+if seen[1] ~= replid then
+	-- A new primary (a promotion, a restart) counts its replicas from here: it needs no
+	-- settle time, since its WAIT has only the replicas that follow it
+	redis.call('HSET', KEYS[4], 'replid', replid, 'replicas', connected, 'until', 0)
+elseif connected < tonumber(seen[2]) then
+	redis.call('HSET', KEYS[4], 'replicas', connected, 'until', now + tonumber(ARGV[4]))
 	return 'settling'
-end
-if not seen[1] or connected > tonumber(seen[2]) then
-	redis.call('HSET', KEYS[4], 'replid', replid, 'replicas', connected)
-end
-if seen[3] and now < tonumber(seen[3]) then
-	return 'settling'
+else
+	if connected > tonumber(seen[2]) then
+		redis.call('HSET', KEYS[4], 'replicas', connected)
+	end
+	if now < tonumber(seen[3]) then
+		return 'settling'
+	end
 end
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 if #last > 0 and tonumber(string.match(last[1][1], '^(%d+)')) >= tonumber(ARGV[2]) then

@@ -372,9 +372,9 @@ final class Leadership {
 			this.stalls.increment();
 			if (!this.stalled) {
 				this.stalled = true;
-				logger.warn("The value at position {} waits: Redis lost a replica or has a new primary, and "
-						+ "commits nothing for {} ms, so that a primary that Sentinel replaces cannot hand clients "
-						+ "a value that the new one lacks; tried again every period", staged.index(),
+				logger.warn("The value at position {} waits: the Redis primary lost a replica, and commits "
+						+ "nothing for {} ms, so that a primary that Sentinel replaces cannot hand clients a value "
+						+ "that the new one lacks; tried again every period", staged.index(),
 						this.settings.lease().toMillis());
 			}
 			return waiting(staged);

@@ -216,11 +216,10 @@ final class RedisSequenceStore {
 
 	/**
 	 * Move the staged value into the values stream, that every instance follows, unless
-	 * Redis lost a replica or became a new primary less than the settle time ago.
+	 * the primary lost a replica less than the settle time ago.
 	 * @param lease the lease
 	 * @param id the id of the staged value
-	 * @param settle how long to commit nothing after Redis lost a replica or became a new
-	 * primary
+	 * @param settle how long to commit nothing after the primary lost a replica
 	 * @return {@code committed}, {@code settling}, {@code refused} (the lease is not the
 	 * caller's) or {@code gone} (the value is no longer staged)
 	 */
