@@ -56,6 +56,23 @@ public final class Programs {
 	}
 
 	/**
+	 * End a process that a test started: SIGKILL if it is still running, and wait a while
+	 * for it to go.
+	 * @param process the process
+	 */
+	public static void kill(Process process) {
+		if (process.isAlive()) {
+			process.destroyForcibly();
+			try {
+				process.waitFor(10, TimeUnit.SECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	/**
 	 * Run a program to its end, or end it when it takes too long. Its output goes to a
 	 * file rather than a pipe, so that a program that hangs (a client of a stopped
 	 * server) cannot hold the caller past the bound in a read.

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import com.example.gracefulsequence.FreePort;
 import com.example.gracefulsequence.Programs;
@@ -181,15 +180,7 @@ final class RedisSentinel implements AutoCloseable {
 	 */
 	@Override
 	public void close() {
-		if (this.process.isAlive()) {
-			this.process.destroyForcibly();
-			try {
-				this.process.waitFor(10, TimeUnit.SECONDS);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
+		Programs.kill(this.process);
 	}
 
 }

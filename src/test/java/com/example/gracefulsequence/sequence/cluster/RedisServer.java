@@ -484,15 +484,7 @@ public final class RedisServer implements AutoCloseable {
 	 */
 	@Override
 	public void close() {
-		if (this.process.isAlive()) {
-			this.process.destroyForcibly();
-			try {
-				this.process.waitFor(10, TimeUnit.SECONDS);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
+		Programs.kill(this.process);
 	}
 
 }
