@@ -1377,6 +1377,7 @@ class Scenario:
             "longest_s": round(max([p.longest for p in self.pollers] or [0]), 2)}
         results["sse_client"] = self.stream_summary(self.sse.values(), self.sse.events, origin)
         results["sse_client"].update({
+            "client": "`load record`",
             "connections": len(self.sse.connections), "reconnects": max(0, len(self.sse.connections) - 1),
             "gave_up": self.sse.gave_up,
             "non_200": sum(1 for c in self.sse.connections if c.get("status") not in (None, 200)),
@@ -2157,7 +2158,9 @@ def write_doc(results, checks, supporting):
     add("")
     sse = results["sse_client"]
     b = results.get("browser")
-    for line in stream_client_rows(sse, b, "SSE client (`load record`, EventSource rules: `retry:`, `Last-Event-ID`)"):
+    # Results kept from before the load tool have no "client": theirs was Python's
+    for line in stream_client_rows(sse, b, "SSE client (%s, EventSource rules: `retry:`, `Last-Event-ID`)"
+                                   % sse.get("client", "Python")):
         add(line)
     if b:
         add("")
