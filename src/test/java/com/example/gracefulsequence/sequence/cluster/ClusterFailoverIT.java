@@ -25,14 +25,16 @@ import static org.awaitility.Awaitility.await;
 /**
  * What a Redis failover may cost the cluster's clients, with the packaged jar, a Sentinel
  * set and the commit mark ({@code sequence.cluster.replicas=1}): the primary killed at
- * random moments, twenty times; paused and continued after the promotion; and killed
- * while its links to both replicas dropped everything, so that it held writes that no
- * replica had. Two stream clients, one on each instance, keep the test's own record of
- * every value they received; the history on the last primary is the record of what the
- * cluster committed. Every value a client received is in it with its value, no id names
- * two values, no client's ids go back, and, but where the replicas were made to lag, the
- * longest gap between two values stays within Sentinel's detection and promotion, the
- * lease and a period.
+ * random moments, twenty times; paused and continued after the promotion; killed while
+ * its links to both replicas dropped everything, so that it held writes that no replica
+ * had; and failed over while it runs ({@code SENTINEL FAILOVER}), five times, where it
+ * keeps the replica that Sentinel has not moved yet for a moment after the promotion. Two
+ * stream clients, one on each instance, keep the test's own record of every value they
+ * received; the history on the last primary is the record of what the cluster committed.
+ * Every value a client received is in it with its value, no id names two values, no
+ * client's ids go back, and, but where the replicas were made to lag, the longest gap
+ * between two values stays within the failover as measured (Sentinel's detection and
+ * promotion, or the old primary's demotion), the lease and a period.
  *
  * @author graceful-sequence contributors
  */
@@ -58,6 +60,11 @@ class ClusterFailoverIT {
 	private static final int STOPS = 3;
 
 	private static final int LAGS = 3;
+
+	private static final int FAILOVERS = 5;
+
+	// The Sentinels of the set, any of which may be asked for a failover
+	private static final int SENTINELS = 3;
 
 	// The random moment of a failure, after the sequence went on from the last one: more
 	// than two periods, so that it falls anywhere in a period
@@ -102,7 +109,8 @@ class ClusterFailoverIT {
 				clients.close();
 			}
 			assertNothingLostOrRenamed(clients, cluster.history(), Set.of(), "the run with seed " + seed);
-			assertGapsWithinBound(cluster.history(), from, redis.promotions(), "the run with seed " + seed);
+			assertGapsWithinBound(cluster.history(), from, clients, "Promotions", redis.promotions(),
+					"the run with seed " + seed);
 		}
 	}
 
@@ -146,7 +154,8 @@ class ClusterFailoverIT {
 				clients.close();
 			}
 			assertNothingLostOrRenamed(clients, cluster.history(), cutOff, "the run with seed " + seed);
-			assertGapsWithinBound(cluster.history(), from, redis.promotions(), "the run with seed " + seed);
+			assertGapsWithinBound(cluster.history(), from, clients, "Promotions", redis.promotions(),
+					"the run with seed " + seed);
 		}
 	}
 
@@ -192,10 +201,70 @@ class ClusterFailoverIT {
 		}
 	}
 
-	// The sequence goes on: a value appended after the moment, on the primary of the
-	// moment
+	@Test
+	void whenAFailoverIsAskedForWhileThePrimaryRunsThenEveryValueAClientReceivedIsCommittedUnderItsIdAndNoneGoesBack(
+			@TempDir Path directory) throws Exception {
+		long seed = System.nanoTime();
+		logger.info("Asking for {} failovers of the running primary at moments drawn with the seed {}", FAILOVERS,
+				seed);
+		Random random = new Random(seed);
+		// Each Sentinel in turn, from one drawn
+		int first = random.nextInt(SENTINELS);
+		try (RedisSentinelSet redis = RedisSentinelSet.start(directory.resolve("redis"));
+				ClusterInstances cluster = ClusterInstances.startWithSentinels(redis, directory, 2, ARGUMENTS)) {
+			Clients clients = Clients.open(cluster);
+			long from;
+			try {
+				from = ClusterInstances.last(cluster.history()).id();
+				for (int round = 1; round <= FAILOVERS; round++) {
+					redis.awaitSettled(SETTLE);
+					Thread.sleep(random.nextInt(MOMENT_MILLIS));
+					RedisServer former = redis.failOverPrimary((first + round) % SENTINELS);
+					RedisServer promoted = redis.awaitPromotion(former, PROMOTION);
+					// Until then, the instances stay connected to the old primary, which
+					// refuses their writes once it has no replica left
+					redis.awaitDemoted(former, promoted, SETTLE);
+					awaitValueAfter(cluster, System.currentTimeMillis(),
+							"failover " + round + " of the run with seed " + seed);
+				}
+				redis.awaitSettled(SETTLE);
+				clients.awaitAtTheEndOf(cluster);
+			}
+			finally {
+				clients.close();
+			}
+			assertNothingLostOrRenamed(clients, cluster.history(), Set.of(), "the run with seed " + seed);
+			Duration longestWait = assertGapsWithinBound(cluster.history(), from, clients, "Demotions",
+					redis.demotions(), "the run with seed " + seed);
+			// What a client saw: the last value before the request came at most a
+			// period before it; the instances stay on the old primary, which refuses
+			// their writes, until the Sentinels demote it and close their connections;
+			// on the new primary, an instance takes the lead at its next attempt (a
+			// quarter of the lease after one that failed), and its first value waits
+			// out the settle time (a lease, for the new replication id) and is
+			// committed at its first try after it, up to a period later
+			Duration pause = PERIOD.plus(Collections.max(redis.demotions()))
+				.plus(LEASE.dividedBy(4))
+				.plus(LEASE)
+				.plus(PERIOD)
+				.plus(MARGIN);
+			assertThat(longestWait).as("the longest a client waited between two values in the run with seed %s", seed)
+				.isLessThanOrEqualTo(pause);
+		}
+	}
+
+	// The sequence goes on at its period: a value appended after the moment, on the
+	// primary of the moment, and then one appended after that one was committed. After a
+	// failover, the first value waits out the settle time under the id it was appended
+	// with: a failure that follows it at once would add that wait to its own gap, and
+	// the bound is that of one failure
 	private static void awaitValueAfter(ClusterInstances cluster, long moment, String context) {
-		await("a value after " + context).atMost(GOING_ON)
+		awaitAppendedAfter(cluster, moment, "a value after " + context);
+		awaitAppendedAfter(cluster, System.currentTimeMillis(), "the next value after " + context);
+	}
+
+	private static void awaitAppendedAfter(ClusterInstances cluster, long moment, String description) {
+		await(description).atMost(GOING_ON)
 			.pollInterval(Duration.ofMillis(50))
 			.ignoreExceptions()
 			.until(() -> ClusterInstances.last(cluster.history()).id() > moment);
@@ -267,21 +336,35 @@ class ClusterFailoverIT {
 		return List.copyOf(near);
 	}
 
-	// The longest gap between two values of the history, from the first failure on,
-	// against Sentinel's detection and promotion as measured, the lease and a period
-	private static void assertGapsWithinBound(List<Entry> history, long from, List<Duration> promotions,
-			String context) {
+	// The longest gap between the ids of two values of the history (the times the leader
+	// appended them), from the first failure on, against the longest of the failovers as
+	// measured (Sentinel's detection and promotion, or the old primary's demotion), the
+	// lease and a period. A value that waits out the settle time on a new primary keeps
+	// the id it was appended with: the pause that clients saw is longer than that gap;
+	// it is logged and returned
+	private static Duration assertGapsWithinBound(List<Entry> history, long from, Clients clients, String what,
+			List<Duration> failovers, String context) {
 		List<Entry> during = history.stream().filter((entry) -> entry.id() >= from).toList();
 		long longestGap = ClusterLeadershipIT.longestGap(during);
-		Duration longestPromotion = Collections.max(promotions);
-		Duration bound = longestPromotion.plus(LEASE).plus(PERIOD).plus(MARGIN);
+		List<Long> gaps = new ArrayList<>();
+		for (int i = 1; i < during.size(); i++) {
+			long gap = during.get(i).id() - during.get(i - 1).id();
+			if (gap > PERIOD.multipliedBy(2).toMillis()) {
+				gaps.add(gap);
+			}
+		}
+		Duration longestFailover = Collections.max(failovers);
+		Duration bound = longestFailover.plus(LEASE).plus(PERIOD).plus(MARGIN);
+		Duration longestWait = clients.longestWait();
 		logger.info(
-				"Promotions took {} ms (from the failure, down-after-milliseconds {} included); the longest gap "
-						+ "between two values was {} ms, within {} ms",
-				promotions.stream().map(Duration::toMillis).toList(), RedisSentinelSet.DOWN_AFTER.toMillis(),
-				longestGap, bound.toMillis());
+				"{} took {} ms (from the failure or the request, down-after-milliseconds {}); the gaps of more than "
+						+ "two periods between the ids of two values were {} ms, the longest {} ms, within {} ms; "
+						+ "the longest a client waited between two values was {} ms",
+				what, failovers.stream().map(Duration::toMillis).toList(), RedisSentinelSet.DOWN_AFTER.toMillis(), gaps,
+				longestGap, bound.toMillis(), longestWait.toMillis());
 		assertThat(longestGap).as("the longest gap between two values in %s", context)
 			.isLessThanOrEqualTo(bound.toMillis());
+		return longestWait;
 	}
 
 	/**
@@ -329,6 +412,11 @@ class ClusterFailoverIT {
 				.until(() -> this.records.stream()
 					.allMatch((record) -> !record.values().isEmpty() && record.lastId() >= last));
 			this.records.forEach((record) -> logger.info("A client resumed its stream {} time(s)", record.resumed()));
+		}
+
+		// The longest any client waited between two values
+		Duration longestWait() {
+			return this.records.stream().map(StreamRecord::longestWait).max(Duration::compareTo).orElse(Duration.ZERO);
 		}
 
 		@Override

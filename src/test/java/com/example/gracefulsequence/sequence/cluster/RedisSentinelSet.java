@@ -24,12 +24,13 @@ import static org.awaitility.Awaitility.await;
 /**
  * A Redis primary with two replicas and three Sentinels that watch it, every process on a
  * free loopback port in a directory of its own, for the cluster mode's failover tests:
- * the primary can be killed or paused, the Sentinels promote a replica, and the old
- * primary comes back as a replica. Closing the set kills every process it started, by
- * handle.
+ * the primary can be killed, paused or failed over while it runs, the Sentinels promote a
+ * replica, and the old primary comes back as a replica. Closing the set kills every
+ * process it started, by handle.
  * <p>
- * It measures each promotion, from the moment the primary was killed or paused to the
- * moment all three Sentinels name a new primary that says it is one, and logs it.
+ * It measures each promotion, from the moment the primary was killed or paused or the
+ * failover asked for to the moment all three Sentinels name a new primary that says it is
+ * one, and logs it.
  *
  * @author graceful-sequence contributors
  */
@@ -90,6 +91,8 @@ final class RedisSentinelSet implements AutoCloseable {
 	private final List<RedisSentinel> sentinels = new ArrayList<>();
 
 	private final List<Duration> promotions = new CopyOnWriteArrayList<>();
+
+	private final List<Duration> demotions = new CopyOnWriteArrayList<>();
 
 	private long failedAt;
 
@@ -298,10 +301,56 @@ final class RedisSentinelSet implements AutoCloseable {
 	}
 
 	/**
+	 * Ask one Sentinel to fail the primary over while it keeps running
+	 * ({@code SENTINEL FAILOVER}), as an operator does before maintenance of its machine:
+	 * that Sentinel promotes a replica and then moves the other replica to it, without
+	 * asking the others; the old primary runs on, with its clients connected, until the
+	 * Sentinels turn it into a replica of the new one ({@link #awaitDemoted}).
+	 * @param sentinel which Sentinel to ask, from 0 to 2
+	 * @return the server that was the primary, still running
+	 */
+	RedisServer failOverPrimary(int sentinel) {
+		RedisServer primary = primary();
+		RedisSentinel asked = this.sentinels.get(sentinel);
+		logger.info("Asking the Sentinel on port {} to fail the running primary on port {} over", asked.port(),
+				primary.port());
+		this.failedAt = System.nanoTime();
+		String reply = asked.cli("SENTINEL", "FAILOVER", MASTER);
+		if (!"OK".equals(reply)) {
+			throw new AssertionError("SENTINEL FAILOVER answered " + reply + logTails());
+		}
+		return primary;
+	}
+
+	/**
+	 * Wait until a primary that was failed over while it ran is a replica of the new
+	 * primary, with its link up. The Sentinels turn it into one once it has reported its
+	 * old role for eight seconds, on an INFO they ask every ten, and close its clients'
+	 * connections as they do: until then, the instances stay connected to it. The time
+	 * from the request ({@link #failOverPrimary}) is logged and kept.
+	 * @param former the primary that was failed over
+	 * @param primary the promoted server
+	 * @param timeout how long to wait at most
+	 * @return the time from the request to its demotion, as seen here
+	 */
+	Duration awaitDemoted(RedisServer former, RedisServer primary, Duration timeout) {
+		awaitOrDescribe("port " + former.port() + " a replica of port " + primary.port(), timeout, () -> {
+			Map<String, String> link = former.replication();
+			return "slave".equals(link.get("role")) && Integer.toString(primary.port()).equals(link.get("master_port"))
+					&& "up".equals(link.get("master_link_status"));
+		});
+		Duration demotion = Duration.ofNanos(System.nanoTime() - this.failedAt);
+		this.demotions.add(demotion);
+		logger.info("The old primary on port {} follows the new one on port {} {} ms after the failover was asked for",
+				former.port(), primary.port(), demotion.toMillis());
+		return demotion;
+	}
+
+	/**
 	 * Wait until the Sentinels have promoted a replica in place of a primary that failed:
 	 * all three name another server, and it says it is a primary. The time from the
 	 * failure is logged and kept.
-	 * @param former the primary that was killed or paused
+	 * @param former the primary that was killed, paused or failed over
 	 * @param timeout how long to wait at most
 	 * @return the promoted server
 	 */
@@ -318,8 +367,8 @@ final class RedisSentinelSet implements AutoCloseable {
 		Duration promotion = Duration.ofNanos(System.nanoTime() - this.failedAt);
 		this.promotions.add(promotion);
 		logger.info(
-				"The Sentinels promoted the replica on port {} {} ms after the primary on port {} failed "
-						+ "(down-after-milliseconds {})",
+				"The Sentinels promoted the replica on port {} {} ms after the primary on port {} failed or was "
+						+ "failed over (down-after-milliseconds {})",
 				promoted[0].port(), promotion.toMillis(), former.port(), DOWN_AFTER.toMillis());
 		return promoted[0];
 	}
@@ -335,13 +384,22 @@ final class RedisSentinelSet implements AutoCloseable {
 	}
 
 	/**
-	 * The times from a failure of the primary to the promotion of a replica, as
-	 * {@link #awaitPromotion} measured them; they include Sentinel's detection
-	 * ({@link #DOWN_AFTER}).
+	 * The times from a failure of the primary (or a failover asked for) to the promotion
+	 * of a replica, as {@link #awaitPromotion} measured them; after a failure, they
+	 * include Sentinel's detection ({@link #DOWN_AFTER}).
 	 * @return the measured times, in order
 	 */
 	List<Duration> promotions() {
 		return List.copyOf(this.promotions);
+	}
+
+	/**
+	 * The times from a failover asked for to the old primary following the new one, as
+	 * {@link #awaitDemoted} measured them.
+	 * @return the measured times, in order
+	 */
+	List<Duration> demotions() {
+		return List.copyOf(this.demotions);
 	}
 
 	/**

@@ -36,6 +36,9 @@ final class StreamRecord implements AutoCloseable {
 
 	private final List<Entry> values = new CopyOnWriteArrayList<>();
 
+	// When each value arrived, by System.nanoTime(), in the order of the values
+	private final List<Long> arrivals = new CopyOnWriteArrayList<>();
+
 	private final List<String> others = new CopyOnWriteArrayList<>();
 
 	private final @Nullable ServiceProcess resumeOn;
@@ -155,6 +158,7 @@ final class StreamRecord implements AutoCloseable {
 					}
 					this.values.add(new Entry(Long.parseLong(event.id()), body.get("value").asInt(),
 							body.get("index").asLong(), ""));
+					this.arrivals.add(System.nanoTime());
 				}
 				else {
 					this.others.add(event.name() + " " + event.data());
@@ -172,6 +176,21 @@ final class StreamRecord implements AutoCloseable {
 	 */
 	List<Entry> values() {
 		return List.copyOf(this.values);
+	}
+
+	/**
+	 * The longest time this client waited for a value, between two that it received,
+	 * across the streams it opened again: the pause it saw, which an id, the time the
+	 * leader appended the value, does not show when the value waited to be committed.
+	 * @return the longest wait, zero before two values
+	 */
+	Duration longestWait() {
+		List<Long> arrivals = List.copyOf(this.arrivals);
+		long longest = 0;
+		for (int i = 1; i < arrivals.size(); i++) {
+			longest = Math.max(longest, arrivals.get(i) - arrivals.get(i - 1));
+		}
+		return Duration.ofNanos(longest);
 	}
 
 	/**
