@@ -357,27 +357,18 @@ final class Leadership {
 		}
 		this.acknowledged = staged.acknowledged();
 		if (staged.acknowledged() < replicas) {
-			this.stalls.increment();
-			if (!this.stalled) {
-				this.stalled = true;
-				logger.warn(
-						"The value at position {} waits for {} Redis replica(s) to hold it ({} acknowledged it "
-								+ "within {} ms); clients get no new value until they do, tried again every period",
-						staged.index(), replicas, Math.max(staged.acknowledged(), 0), this.settings.block().toMillis());
-			}
-			return waiting(staged);
+			return stall(staged,
+					"The value at position {} waits for {} Redis replica(s) to hold it ({} acknowledged it "
+							+ "within {} ms); clients get no new value until they do, tried again every period",
+					staged.index(), replicas, Math.max(staged.acknowledged(), 0), this.settings.block().toMillis());
 		}
 		String committed = this.store.commit(lease, staged.id(), this.settings.lease());
 		if (committed.equals("settling")) {
-			this.stalls.increment();
-			if (!this.stalled) {
-				this.stalled = true;
-				logger.warn("The value at position {} waits: the Redis primary lost a replica, and commits "
-						+ "nothing for {} ms, so that a primary that Sentinel replaces cannot hand clients a value "
-						+ "that the new one lacks; tried again every period", staged.index(),
-						this.settings.lease().toMillis());
-			}
-			return waiting(staged);
+			return stall(staged,
+					"The value at position {} waits: the Redis primary lost a replica, and commits nothing for "
+							+ "{} ms, so that a primary that Sentinel replaces cannot hand clients a value that the "
+							+ "new one lacks; tried again every period",
+					staged.index(), this.settings.lease().toMillis());
 		}
 		if (committed.equals("refused")) {
 			return new Appended(committed, 0, "", 0, 0, 0);
@@ -397,6 +388,16 @@ final class Leadership {
 			return waiting(staged);
 		}
 		return new Appended("appended", staged.id(), "", staged.value(), staged.index(), staged.acknowledged());
+	}
+
+	// A staged value that waits: counted each time, logged once until one is committed
+	private Appended stall(Appended staged, String message, Object... arguments) {
+		this.stalls.increment();
+		if (!this.stalled) {
+			this.stalled = true;
+			logger.warn(message, arguments);
+		}
+		return waiting(staged);
 	}
 
 	private static Appended waiting(Appended staged) {
