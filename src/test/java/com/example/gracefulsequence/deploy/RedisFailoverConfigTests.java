@@ -10,8 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import com.example.gracefulsequence.FreePort;
-import com.example.gracefulsequence.Programs;
+import com.example.gracefulsequence.sequence.cluster.RedisSentinel;
 import com.example.gracefulsequence.sequence.cluster.RedisServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,8 +35,6 @@ class RedisFailoverConfigTests {
 	private static final Set<String> REPLICATION = Set.of("min-replicas-to-write", "min-replicas-max-lag",
 			"replica-priority");
 
-	private static final String INSTALL = ".ci/install-redis.sh";
-
 	private static final Duration STARTED = Duration.ofSeconds(30);
 
 	// What Sentinel's SENTINEL MASTER calls them, against the file's options
@@ -53,7 +50,7 @@ class RedisFailoverConfigTests {
 		assertThat(sentinel.primary()).isEqualTo("graceful-sequence");
 		assertThat(sentinel.quorum()).as("of three Sentinels: one alone cannot start a failover").isEqualTo(2);
 		assertThat(sentinel.option("down-after-milliseconds")).as("Redis' default: 30000").contains("5000");
-		assertThat(sentinel.option("failover-timeout")).as("Redis' default: 180000").contains("60000");
+		assertThat(sentinel.option("failover-timeout")).as("Redis' default: 180000").contains("10000");
 		assertThat(sentinel.option("parallel-syncs")).contains("1");
 		assertThat(sentinel.port()).isEqualTo(SentinelConfig.DEFAULT_PORT);
 		assertThat(sentinel.directive("resolve-hostnames")).as("the primary named by its host").contains("yes");
@@ -101,33 +98,15 @@ class RedisFailoverConfigTests {
 	}
 
 	private void assertSentinelWatches(RedisServer primary) throws Exception {
-		Path sentinelProgram = Programs.require("redis-sentinel", INSTALL, "sentinel.conf is not given to Sentinel");
-		Path cli = Programs.require("redis-cli", INSTALL, "sentinel.conf is not given to Sentinel");
 		SentinelConfig shipped = SentinelConfig.read();
-		int port = FreePort.find();
-		Path sentinelDirectory = Files.createDirectories(this.directory.resolve("sentinel"));
-		// Sentinel rewrites its file as it learns the replicas: a copy of its own
-		Path file = sentinelDirectory.resolve("sentinel.conf");
-		Files.writeString(file, shipped.watching(RedisServer.HOST, primary.port(), port));
-		Path log = sentinelDirectory.resolve("sentinel.log");
-		Process sentinel = new ProcessBuilder(sentinelProgram.toString(), file.toString(), "--bind", RedisServer.HOST,
-				"--daemonize", "no")
-			.directory(sentinelDirectory.toFile())
-			.redirectErrorStream(true)
-			.redirectOutput(log.toFile())
-			.start();
-		try {
+		try (RedisSentinel sentinel = RedisSentinel.start(this.directory.resolve("sentinel"), shipped,
+				primary.port())) {
 			Map<String, String> master = new LinkedHashMap<>();
 			await("Sentinel watching the primary and its replica").atMost(STARTED)
 				.pollInterval(Duration.ofMillis(200))
-				.failFast("redis-sentinel exited", () -> {
-					if (!sentinel.isAlive()) {
-						throw new AssertionError("redis-sentinel exited:\n" + Files.readString(log));
-					}
-				})
 				.until(() -> {
 					master.clear();
-					master.putAll(sentinelMaster(cli, port, shipped.primary()));
+					master.putAll(sentinel.primary(shipped.primary()));
 					return "1".equals(master.get("num-slaves"));
 				});
 			assertThat(master).containsEntry("name", shipped.primary())
@@ -137,10 +116,6 @@ class RedisFailoverConfigTests {
 			for (String timing : TIMINGS) {
 				assertThat(master).containsEntry(timing, shipped.option(timing).orElseThrow());
 			}
-		}
-		finally {
-			sentinel.destroyForcibly();
-			sentinel.waitFor();
 		}
 	}
 
@@ -152,21 +127,6 @@ class RedisFailoverConfigTests {
 		catch (AssertionError ex) {
 			return String.valueOf(ex.getMessage());
 		}
-	}
-
-	// SENTINEL MASTER answers the primary's fields and values, one a line for redis-cli
-	private static Map<String, String> sentinelMaster(Path cli, int port, String primary) throws Exception {
-		Programs.Result result = Programs.run(Duration.ofSeconds(10), cli.toString(), "-h", RedisServer.HOST, "-p",
-				Integer.toString(port), "SENTINEL", "MASTER", primary);
-		Map<String, String> fields = new LinkedHashMap<>();
-		List<String> lines = result.output().lines().toList();
-		if (result.exitValue() != 0 || lines.size() % 2 != 0) {
-			return fields;
-		}
-		for (int i = 0; i < lines.size(); i += 2) {
-			fields.put(lines.get(i), lines.get(i + 1));
-		}
-		return fields;
 	}
 
 }

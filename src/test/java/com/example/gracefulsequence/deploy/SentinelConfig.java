@@ -17,7 +17,7 @@ import java.util.Optional;
  *
  * @author graceful-sequence contributors
  */
-final class SentinelConfig {
+public final class SentinelConfig {
 
 	/**
 	 * The shipped file.
@@ -49,7 +49,7 @@ final class SentinelConfig {
 	 * @return its settings
 	 * @throws IOException if it cannot be read
 	 */
-	static SentinelConfig read() throws IOException {
+	public static SentinelConfig read() throws IOException {
 		return parse(Files.readString(FILE));
 	}
 
@@ -91,7 +91,7 @@ final class SentinelConfig {
 	 * The name the clients ask for, {@code spring.data.redis.sentinel.master}.
 	 * @return the primary's name
 	 */
-	String primary() {
+	public String primary() {
 		return this.monitor.get(0);
 	}
 
@@ -99,7 +99,7 @@ final class SentinelConfig {
 	 * How many Sentinels must find the primary down before a failover starts.
 	 * @return the quorum
 	 */
-	int quorum() {
+	public int quorum() {
 		return Integer.parseInt(this.monitor.get(3));
 	}
 
@@ -108,7 +108,7 @@ final class SentinelConfig {
 	 * @param name the option
 	 * @return its value, if the file sets it for the primary
 	 */
-	Optional<String> option(String name) {
+	public Optional<String> option(String name) {
 		return Optional.ofNullable(this.options.get(name + " " + primary()));
 	}
 
@@ -138,7 +138,7 @@ final class SentinelConfig {
 	 * @param port the Sentinel's port
 	 * @return the configuration's text
 	 */
-	String watching(String host, int primaryPort, int port) {
+	public String watching(String host, int primaryPort, int port) {
 		StringBuilder result = new StringBuilder();
 		boolean portSet = false;
 		for (String line : this.text.lines().toList()) {

@@ -11,6 +11,7 @@ import java.util.Map;
 
 import com.example.gracefulsequence.FreePort;
 import com.example.gracefulsequence.Programs;
+import com.example.gracefulsequence.deploy.SentinelConfig;
 
 import static org.awaitility.Awaitility.await;
 
@@ -22,7 +23,7 @@ import static org.awaitility.Awaitility.await;
  *
  * @author graceful-sequence contributors
  */
-final class RedisSentinel implements AutoCloseable {
+public final class RedisSentinel implements AutoCloseable {
 
 	private static final String INSTALL = ".ci/install-redis.sh";
 
@@ -44,47 +45,32 @@ final class RedisSentinel implements AutoCloseable {
 	}
 
 	/**
-	 * Start {@code redis-sentinel} on a free port, monitoring a primary, and wait until
-	 * it answers {@code PING}; the test is skipped (or fails where {@code CI} is set)
-	 * when Sentinel is not installed.
+	 * Start {@code redis-sentinel} on a free port with a configuration, watching a
+	 * primary, and wait until it answers {@code PING}; the test is skipped (or fails
+	 * where {@code CI} is set) when Sentinel is not installed.
 	 * @param directory its directory, created if missing, for its configuration file and
 	 * its log; one per Sentinel
-	 * @param name the name of the primary, as clients ask for it
-	 * @param primaryPort the port of the primary on {@link RedisServer#HOST}
-	 * @param quorum how many Sentinels must find the primary down for a failover
-	 * @param settings more lines of the configuration, each a {@code sentinel} directive
-	 * for the primary without its name, such as {@code down-after-milliseconds 1000}
+	 * @param configuration what it runs with, such as the shipped
+	 * {@code deploy/redis/sentinel.conf}: its primary's name, quorum and timings
+	 * @param primaryPort the port of the primary on {@link RedisServer#HOST}, which the
+	 * Sentinel watches instead of the configuration's address
 	 * @return the running Sentinel
 	 * @throws IOException if it cannot be started
 	 */
-	static RedisSentinel start(Path directory, String name, int primaryPort, int quorum, List<String> settings)
+	public static RedisSentinel start(Path directory, SentinelConfig configuration, int primaryPort)
 			throws IOException {
-		String unchecked = "the cluster mode is not tested with Sentinel";
+		String unchecked = "Sentinel's settings are not tested";
 		Path sentinel = Programs.require("redis-sentinel", INSTALL, unchecked);
 		Path cli = Programs.require("redis-cli", INSTALL, unchecked);
 		Path home = Files.createDirectories(directory).toAbsolutePath();
 		int port = FreePort.find();
 		Path log = home.resolve("sentinel.log");
-		StringBuilder configuration = new StringBuilder();
-		configuration.append("port ").append(port).append('\n');
-		configuration.append("bind ").append(RedisServer.HOST).append('\n');
-		configuration.append("dir ").append(home).append('\n');
-		configuration.append("daemonize no\n");
-		configuration.append("logfile ").append(log).append('\n');
-		configuration.append("sentinel monitor ")
-			.append(name)
-			.append(' ')
-			.append(RedisServer.HOST)
-			.append(' ')
-			.append(primaryPort)
-			.append(' ')
-			.append(quorum)
-			.append('\n');
-		for (String setting : settings) {
-			configuration.append("sentinel ").append(setting.replaceFirst(" ", " " + name + " ")).append('\n');
-		}
+		// Sentinel rewrites its file as it learns the replicas: a copy of its own, on the
+		// loopback interface, in the foreground
+		String text = configuration.watching(RedisServer.HOST, primaryPort, port) + "bind " + RedisServer.HOST
+				+ "\ndir " + home + "\ndaemonize no\nlogfile " + log + "\n";
 		Path file = home.resolve("sentinel.conf");
-		Files.writeString(file, configuration, StandardCharsets.UTF_8);
+		Files.writeString(file, text, StandardCharsets.UTF_8);
 		Process process = new ProcessBuilder(sentinel.toString(), file.toString()).directory(home.toFile())
 			.redirectErrorStream(true)
 			.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -143,7 +129,7 @@ final class RedisSentinel implements AutoCloseable {
 	 * @param name the name of the primary
 	 * @return each field by its name
 	 */
-	Map<String, String> primary(String name) {
+	public Map<String, String> primary(String name) {
 		List<String> lines = cli("SENTINEL", "master", name).lines().toList();
 		Map<String, String> fields = new HashMap<>();
 		for (int i = 0; i + 1 < lines.size(); i += 2) {

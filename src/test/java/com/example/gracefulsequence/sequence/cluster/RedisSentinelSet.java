@@ -1,6 +1,7 @@
 package com.example.gracefulsequence.sequence.cluster;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -14,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
+import com.example.gracefulsequence.deploy.SentinelConfig;
 import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -37,42 +39,30 @@ import static org.awaitility.Awaitility.await;
 final class RedisSentinelSet implements AutoCloseable {
 
 	/**
+	 * What the Sentinels run with: the shipped {@code deploy/redis/sentinel.conf}, its
+	 * quorum (2 of 3) and its timings, so that the failovers of the tests take as long as
+	 * the shipped settings make them, and the tests time them.
+	 */
+	static final SentinelConfig SHIPPED = readShipped();
+
+	/**
 	 * The name of the primary, as clients ask the Sentinels for it.
 	 */
-	static final String MASTER = "graceful-sequence";
+	static final String MASTER = SHIPPED.primary();
 
 	/**
 	 * How long the primary may not answer before a Sentinel finds it down:
-	 * {@code down-after-milliseconds}. Two seconds, so that a failover is quick enough
-	 * for twenty in a test, but not one: a Sentinel that switches to a new primary
-	 * connects to it within its ping period (a second) and counts the time from the
-	 * switch, so at one second it found a healthy new primary down, and, with the other
-	 * Sentinels' votes on the old primary still counted (they expire after five seconds),
-	 * failed it over at once, while the instances went on writing to it. Production sets
-	 * more (deploy/redis/sentinel.conf).
+	 * {@code down-after-milliseconds}. Not less than two seconds: a Sentinel that
+	 * switches to a new primary connects to it within its ping period (a second) and
+	 * counts the time from the switch, so at one second it found a healthy new primary
+	 * down, and, with the other Sentinels' votes on the old primary still counted (they
+	 * expire after five seconds), failed it over at once, while the instances went on
+	 * writing to it.
 	 */
-	static final Duration DOWN_AFTER = Duration.ofSeconds(2);
-
-	/**
-	 * How long a failover may take: {@code failover-timeout}. Sentinel waits twice as
-	 * long before it tries again after a failover that did not complete (a split vote),
-	 * but not after one that did: the default three minutes would stall the test at the
-	 * first split vote, and less than this may abort a promotion on a busy two-core
-	 * machine, where a replica reports its new role on the next INFO, a second apart.
-	 */
-	static final Duration FAILOVER_TIMEOUT = Duration.ofSeconds(3);
+	static final Duration DOWN_AFTER = Duration
+		.ofMillis(Long.parseLong(SHIPPED.option("down-after-milliseconds").orElseThrow()));
 
 	private static final Logger logger = LoggerFactory.getLogger(RedisSentinelSet.class);
-
-	// Two of the three Sentinels must find the primary down: one that is cut off alone
-	// cannot start a failover
-	private static final int QUORUM = 2;
-
-	private static final List<String> SENTINEL_SETTINGS = List.of("down-after-milliseconds " + DOWN_AFTER.toMillis(),
-			"failover-timeout " + FAILOVER_TIMEOUT.toMillis(),
-			// Both replicas follow the new primary at once: the data is small, and a
-			// replica left behind is one a second failover cannot promote
-			"parallel-syncs 2");
 
 	// A primary accepts a write only while a replica has acknowledged its stream within
 	// ten seconds, as Sentinel's documentation shows for a primary cut off from its
@@ -117,8 +107,7 @@ final class RedisSentinelSet implements AutoCloseable {
 				set.servers.add(RedisServer.start(root.resolve("redis-" + i), arguments.toArray(String[]::new)));
 			}
 			for (int i = 1; i <= 3; i++) {
-				set.sentinels.add(RedisSentinel.start(root.resolve("sentinel-" + i), MASTER, primary.port(), QUORUM,
-						SENTINEL_SETTINGS));
+				set.sentinels.add(RedisSentinel.start(root.resolve("sentinel-" + i), SHIPPED, primary.port()));
 			}
 			set.awaitSettled(SETTLE_TIMEOUT);
 		}
@@ -471,6 +460,15 @@ final class RedisSentinelSet implements AutoCloseable {
 		}
 		catch (IOException ex) {
 			// Only a convenience for reading failures
+		}
+	}
+
+	private static SentinelConfig readShipped() {
+		try {
+			return SentinelConfig.read();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
 		}
 	}
 
