@@ -211,7 +211,7 @@ final class Leadership {
 		try {
 			Acquired acquired = this.store.acquire(this.holder, this.settings.lease(), this.settings.shared(), seen(),
 					UUID.randomUUID().toString());
-			this.redis.succeeded();
+			this.redis.wrote();
 			switch (acquired.outcome()) {
 				case "taken" -> lead(acquired);
 				// Right after it expires, so that a crashed leader's values stop for no
@@ -314,7 +314,7 @@ final class Leadership {
 		}
 		try {
 			Appended appended = write(lease, this.pending, this.nextIndex, -1);
-			this.redis.succeeded();
+			this.redis.wrote();
 			switch (appended.outcome()) {
 				case "appended" -> advance();
 				// Too few replicas hold it yet, or a value staged before went first: the
@@ -417,7 +417,7 @@ final class Leadership {
 		}
 		try {
 			boolean renewed = this.store.renew(lease, this.holder, this.settings.lease());
-			this.redis.succeeded();
+			this.redis.wrote();
 			if (renewed) {
 				this.renewedAt = this.ticker.getAsLong();
 			}
@@ -456,7 +456,7 @@ final class Leadership {
 		if (lease == null) {
 			try {
 				this.store.leave(this.holder);
-				this.redis.succeeded();
+				this.redis.wrote();
 			}
 			catch (RuntimeException ex) {
 				this.redis.failed("leave the cluster", ex);
@@ -466,7 +466,7 @@ final class Leadership {
 		cancel(this.production);
 		try {
 			String outcome = this.store.release(lease, this.holder, false);
-			this.redis.succeeded();
+			this.redis.wrote();
 			switch (outcome) {
 				case "released" -> {
 					stopLeading();

@@ -19,7 +19,9 @@ import org.springframework.core.NestedExceptionUtils;
  * Whether this instance reaches Redis, as its calls find: unreachable when no call has
  * succeeded for a grace time, with one WARN, and reached again with one INFO at the next
  * call that succeeds, not one line per retry; while it is unreachable, its connections
- * start again once a grace time, since a Redis that is cut off keeps them open; the
+ * start again once a grace time, since a Redis that is cut off keeps them open, and so
+ * they do while Redis answers but refuses writes, as an old primary does while Sentinel
+ * fails it over (with one WARN, and one INFO at the next write it takes); the
  * {@code sequence.cluster.redis.up} gauge and {@code sequence.cluster.redis.errors}
  * counter; a new primary (a failover) with one WARN and
  * {@code sequence.cluster.redis.failovers}; and the service's own {@code redis} health
@@ -33,6 +35,8 @@ final class RedisReachability {
 	private static final Logger logger = LoggerFactory.getLogger(RedisReachability.class);
 
 	private final AtomicBoolean up = new AtomicBoolean(true);
+
+	private final AtomicBoolean refusing = new AtomicBoolean();
 
 	private final Counter errors;
 
@@ -97,21 +101,40 @@ final class RedisReachability {
 	}
 
 	/**
+	 * A call that writes to Redis (a script of the lease or of the values) succeeded.
+	 */
+	void wrote() {
+		succeeded();
+		if (this.refusing.compareAndSet(true, false)) {
+			logger.info("Redis takes writes again");
+		}
+	}
+
+	/**
 	 * A call to Redis failed.
 	 * @param what what the call was for, such as {@code read the sequence}
 	 * @param ex why
 	 */
 	void failed(String what, RuntimeException ex) {
 		this.errors.increment();
-		String error = what + ": " + NestedExceptionUtils.getMostSpecificCause(ex).getMessage();
+		String cause = String.valueOf(NestedExceptionUtils.getMostSpecificCause(ex).getMessage());
+		String error = what + ": " + cause;
 		this.lastError = error;
+		long now = this.ticker.getAsLong();
 		// Reached by another call a moment ago: one connection is behind the other, and
 		// reconnects on its own
-		boolean unreached = this.ticker.getAsLong() - this.reachedAt > this.grace.toNanos();
-		long now = this.ticker.getAsLong();
-		if (unreached && now - this.reconnectedAt > this.grace.toNanos()) {
+		boolean unreached = now - this.reachedAt > this.grace.toNanos();
+		boolean refused = refusesWrites(cause);
+		if (refused && this.refusing.compareAndSet(false, true)) {
+			logger.warn("Redis answers but refuses writes ({}): a replica, or a primary without its replicas, "
+					+ "as an old primary is while Sentinel fails it over; connecting again, to the primary "
+					+ "that Sentinel names if there is one, once every {}", error, this.grace);
+		}
+		if ((unreached || refused) && now - this.reconnectedAt > this.grace.toNanos()) {
 			// A Redis cut off without closing its connections (paused, partitioned) keeps
-			// them open: start again, and ask Sentinel, if there is one, where it is now
+			// them open, and so does one that Sentinel is failing over until it demotes
+			// it: start again, and ask Sentinel, if there is one, where the primary is
+			// now
 			this.reconnectedAt = now;
 			this.reconnect.run();
 		}
@@ -120,8 +143,15 @@ final class RedisReachability {
 					+ "and no instance produces until Redis can be reached again", error);
 		}
 		else {
-			logger.debug("Redis still cannot be reached ({})", error, ex);
+			logger.debug("Redis call failed ({})", error, ex);
 		}
+	}
+
+	// Redis' answers of a node that takes reads but not writes: a replica, and a primary
+	// with min-replicas-to-write that has too few replicas; scripts answer them with the
+	// same code first
+	private static boolean refusesWrites(String error) {
+		return error.startsWith("READONLY") || error.startsWith("NOREPLICAS");
 	}
 
 	/**
