@@ -14,6 +14,8 @@ import java.util.Set;
 
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.sequence.cluster.ClusterInstances.Entry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -81,175 +83,152 @@ class ClusterFailoverIT {
 	// Room for a busy two-core machine, as the handover's bound has
 	private static final Duration MARGIN = Duration.ofMillis(250);
 
-	@Test
-	void whenThePrimaryIsKilledTwentyTimesThenEveryValueAClientReceivedIsCommittedUnderItsIdAndNoneGoesBack(
-			@TempDir Path directory) throws Exception {
-		long seed = System.nanoTime();
-		logger.info("Killing the primary {} times at moments drawn with the seed {}", KILLS, seed);
-		Random random = new Random(seed);
-		try (RedisSentinelSet redis = RedisSentinelSet.start(directory.resolve("redis"));
-				ClusterInstances cluster = ClusterInstances.startWithSentinels(redis, directory, 2, ARGUMENTS)) {
-			Clients clients = Clients.open(cluster);
-			long from;
-			try {
-				from = ClusterInstances.last(cluster.history()).id();
-				for (int round = 1; round <= KILLS; round++) {
-					redis.awaitSettled(SETTLE);
-					Thread.sleep(random.nextInt(MOMENT_MILLIS));
-					RedisServer killed = redis.killPrimary();
-					redis.awaitPromotion(killed, PROMOTION);
-					long promotedAt = System.currentTimeMillis();
-					redis.restartAsReplica(killed);
-					awaitValueAfter(cluster, promotedAt, "kill " + round + " of the run with seed " + seed);
-				}
-				redis.awaitSettled(SETTLE);
-				clients.awaitAtTheEndOf(cluster);
-			}
-			finally {
-				clients.close();
-			}
-			assertNothingLostOrRenamed(clients, cluster.history(), Set.of(), "the run with seed " + seed);
-			assertGapsWithinBound(cluster.history(), from, clients, "Promotions", redis.promotions(),
-					"the run with seed " + seed);
+	// Drawn for each test, and logged: the moments of its failures
+	private final long seed = System.nanoTime();
+
+	private final Random random = new Random(this.seed);
+
+	// How the descriptions of awaits and assertions name the test's run
+	private final String run = "the run with seed " + this.seed;
+
+	private RedisSentinelSet redis;
+
+	private ClusterInstances cluster;
+
+	private Clients clients;
+
+	// The id of the last value before the first failure
+	private long from;
+
+	@BeforeEach
+	void start(@TempDir Path directory) throws Exception {
+		this.redis = RedisSentinelSet.start(directory.resolve("redis"));
+		this.cluster = ClusterInstances.startWithSentinels(this.redis, directory, 2, ARGUMENTS);
+		this.clients = Clients.open(this.cluster);
+		this.from = ClusterInstances.last(this.cluster.history()).id();
+	}
+
+	@AfterEach
+	void stop() {
+		if (this.clients != null) {
+			this.clients.close();
+		}
+		if (this.cluster != null) {
+			this.cluster.close();
+		}
+		if (this.redis != null) {
+			this.redis.close();
 		}
 	}
 
 	@Test
-	void whenThePrimaryIsPausedAndContinuesThenNothingWrittenToItWhileItWasCutOffReachesAClient(@TempDir Path directory)
+	void whenThePrimaryIsKilledTwentyTimesThenEveryValueAClientReceivedIsCommittedUnderItsIdAndNoneGoesBack()
 			throws Exception {
-		long seed = System.nanoTime();
-		logger.info("Pausing the primary {} times at moments drawn with the seed {}", STOPS, seed);
-		Random random = new Random(seed);
-		try (RedisSentinelSet redis = RedisSentinelSet.start(directory.resolve("redis"));
-				ClusterInstances cluster = ClusterInstances.startWithSentinels(redis, directory, 2, ARGUMENTS)) {
-			Clients clients = Clients.open(cluster);
-			Set<Value> cutOff = new HashSet<>();
-			long from;
-			try {
-				from = ClusterInstances.last(cluster.history()).id();
-				for (int round = 1; round <= STOPS; round++) {
-					redis.awaitSettled(SETTLE);
-					Thread.sleep(random.nextInt(MOMENT_MILLIS));
-					RedisServer stopped = redis.stopPrimary();
-					RedisServer promoted;
-					try {
-						promoted = redis.awaitPromotion(stopped, PROMOTION);
-						awaitValueAfter(cluster, System.currentTimeMillis(),
-								"pause " + round + " of the run with seed " + seed);
-					}
-					finally {
-						stopped.resume();
-					}
-					// Before the Sentinels make it a replica and it drops what it holds
-					List<Value> diverged = diverged(ClusterInstances.history(stopped),
-							ClusterInstances.history(promoted));
-					logger.info("The paused primary held {} value(s) that the promoted one does not: {}",
-							diverged.size(), diverged);
-					cutOff.addAll(diverged);
-				}
-				redis.awaitSettled(SETTLE);
-				clients.awaitAtTheEndOf(cluster);
-			}
-			finally {
-				clients.close();
-			}
-			assertNothingLostOrRenamed(clients, cluster.history(), cutOff, "the run with seed " + seed);
-			assertGapsWithinBound(cluster.history(), from, clients, "Promotions", redis.promotions(),
-					"the run with seed " + seed);
-		}
+		rounds(KILLS, "kill", (round, context) -> {
+			Thread.sleep(this.random.nextInt(MOMENT_MILLIS));
+			RedisServer killed = this.redis.killPrimary();
+			this.redis.awaitPromotion(killed, PROMOTION);
+			long promotedAt = System.currentTimeMillis();
+			this.redis.restartAsReplica(killed);
+			awaitValueAfter(this.cluster, promotedAt, context);
+		});
+		assertNothingLostOrRenamed(Set.of());
+		assertGapsWithinBound("Promotions", this.redis.promotions());
 	}
 
 	@Test
-	void whenTheReplicasFallBehindAndThePrimaryIsKilledThenNoValueAClientReceivedIsLost(@TempDir Path directory)
+	void whenThePrimaryIsPausedAndContinuesThenNothingWrittenToItWhileItWasCutOffReachesAClient() throws Exception {
+		Set<Value> cutOff = new HashSet<>();
+		rounds(STOPS, "pause", (round, context) -> {
+			Thread.sleep(this.random.nextInt(MOMENT_MILLIS));
+			RedisServer stopped = this.redis.stopPrimary();
+			RedisServer promoted;
+			try {
+				promoted = this.redis.awaitPromotion(stopped, PROMOTION);
+				awaitValueAfter(this.cluster, System.currentTimeMillis(), context);
+			}
+			finally {
+				stopped.resume();
+			}
+			// Before the Sentinels make it a replica and it drops what it holds
+			List<Value> diverged = diverged(ClusterInstances.history(stopped), ClusterInstances.history(promoted));
+			logger.info("The paused primary held {} value(s) that the promoted one does not: {}", diverged.size(),
+					diverged);
+			cutOff.addAll(diverged);
+		});
+		assertNothingLostOrRenamed(cutOff);
+		assertGapsWithinBound("Promotions", this.redis.promotions());
+	}
+
+	@Test
+	void whenTheReplicasFallBehindAndThePrimaryIsKilledThenNoValueAClientReceivedIsLost() throws Exception {
+		rounds(LAGS, "lag", (round, context) -> {
+			List<ReplicationRelay> relays = this.redis.relayReplicas(SETTLE);
+			RedisServer killed;
+			try {
+				relays.forEach(ReplicationRelay::cut);
+				// Two periods or more: the primary takes writes that no replica gets, and
+				// counts its replicas as good until min-replicas-max-lag (10 s)
+				Thread.sleep(PERIOD.multipliedBy(2).toMillis() + this.random.nextInt((int) PERIOD.toMillis()));
+				killed = this.redis.killPrimary();
+			}
+			finally {
+				relays.forEach(ReplicationRelay::close);
+			}
+			this.redis.awaitPromotion(killed, PROMOTION);
+			long promotedAt = System.currentTimeMillis();
+			this.redis.restartAsReplica(killed);
+			awaitValueAfter(this.cluster, promotedAt, context);
+		});
+		assertNothingLostOrRenamed(Set.of());
+	}
+
+	@Test
+	void whenAFailoverIsAskedForWhileThePrimaryRunsThenEveryValueAClientReceivedIsCommittedUnderItsIdAndNoneGoesBack()
 			throws Exception {
-		long seed = System.nanoTime();
-		logger.info("Cutting both replicas off and killing the primary {} times at moments drawn with the seed {}",
-				LAGS, seed);
-		Random random = new Random(seed);
-		try (RedisSentinelSet redis = RedisSentinelSet.start(directory.resolve("redis"));
-				ClusterInstances cluster = ClusterInstances.startWithSentinels(redis, directory, 2, ARGUMENTS)) {
-			Clients clients = Clients.open(cluster);
-			try {
-				for (int round = 1; round <= LAGS; round++) {
-					redis.awaitSettled(SETTLE);
-					List<ReplicationRelay> relays = redis.relayReplicas(SETTLE);
-					RedisServer killed;
-					try {
-						relays.forEach(ReplicationRelay::cut);
-						// Two periods or more: the primary takes writes that no replica
-						// gets,
-						// and counts its replicas as good until min-replicas-max-lag (10
-						// s)
-						Thread.sleep(PERIOD.multipliedBy(2).toMillis() + random.nextInt((int) PERIOD.toMillis()));
-						killed = redis.killPrimary();
-					}
-					finally {
-						relays.forEach(ReplicationRelay::close);
-					}
-					redis.awaitPromotion(killed, PROMOTION);
-					long promotedAt = System.currentTimeMillis();
-					redis.restartAsReplica(killed);
-					awaitValueAfter(cluster, promotedAt, "lag " + round + " of the run with seed " + seed);
-				}
-				redis.awaitSettled(SETTLE);
-				clients.awaitAtTheEndOf(cluster);
-			}
-			finally {
-				clients.close();
-			}
-			assertNothingLostOrRenamed(clients, cluster.history(), Set.of(), "the run with seed " + seed);
-		}
-	}
-
-	@Test
-	void whenAFailoverIsAskedForWhileThePrimaryRunsThenEveryValueAClientReceivedIsCommittedUnderItsIdAndNoneGoesBack(
-			@TempDir Path directory) throws Exception {
-		long seed = System.nanoTime();
-		logger.info("Asking for {} failovers of the running primary at moments drawn with the seed {}", FAILOVERS,
-				seed);
-		Random random = new Random(seed);
 		// Each Sentinel in turn, from one drawn
-		int first = random.nextInt(SENTINELS);
-		try (RedisSentinelSet redis = RedisSentinelSet.start(directory.resolve("redis"));
-				ClusterInstances cluster = ClusterInstances.startWithSentinels(redis, directory, 2, ARGUMENTS)) {
-			Clients clients = Clients.open(cluster);
-			long from;
-			try {
-				from = ClusterInstances.last(cluster.history()).id();
-				for (int round = 1; round <= FAILOVERS; round++) {
-					redis.awaitSettled(SETTLE);
-					Thread.sleep(random.nextInt(MOMENT_MILLIS));
-					RedisServer former = redis.failOverPrimary((first + round) % SENTINELS);
-					RedisServer promoted = redis.awaitPromotion(former, PROMOTION);
-					// Until then, the instances stay connected to the old primary, which
-					// refuses their writes once it has no replica left
-					redis.awaitDemoted(former, promoted, SETTLE);
-					awaitValueAfter(cluster, System.currentTimeMillis(),
-							"failover " + round + " of the run with seed " + seed);
-				}
-				redis.awaitSettled(SETTLE);
-				clients.awaitAtTheEndOf(cluster);
+		int first = this.random.nextInt(SENTINELS);
+		rounds(FAILOVERS, "failover", (round, context) -> {
+			Thread.sleep(this.random.nextInt(MOMENT_MILLIS));
+			RedisServer former = this.redis.failOverPrimary((first + round) % SENTINELS);
+			RedisServer promoted = this.redis.awaitPromotion(former, PROMOTION);
+			// Until then, the instances stay connected to the old primary, which refuses
+			// their writes once it has no replica left
+			this.redis.awaitDemoted(former, promoted, SETTLE);
+			awaitValueAfter(this.cluster, System.currentTimeMillis(), context);
+		});
+		assertNothingLostOrRenamed(Set.of());
+		Duration longestWait = assertGapsWithinBound("Demotions", this.redis.demotions());
+		// What a client saw: the last value before the request came at most a period
+		// before it; the instances stay on the old primary, which refuses their writes,
+		// until the Sentinels demote it and close their connections; on the new primary,
+		// an instance takes the lead at its next attempt (a quarter of the lease after
+		// one that failed), and its first value waits out the settle time (a lease, for
+		// the new replication id) and is committed at its first try after it, up to a
+		// period later
+		Duration pause = PERIOD.plus(Collections.max(this.redis.demotions()))
+			.plus(LEASE.dividedBy(4))
+			.plus(LEASE)
+			.plus(PERIOD)
+			.plus(MARGIN);
+		assertThat(longestWait).as("the longest a client waited between two values in %s", this.run)
+			.isLessThanOrEqualTo(pause);
+	}
+
+	// The rounds of a test, each after the Sentinel set settled, and at the end every
+	// client at the last value; a round's failure awaits the values that pace the next
+	private void rounds(int rounds, String failure, Round round) throws Exception {
+		logger.info("A {} in each of {} rounds, at moments drawn with the seed {}", failure, rounds, this.seed);
+		try {
+			for (int i = 1; i <= rounds; i++) {
+				this.redis.awaitSettled(SETTLE);
+				round.fail(i, failure + " " + i + " of " + this.run);
 			}
-			finally {
-				clients.close();
-			}
-			assertNothingLostOrRenamed(clients, cluster.history(), Set.of(), "the run with seed " + seed);
-			Duration longestWait = assertGapsWithinBound(cluster.history(), from, clients, "Demotions",
-					redis.demotions(), "the run with seed " + seed);
-			// What a client saw: the last value before the request came at most a
-			// period before it; the instances stay on the old primary, which refuses
-			// their writes, until the Sentinels demote it and close their connections;
-			// on the new primary, an instance takes the lead at its next attempt (a
-			// quarter of the lease after one that failed), and its first value waits
-			// out the settle time (a lease, for the new replication id) and is
-			// committed at its first try after it, up to a period later
-			Duration pause = PERIOD.plus(Collections.max(redis.demotions()))
-				.plus(LEASE.dividedBy(4))
-				.plus(LEASE)
-				.plus(PERIOD)
-				.plus(MARGIN);
-			assertThat(longestWait).as("the longest a client waited between two values in the run with seed %s", seed)
-				.isLessThanOrEqualTo(pause);
+			this.redis.awaitSettled(SETTLE);
+			this.clients.awaitAtTheEndOf(this.cluster);
+		}
+		finally {
+			this.clients.close();
 		}
 	}
 
@@ -276,8 +255,8 @@ class ClusterFailoverIT {
 		return history.stream().map(Value::of).filter((value) -> !held.contains(value)).toList();
 	}
 
-	private static void assertNothingLostOrRenamed(Clients clients, List<Entry> history, Set<Value> cutOff,
-			String context) {
+	private void assertNothingLostOrRenamed(Set<Value> cutOff) {
+		List<Entry> history = this.cluster.history();
 		ClusterLeadershipIT.assertOneWriterPerPosition(history);
 		Map<Long, Integer> named = new HashMap<>();
 		history.forEach((entry) -> named.put(entry.id(), entry.value()));
@@ -285,13 +264,13 @@ class ClusterFailoverIT {
 		Set<Value> renamed = new LinkedHashSet<>();
 		Set<Value> lost = new LinkedHashSet<>();
 		Set<Value> fromTheCutOff = new LinkedHashSet<>();
-		for (StreamRecord client : clients.records) {
+		for (StreamRecord client : this.clients.records) {
 			List<Entry> received = client.values();
-			assertThat(received).as("values of a client in %s", context).isNotEmpty();
+			assertThat(received).as("values of a client in %s", this.run).isNotEmpty();
 			for (int i = 0; i < received.size(); i++) {
 				Value value = Value.of(received.get(i));
 				if (i > 0) {
-					assertThat(value.id()).as("id after %s on a client's stream in %s", received.get(i - 1), context)
+					assertThat(value.id()).as("id after %s on a client's stream in %s", received.get(i - 1), this.run)
 						.isGreaterThan(received.get(i - 1).id());
 				}
 				Integer other = named.putIfAbsent(value.id(), value.value());
@@ -308,17 +287,17 @@ class ClusterFailoverIT {
 		}
 		assertThat(renamed)
 			.as("values clients received under an id that names another value, in %s; around them "
-					+ "the history holds %s", context, around(history, renamed))
+					+ "the history holds %s", this.run, around(history, renamed))
 			.isEmpty();
 		assertThat(lost)
 			.as("values clients received that the history of the last primary lacks, in %s; around "
-					+ "them it holds %s", context, around(history, lost))
+					+ "them it holds %s", this.run, around(history, lost))
 			.isEmpty();
-		assertThat(fromTheCutOff).as("values clients received that the paused primary held alone, in %s", context)
+		assertThat(fromTheCutOff).as("values clients received that the paused primary held alone, in %s", this.run)
 			.isEmpty();
 		// And none missed: each client's values are the history's, from its first to its
 		// last
-		for (StreamRecord client : clients.records) {
+		for (StreamRecord client : this.clients.records) {
 			StreamRecord.assertFollowed(client.values(), history);
 		}
 	}
@@ -342,9 +321,8 @@ class ClusterFailoverIT {
 	// lease and a period. A value that waits out the settle time on a new primary keeps
 	// the id it was appended with: the pause that clients saw is longer than that gap;
 	// it is logged and returned
-	private static Duration assertGapsWithinBound(List<Entry> history, long from, Clients clients, String what,
-			List<Duration> failovers, String context) {
-		List<Entry> during = history.stream().filter((entry) -> entry.id() >= from).toList();
+	private Duration assertGapsWithinBound(String what, List<Duration> failovers) {
+		List<Entry> during = this.cluster.history().stream().filter((entry) -> entry.id() >= this.from).toList();
 		long longestGap = ClusterLeadershipIT.longestGap(during);
 		List<Long> gaps = new ArrayList<>();
 		for (int i = 1; i < during.size(); i++) {
@@ -355,16 +333,33 @@ class ClusterFailoverIT {
 		}
 		Duration longestFailover = Collections.max(failovers);
 		Duration bound = longestFailover.plus(LEASE).plus(PERIOD).plus(MARGIN);
-		Duration longestWait = clients.longestWait();
+		Duration longestWait = this.clients.longestWait();
 		logger.info(
 				"{} took {} ms (from the failure or the request, down-after-milliseconds {}); the gaps of more than "
 						+ "two periods between the ids of two values were {} ms, the longest {} ms, within {} ms; "
 						+ "the longest a client waited between two values was {} ms",
 				what, failovers.stream().map(Duration::toMillis).toList(), RedisSentinelSet.DOWN_AFTER.toMillis(), gaps,
 				longestGap, bound.toMillis(), longestWait.toMillis());
-		assertThat(longestGap).as("the longest gap between two values in %s", context)
+		assertThat(longestGap).as("the longest gap between two values in %s", this.run)
 			.isLessThanOrEqualTo(bound.toMillis());
 		return longestWait;
+	}
+
+	/**
+	 * One round of a test: a failure at a moment drawn from the test's seed, and the
+	 * values that pace the next round.
+	 */
+	@FunctionalInterface
+	private interface Round {
+
+		/**
+		 * Make the failure of a round and await the values after it.
+		 * @param round the number of the round, from 1
+		 * @param context the round and the seed, for the descriptions of the awaits
+		 * @throws Exception if the failure or an await fails
+		 */
+		void fail(int round, String context) throws Exception;
+
 	}
 
 	/**

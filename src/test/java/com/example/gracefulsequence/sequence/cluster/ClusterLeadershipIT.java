@@ -49,8 +49,7 @@ class ClusterLeadershipIT {
 			@TempDir Path directory) throws Exception {
 		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 3,
 				arguments("--shutdown.drain-delay=3s"))) {
-			ServiceProcess leader = cluster.awaitLeader(STARTUP);
-			cluster.awaitHistory(3, PERIOD);
+			ServiceProcess leader = awaitLeaderAndValues(cluster, 3);
 			String leaderLease = ClusterInstances.last(cluster.history()).lease();
 			leader.sigterm();
 			await("readiness down").atMost(Duration.ofSeconds(10)).until(() -> leader.status("/readyz") == 503);
@@ -83,8 +82,7 @@ class ClusterLeadershipIT {
 	@Test
 	void whenTheLeaderIsKilledThenAnotherLeadsWithinTheLeaseAndAPeriod(@TempDir Path directory) throws Exception {
 		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 2, arguments())) {
-			ServiceProcess leader = cluster.awaitLeader(STARTUP);
-			cluster.awaitHistory(3, PERIOD);
+			ServiceProcess leader = awaitLeaderAndValues(cluster, 3);
 			int before = cluster.history().size();
 			leader.sigkill();
 			leader.awaitExit(Duration.ofSeconds(10));
@@ -100,8 +98,7 @@ class ClusterLeadershipIT {
 	@Test
 	void whenAPausedLeaderWakesPastItsLeaseThenItsWriteIsRefusedAndItFollows(@TempDir Path directory) throws Exception {
 		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 2, arguments())) {
-			ServiceProcess leader = cluster.awaitLeader(STARTUP);
-			cluster.awaitHistory(3, PERIOD);
+			ServiceProcess leader = awaitLeaderAndValues(cluster, 3);
 			String pausedLease = ClusterInstances.last(cluster.history()).lease();
 			leader.sigstop();
 			try {
@@ -138,8 +135,7 @@ class ClusterLeadershipIT {
 			@TempDir Path directory) throws Exception {
 		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 1,
 				arguments("--shutdown.drain-delay=3s"))) {
-			ServiceProcess alone = cluster.awaitLeader(STARTUP);
-			cluster.awaitHistory(2, PERIOD);
+			ServiceProcess alone = awaitLeaderAndValues(cluster, 2);
 			int before = cluster.history().size();
 			alone.sigterm();
 			alone.awaitMessage("the handover step", (message) -> message.startsWith("Nothing to hand over to"),
@@ -166,14 +162,20 @@ class ClusterLeadershipIT {
 			saved = local.receivedValues().get(local.receivedValues().size() - 1);
 		}
 		try (ClusterInstances cluster = ClusterInstances.startWithRedis(directory, 1, arguments())) {
-			cluster.awaitLeader(STARTUP);
-			cluster.awaitHistory(2, PERIOD);
+			awaitLeaderAndValues(cluster, 2);
 			Entry carried = cluster.history().get(0);
 			assertThat(carried.index()).isZero();
 			assertThat(carried.value()).isEqualTo(saved);
 			assertThat(cluster.history().get(1).index()).isEqualTo(1);
 			assertOneWriterPerPosition(cluster.history().subList(1, cluster.history().size()));
 		}
+	}
+
+	// The leader, once the cluster's history holds a number of values
+	private static ServiceProcess awaitLeaderAndValues(ClusterInstances cluster, int values) {
+		ServiceProcess leader = cluster.awaitLeader(STARTUP);
+		cluster.awaitHistory(values, PERIOD);
+		return leader;
 	}
 
 	private static Entry entryAt(List<Entry> history, long index) {

@@ -8,6 +8,8 @@ import java.util.Map;
 
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.sequence.cluster.ClusterInstances.Entry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -48,60 +50,64 @@ class ClusterSentinelIT {
 
 	private static final int VALUES_AFTER = 3;
 
-	@Test
-	void whenThePrimaryIsKilledThenBothInstancesGoOnWithTheReplicaTheSentinelsPromoted(@TempDir Path directory)
-			throws Exception {
-		try (RedisSentinelSet redis = RedisSentinelSet.start(directory.resolve("redis"));
-				ClusterInstances cluster = ClusterInstances.startWithSentinels(redis, directory, 2, ARGUMENTS)) {
-			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
-			cluster.awaitHistory(3, PERIOD);
-			List<StreamRecord> streams = StreamRecord.openOnEach(cluster);
-			try {
-				long killedAt = System.currentTimeMillis();
-				RedisServer killed = redis.killPrimary();
-				RedisServer promoted = redis.awaitPromotion(killed, PROMOTION);
-				awaitGoingOn(streams, promoted, killedAt, "kill -9");
-				redis.restartAsReplica(killed);
-				assertThat(redis.awaitSettled(SETTLE)).isSameAs(promoted);
-				awaitGoingOn(streams, promoted, System.currentTimeMillis(), "the old primary's return");
-				assertThat(streams).noneMatch(StreamRecord::ended);
-			}
-			finally {
-				streams.forEach(StreamRecord::close);
-			}
+	private RedisSentinelSet redis;
+
+	private ClusterInstances cluster;
+
+	private List<StreamRecord> streams;
+
+	@BeforeEach
+	void start(@TempDir Path directory) throws Exception {
+		this.redis = RedisSentinelSet.start(directory.resolve("redis"));
+		this.cluster = ClusterInstances.startWithSentinels(this.redis, directory, 2, ARGUMENTS);
+		this.cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
+		this.cluster.awaitHistory(3, PERIOD);
+		this.streams = StreamRecord.openOnEach(this.cluster);
+	}
+
+	@AfterEach
+	void stop() {
+		if (this.streams != null) {
+			this.streams.forEach(StreamRecord::close);
+		}
+		if (this.cluster != null) {
+			this.cluster.close();
+		}
+		if (this.redis != null) {
+			this.redis.close();
 		}
 	}
 
 	@Test
-	void whenThePrimaryIsPausedThenBothInstancesGiveUpOnItAndGoOnWithTheReplicaTheSentinelsPromoted(
-			@TempDir Path directory) throws Exception {
-		try (RedisSentinelSet redis = RedisSentinelSet.start(directory.resolve("redis"));
-				ClusterInstances cluster = ClusterInstances.startWithSentinels(redis, directory, 2, ARGUMENTS)) {
-			cluster.awaitLeader(ServiceProcess.STARTUP_TIMEOUT);
-			cluster.awaitHistory(3, PERIOD);
-			List<StreamRecord> streams = StreamRecord.openOnEach(cluster);
-			try {
-				long stoppedAt = System.currentTimeMillis();
-				RedisServer stopped = redis.stopPrimary();
-				RedisServer promoted;
-				try {
-					promoted = redis.awaitPromotion(stopped, PROMOTION);
-					// While the old primary still stands still, its connections open
-					awaitGoingOn(streams, promoted, stoppedAt, "SIGSTOP");
-				}
-				finally {
-					stopped.resume();
-				}
-				assertThat(redis.awaitSettled(SETTLE)).isSameAs(promoted);
-				assertThat(stopped.replication()).containsEntry("role", "slave")
-					.containsEntry("master_port", Integer.toString(promoted.port()));
-				awaitGoingOn(streams, promoted, System.currentTimeMillis(), "the old primary's return");
-				assertThat(streams).noneMatch(StreamRecord::ended);
-			}
-			finally {
-				streams.forEach(StreamRecord::close);
-			}
+	void whenThePrimaryIsKilledThenBothInstancesGoOnWithTheReplicaTheSentinelsPromoted() throws Exception {
+		long killedAt = System.currentTimeMillis();
+		RedisServer killed = this.redis.killPrimary();
+		RedisServer promoted = this.redis.awaitPromotion(killed, PROMOTION);
+		awaitGoingOn(this.streams, promoted, killedAt, "kill -9");
+		this.redis.restartAsReplica(killed);
+		assertThat(this.redis.awaitSettled(SETTLE)).isSameAs(promoted);
+		awaitGoingOn(this.streams, promoted, System.currentTimeMillis(), "the old primary's return");
+		assertThat(this.streams).noneMatch(StreamRecord::ended);
+	}
+
+	@Test
+	void whenThePrimaryIsPausedThenBothInstancesGiveUpOnItAndGoOnWithTheReplicaTheSentinelsPromoted() throws Exception {
+		long stoppedAt = System.currentTimeMillis();
+		RedisServer stopped = this.redis.stopPrimary();
+		RedisServer promoted;
+		try {
+			promoted = this.redis.awaitPromotion(stopped, PROMOTION);
+			// While the old primary still stands still, its connections open
+			awaitGoingOn(this.streams, promoted, stoppedAt, "SIGSTOP");
 		}
+		finally {
+			stopped.resume();
+		}
+		assertThat(this.redis.awaitSettled(SETTLE)).isSameAs(promoted);
+		assertThat(stopped.replication()).containsEntry("role", "slave")
+			.containsEntry("master_port", Integer.toString(promoted.port()));
+		awaitGoingOn(this.streams, promoted, System.currentTimeMillis(), "the old primary's return");
+		assertThat(this.streams).noneMatch(StreamRecord::ended);
 	}
 
 	// Every stream receives values from after the moment, each as the promoted primary
