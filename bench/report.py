@@ -652,6 +652,8 @@ def cluster_lines(data):
         add("| %s | %s | %s | %s | %s | %s |" % (title, cell(b, "ms"), cell(a, "ms"), diff_cell(a, b), t, m))
 
     streams = "{:,}".format(meta["streams"])
+    # Runs of the load tool that had the kernel's arrival times (SO_TIMESTAMPNS) in every round
+    arrivals = all(v is not None for rs in (local, cluster) for v in pick(("fanout", "arrival_lag_p50_ms"), rs))
     add("### `/sequence/last` and the streams")
     add("")
     on = meta.get("streams_on", "1,2").split(",")
@@ -661,15 +663,29 @@ def cluster_lines(data):
         "-c64 -d%ds` then the measured `wrk -t2 -c64 -d%ds --latency`, as in the table at the top. Streams: %s "
         "%s, one client (`load fanout -ports`), a %d s window; lag "
         "is receipt - `emittedAt` of each value emitted in the window (in cluster mode `emittedAt` is Redis' "
-        "clock at the append; both are whole milliseconds, so a lag reads up to 1 ms long)." % (
-            meta["warmup_s"], meta["duration_s"], streams, where, meta["fanout_seconds"]))
+        "clock at the append; both are whole milliseconds, so a lag reads up to 1 ms long).%s" % (
+            meta["warmup_s"], meta["duration_s"], streams, where, meta["fanout_seconds"],
+            " Two receipts: when the bytes reached the client's socket (the kernel's receive time, "
+            "`SO_TIMESTAMPNS`; on loopback, the moment the instance's write put them there), and when the "
+            "client's goroutine read them. The second adds the client's own queue: one process stands in for "
+            "every client, on the same 2 cores as the instances, and in cluster mode the events of all its "
+            "streams come at once, where two local instances, each on its own schedule, send half of them at "
+            "a time. The targets are on the first, what the instances and the hop between them deliver; both "
+            "are shown." if arrivals else ""))
     add("")
     add("| figure | local mode | cluster mode | cluster vs local | target | |")
     add("|---|---|---|---|---|---|")
     ratio_row("Throughput, `/sequence/last` on instance 2 (req/s)", ("throughput", "measured", "rps"), 0.95)
     ratio_row("p99 latency of that load (ms)", ("throughput", "measured", "p99_ms"), better="lower")
-    diff_row("Lag p50, %s streams on each instance (ms)" % streams, ("fanout", "lag_p50_ms"), 5)
-    diff_row("Lag p99, %s streams on each instance (ms)" % streams, ("fanout", "lag_p99_ms"), 20)
+    if arrivals:
+        diff_row("Lag p50 to the client's socket, %s streams on each instance (ms)" % streams,
+                 ("fanout", "arrival_lag_p50_ms"), 5)
+        diff_row("Lag p99 to the client's socket (ms)", ("fanout", "arrival_lag_p99_ms"), 20)
+        diff_row("Lag p50 to the client's read, %s streams on each instance (ms)" % streams, ("fanout", "lag_p50_ms"))
+        diff_row("Lag p99 to the client's read (ms)", ("fanout", "lag_p99_ms"))
+    else:
+        diff_row("Lag p50, %s streams on each instance (ms)" % streams, ("fanout", "lag_p50_ms"), 5)
+        diff_row("Lag p99, %s streams on each instance (ms)" % streams, ("fanout", "lag_p99_ms"), 20)
     diff_row("Lag max (ms)", ("fanout", "lag_max_ms"))
     diff_row("Lag p50 on instance 1's streams (the leader's) (ms)", ("fanout", "instance-1", "lag_p50_ms"))
     diff_row("Lag p99 on instance 1's streams (ms)", ("fanout", "instance-1", "lag_p99_ms"))

@@ -3,7 +3,9 @@ package main
 // load fanout: the fan-out benchmark's client (bench.py, fanout_ab.py, cluster.py, stream-memory.sh).
 // It opens N server-sent event streams on GET /sequence/stream on loopback, one goroutine per
 // connection over every core, and measures the delivery lag of every value event, from the
-// emittedAt in its JSON to the moment the client read it. On stdout, one line each:
+// emittedAt in its JSON to the moment the client read it, and to the moment it reached the
+// client's socket (the kernel's receive time, SO_TIMESTAMPNS: the arrival lag, without the
+// client's own queue of goroutines). On stdout, one line each:
 //
 //	OPEN <n>          every stream is open and has had its first event; the window starts
 //	WINDOW <seconds>  the window is over; the harness may now send SIGTERM
@@ -43,9 +45,13 @@ type fanoutOptions struct {
 // The window, in Unix nanoseconds of the wall clock (emittedAt is wall clock); 0 = unset
 var windowStart, windowEnd atomic.Int64
 
+// Connections whose kernel would not stamp arrivals (their values have no arrival lag)
+var stampFailures atomic.Int64
+
 type sample struct {
-	lagMicros int32
-	slice     int16
+	lagMicros     int32
+	arrivalMicros int32 // -1 without the kernel's arrival time
+	slice         int16
 }
 
 type stream struct {
@@ -223,6 +229,7 @@ func fanout(args []string) {
 		"client_cpu_share":   round(cpuWindow / window),
 		"cores":              runtime.NumCPU(),
 		"fd_limit":           limit,
+		"stamp_failures":     stampFailures.Load(),
 	}
 	streamFigures(result, all, lags)
 	result["ready"] = ready // when the window opened
@@ -269,6 +276,20 @@ func streamFigures(figures map[string]interface{}, some []*stream, lags []float6
 	figures["lag_p50_ms"] = figure(lags, 50)
 	figures["lag_p99_ms"] = figure(lags, 99)
 	figures["lag_max_ms"] = lagMax
+	// The same lags to the moment the bytes reached the client's socket (the kernel's time): without
+	// the client's own queue, where thousands of goroutines that got an event at once wait their turn
+	var arrivals []float64
+	for _, s := range some {
+		for _, x := range s.samples {
+			if x.arrivalMicros >= 0 {
+				arrivals = append(arrivals, float64(x.arrivalMicros)/1000.0)
+			}
+		}
+	}
+	sort.Float64s(arrivals)
+	figures["arrival_lag_p50_ms"] = figure(arrivals, 50)
+	figures["arrival_lag_p99_ms"] = figure(arrivals, 99)
+	figures["arrivals_in_window"] = len(arrivals)
 	figures["id_violations"] = all.IDViolations
 	figures["gaps"] = all.Gaps
 	figures["missing_values"] = all.Missing
@@ -285,6 +306,9 @@ func (s *stream) run(slice float64, dialed func(), failures *atomic.Int64) {
 		return
 	}
 	s.conn = c
+	if err = c.stampArrivals(); err != nil {
+		stampFailures.Add(1)
+	}
 	dialed()
 	defer func() {
 		s.ended.Store(time.Now().UnixNano())
@@ -310,11 +334,11 @@ func (s *stream) run(slice float64, dialed func(), failures *atomic.Int64) {
 			}
 			return
 		}
-		s.dispatch(ev, c.last, slice)
+		s.dispatch(ev, c.last, c.arrived, slice)
 	}
 }
 
-func (s *stream) dispatch(ev *event, received time.Time, slice float64) {
+func (s *stream) dispatch(ev *event, received, arrived time.Time, slice float64) {
 	if ev.Type == "" && len(ev.Data) == 0 {
 		return
 	}
@@ -345,11 +369,19 @@ func (s *stream) dispatch(ev *event, received time.Time, slice float64) {
 	if end := windowEnd.Load(); at < start || (end != 0 && at > end) {
 		return
 	}
-	lag := (received.UnixNano() - at) / 1000
-	if lag > math.MaxInt32 {
-		lag = math.MaxInt32
+	arrival := int32(-1)
+	if !arrived.IsZero() {
+		arrival = micros(arrived.UnixNano() - at)
 	}
-	s.samples = append(s.samples, sample{lagMicros: int32(lag), slice: int16((at - start) / int64(slice*1e9))})
+	s.samples = append(s.samples, sample{lagMicros: micros(received.UnixNano() - at), arrivalMicros: arrival,
+		slice: int16((at - start) / int64(slice*1e9))})
+}
+
+func micros(nanos int64) int32 {
+	if nanos/1000 > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return int32(nanos / 1000)
 }
 
 // figure: a percentile of sorted values at fanout's rank, to three decimals; null if none.
