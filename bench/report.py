@@ -936,8 +936,15 @@ def replicas_lines(data):
     add("| figure | cluster mode (one Redis) | replicas mode (a primary, %d replicas, `WAIT %d`) | replicas vs "
         "cluster |" % (meta.get("replicas", 2), meta.get("wait_replicas", 1)))
     add("|---|---|---|---|")
-    diff_row("Lag p50, %s streams on each instance (ms)" % streams, ("fanout", "lag_p50_ms"))
-    diff_row("Lag p99, %s streams on each instance (ms)" % streams, ("fanout", "lag_p99_ms"))
+    if all(v is not None for rs in (replicas, cluster) for v in pluck(("fanout", "arrival_lag_p50_ms"), rs)):
+        diff_row("Lag p50 to the client's socket, %s streams on each instance (ms)" % streams,
+                 ("fanout", "arrival_lag_p50_ms"))
+        diff_row("Lag p99 to the client's socket (ms)", ("fanout", "arrival_lag_p99_ms"))
+        diff_row("Lag p50 to the client's read, %s streams on each instance (ms)" % streams, ("fanout", "lag_p50_ms"))
+        diff_row("Lag p99 to the client's read (ms)", ("fanout", "lag_p99_ms"))
+    else:
+        diff_row("Lag p50, %s streams on each instance (ms)" % streams, ("fanout", "lag_p50_ms"))
+        diff_row("Lag p99, %s streams on each instance (ms)" % streams, ("fanout", "lag_p99_ms"))
     diff_row("Lag max (ms)", ("fanout", "lag_max_ms"))
     diff_row("Lag p50 on instance 1's streams (the leader's) (ms)", ("fanout", "instance-1", "lag_p50_ms"))
     diff_row("Lag p99 on instance 1's streams (ms)", ("fanout", "instance-1", "lag_p99_ms"))
