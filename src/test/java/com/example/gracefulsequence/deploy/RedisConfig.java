@@ -1,6 +1,12 @@
 package com.example.gracefulsequence.deploy;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -14,7 +20,18 @@ import java.util.regex.Pattern;
  *
  * @author graceful-sequence contributors
  */
-final class RedisConfig {
+public final class RedisConfig {
+
+	/**
+	 * The shipped file.
+	 */
+	static final Path SHIPPED = Path.of("deploy", "redis", "redis.conf");
+
+	/**
+	 * The directives that the shipped file gives as comments for a primary with replicas
+	 * (a lone Redis must not have them).
+	 */
+	static final Set<String> REPLICATION = Set.of("min-replicas-to-write", "min-replicas-max-lag", "replica-priority");
 
 	private static final Pattern DIRECTIVE = Pattern.compile("(\\S+)\\s+(.*)");
 
@@ -67,6 +84,34 @@ final class RedisConfig {
 			}
 		}
 		return parse(uncommented.toString());
+	}
+
+	/**
+	 * The lines that the shipped file gives as comments for the data nodes of a Sentinel
+	 * set: {@code min-replicas-to-write}, {@code min-replicas-max-lag},
+	 * {@code replica-priority}.
+	 * @return those directives
+	 */
+	public static RedisConfig shippedReplication() {
+		try {
+			return parseCommented(Files.readString(SHIPPED), REPLICATION);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	/**
+	 * The directives as {@code redis-server} takes them on its command line.
+	 * @return {@code --name value} for each, in order
+	 */
+	public List<String> arguments() {
+		List<String> arguments = new ArrayList<>();
+		this.directives.forEach((name, value) -> {
+			arguments.add("--" + name);
+			arguments.add(value);
+		});
+		return arguments;
 	}
 
 	/**

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import com.example.gracefulsequence.sequence.cluster.RedisSentinel;
 import com.example.gracefulsequence.sequence.cluster.RedisServer;
@@ -29,11 +28,6 @@ import static org.awaitility.Awaitility.await;
  * @author graceful-sequence contributors
  */
 class RedisFailoverConfigTests {
-
-	private static final Path REDIS_CONF = Path.of("deploy", "redis", "redis.conf");
-
-	private static final Set<String> REPLICATION = Set.of("min-replicas-to-write", "min-replicas-max-lag",
-			"replica-priority");
 
 	private static final Duration STARTED = Duration.ofSeconds(30);
 
@@ -58,8 +52,8 @@ class RedisFailoverConfigTests {
 
 	@Test
 	void aPrimaryWithReplicasRefusesWritesWithoutOneAndEveryNodeHasTheSamePriority() throws IOException {
-		String text = Files.readString(REDIS_CONF);
-		RedisConfig replication = RedisConfig.parseCommented(text, REPLICATION);
+		String text = Files.readString(RedisConfig.SHIPPED);
+		RedisConfig replication = RedisConfig.shippedReplication();
 		assertThat(replication.get("min-replicas-to-write")).contains("1");
 		assertThat(replication.get("min-replicas-max-lag")).as("seconds; replicas acknowledge every second")
 			.contains("10");
@@ -70,12 +64,7 @@ class RedisFailoverConfigTests {
 
 	@Test
 	void aPrimaryWithTheseLinesWaitsForAReplicaAndASentinelWatchesItAsTheFileSays() throws Exception {
-		RedisConfig replication = RedisConfig.parseCommented(Files.readString(REDIS_CONF), REPLICATION);
-		List<String> arguments = replication.directives()
-			.entrySet()
-			.stream()
-			.flatMap((directive) -> List.of("--" + directive.getKey(), directive.getValue()).stream())
-			.toList();
+		List<String> arguments = RedisConfig.shippedReplication().arguments();
 		try (RedisServer primary = RedisServer.start(this.directory.resolve("primary"),
 				arguments.toArray(String[]::new))) {
 			assertThat(reply(primary, "SET", "graceful-sequence-test", "1")).as("no replica yet")

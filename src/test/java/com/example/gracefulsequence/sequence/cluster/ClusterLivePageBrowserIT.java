@@ -27,8 +27,9 @@ import static org.awaitility.Awaitility.await;
  */
 class ClusterLivePageBrowserIT {
 
-	// The default: the bound of every Redis call is at most half the period (150ms for
-	// 300ms), short enough that a busy machine sees Redis DOWN for a moment now and then
+	// The default period: the bound of every Redis call is at most half the period, so a
+	// short period would be short enough that a busy machine sees Redis DOWN for a moment
+	// now and then
 	private static final String PERIOD = "--sequence.period=2s";
 
 	private static final Duration PAGE_TIMEOUT = Duration.ofSeconds(20);

@@ -84,6 +84,11 @@ class ClusterSentinelIT {
 		RedisServer killed = this.redis.killPrimary();
 		RedisServer promoted = this.redis.awaitPromotion(killed, PROMOTION);
 		awaitGoingOn(this.streams, promoted, killedAt, "kill -9");
+		// Each instance found the new primary, once: what the failover alert counts
+		assertThat(this.cluster.all())
+			.allSatisfy((instance) -> assertThat(ClusterInstances.meter(instance, "sequence.cluster.redis.failovers"))
+				.as("sequence.cluster.redis.failovers of the instance on port %d", instance.port())
+				.isEqualTo(1.0));
 		this.redis.restartAsReplica(killed);
 		assertThat(this.redis.awaitSettled(SETTLE)).isSameAs(promoted);
 		awaitGoingOn(this.streams, promoted, System.currentTimeMillis(), "the old primary's return");

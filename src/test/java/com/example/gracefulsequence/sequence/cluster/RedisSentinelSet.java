@@ -15,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
+import com.example.gracefulsequence.deploy.RedisConfig;
 import com.example.gracefulsequence.deploy.SentinelConfig;
 import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
@@ -52,25 +53,24 @@ final class RedisSentinelSet implements AutoCloseable {
 
 	/**
 	 * How long the primary may not answer before a Sentinel finds it down:
-	 * {@code down-after-milliseconds}. Not less than two seconds: a Sentinel that
-	 * switches to a new primary connects to it within its ping period (a second) and
-	 * counts the time from the switch, so at one second it found a healthy new primary
-	 * down, and, with the other Sentinels' votes on the old primary still counted (they
-	 * expire after five seconds), failed it over at once, while the instances went on
-	 * writing to it.
+	 * {@code down-after-milliseconds} of the shipped file (5 s). Whatever it ships, not
+	 * less than two seconds: a Sentinel that switches to a new primary connects to it
+	 * within its ping period (a second) and counts the time from the switch, so at one
+	 * second it found a healthy new primary down, and, with the other Sentinels' votes on
+	 * the old primary still counted (they expire after five seconds), failed it over at
+	 * once, while the instances went on writing to it.
 	 */
 	static final Duration DOWN_AFTER = Duration
 		.ofMillis(Long.parseLong(SHIPPED.option("down-after-milliseconds").orElseThrow()));
 
 	private static final Logger logger = LoggerFactory.getLogger(RedisSentinelSet.class);
 
-	// A primary accepts a write only while a replica has acknowledged its stream within
-	// ten seconds, as Sentinel's documentation shows for a primary cut off from its
-	// replicas: it stops taking writes that the promoted replica would never have.
-	// Replicas acknowledge once a second, so a lag of one or two seconds would refuse
-	// writes on a slow moment of a busy machine. It bounds what a cut-off primary takes;
-	// what a client saw is the commit mark's (WAIT) to keep.
-	private static final String[] DURABILITY = { "--min-replicas-to-write", "1", "--min-replicas-max-lag", "10" };
+	// Every data node runs with the lines that deploy/redis/redis.conf gives for a
+	// primary with replicas (min-replicas-to-write 1, min-replicas-max-lag 10, the same
+	// replica-priority): a primary cut off from its replicas stops taking writes within
+	// ten seconds. It bounds what a cut-off primary takes; what a client saw is the
+	// commit mark's (WAIT) to keep.
+	private static final String[] DURABILITY = RedisConfig.shippedReplication().arguments().toArray(String[]::new);
 
 	private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
 

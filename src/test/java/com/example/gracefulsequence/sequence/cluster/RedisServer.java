@@ -312,8 +312,8 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * SIGKILL, and wait until it has exited: a crash, which loses what was written after
-	 * the last sync of the append-only file (up to a second).
+	 * SIGKILL, and wait until it has exited: a crash of Redis, which loses nothing that
+	 * it handed to the kernel (every write, but on a disk that stalls a flush).
 	 */
 	public void kill() {
 		this.process.destroyForcibly();
