@@ -108,6 +108,23 @@ class RedisSequenceStoreTests {
 	}
 
 	@Test
+	void aTokenFromBeforeRedisLostItsDataFencesNothingAfterItEvenForTheSameInstance() {
+		Acquired before = this.store.acquire("a", LEASE, SETTINGS, 0, "first-history");
+		Appended first = this.store.append(before.lease(), 7, 1, -1, 0);
+		assertThat(first.outcome()).isEqualTo("appended");
+		// Redis restarted without its data: the counter of tokens starts again
+		this.redis.cli("FLUSHALL");
+		Acquired after = this.store.acquire("a", LEASE, SETTINGS, first.id(), "second-history");
+		assertThat(after.outcome()).isEqualTo("taken");
+		assertThat(after.lease()).as("the epoch of the new history is in the token").isNotEqualTo(before.lease());
+		// A write of the same instance still under way with the old token (a paused
+		// thread) cannot land in the new history
+		assertThat(this.store.append(before.lease(), 9, 1, -1, 0).outcome()).isEqualTo("refused");
+		assertThat(this.store.renew(before.lease(), "a", LEASE)).isFalse();
+		assertThat(this.store.append(after.lease(), 9, 1, -1, 0).outcome()).isEqualTo("appended");
+	}
+
+	@Test
 	void aLeaderAloneKeepsItsLeaseAtTheHandoverAndGivesItUpWhenItsSequenceCloses() {
 		Acquired taken = acquire("a", SETTINGS, 0);
 		assertThat(this.store.release(taken.lease(), "a", false)).isEqualTo("alone");
