@@ -1,5 +1,6 @@
 package com.example.gracefulsequence.sequence.cluster;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,10 +8,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import com.example.gracefulsequence.FreePort;
 import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.sequence.cluster.ClusterInstances.Entry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -37,6 +40,24 @@ class ClusterRedisIT {
 	// A lease that outlasts the pause, so that the instance still leads when it stops
 	private static final String[] LONG_LEASE = { "--sequence.period=" + PERIOD.toMillis() + "ms",
 			"--sequence.cluster.lease=20s", "--sequence.stream.replay=1000" };
+
+	@Test
+	void anInstanceThatCannotReachRedisAtStartServesItsStateFilesValueAsRestoredWithIndexZero(@TempDir Path directory)
+			throws Exception {
+		Files.writeString(directory.resolve("last-num-from-seq.txt"), "Last number from random sequence: 42\n");
+		// Nobody listens there: every connection is refused
+		int closed = FreePort.find();
+		try (ServiceProcess instance = ServiceProcess.start(directory, "--sequence.cluster.enabled=true",
+				"--spring.data.redis.url=redis://" + RedisServer.HOST + ":" + closed,
+				"--sequence.period=" + PERIOD.toMillis() + "ms")) {
+			instance.awaitReady();
+			JsonNode last = json.readTree(instance.get("/sequence/last").body());
+			assertThat(last.get("value").asInt()).isEqualTo(42);
+			assertThat(last.get("index").asLong()).isZero();
+			assertThat(last.get("source").asString()).isEqualTo("restored");
+			assertThat(instance.logLines()).anyMatch((line) -> line.contains("Redis cannot be reached at start"));
+		}
+	}
 
 	@Test
 	void whenRedisConnectionsAreCutAgainAndAgainThenNoStreamMissesAValue(@TempDir Path directory) throws Exception {
