@@ -13,6 +13,8 @@ import com.example.gracefulsequence.ServiceProcess;
 import com.example.gracefulsequence.sequence.cluster.ClusterInstances.Entry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -29,13 +31,20 @@ import static org.awaitility.Awaitility.await;
  */
 class ClusterRedisIT {
 
+	private static final Logger logger = LoggerFactory.getLogger(ClusterRedisIT.class);
+
 	// A second, so that each Redis call may take half a second on a busy machine
 	private static final Duration PERIOD = Duration.ofSeconds(1);
 
 	private static final JsonMapper json = JsonMapper.builder().build();
 
+	private static final Duration LEASE = Duration.ofSeconds(3);
+
+	// Room for a busy two-core machine, as the handover's bound has
+	private static final Duration MARGIN = Duration.ofMillis(250);
+
 	private static final String[] ARGUMENTS = { "--sequence.period=" + PERIOD.toMillis() + "ms",
-			"--sequence.cluster.lease=3s", "--sequence.stream.replay=1000" };
+			"--sequence.cluster.lease=" + LEASE.toMillis() + "ms", "--sequence.stream.replay=1000" };
 
 	// A lease that outlasts the pause, so that the instance still leads when it stops
 	private static final String[] LONG_LEASE = { "--sequence.period=" + PERIOD.toMillis() + "ms",
@@ -120,10 +129,24 @@ class ClusterRedisIT {
 					outage.add(messages.subList(logged.get(i), messages.size()));
 				}
 				cluster.redis().restart();
+				long restartedAt = System.currentTimeMillis();
 				cluster.awaitHistory(before.size() + 3, PERIOD);
 				List<Entry> history = cluster.history();
 				// Nothing already written is lost
 				assertThat(history).containsAll(before);
+				// The sequence goes on within a lease and a period of Redis' return, at
+				// the
+				// period, with no burst of the values the outage missed (ids are Redis'
+				// clock at each append, the test's clock on this machine)
+				List<Entry> after = history.subList(before.size(), history.size());
+				logger.info("The first value after Redis' return came {} ms after it; the ids that followed {}",
+						after.get(0).id() - restartedAt, after.stream().map(Entry::id).toList());
+				assertThat(after.get(0).id() - restartedAt).as("ms from Redis' return to the next value")
+					.isLessThanOrEqualTo(LEASE.plus(PERIOD).plus(MARGIN).toMillis());
+				for (int i = 1; i < after.size(); i++) {
+					assertThat(after.get(i).id() - after.get(i - 1).id()).as("ms between two values after the outage")
+						.isGreaterThanOrEqualTo(PERIOD.dividedBy(2).toMillis());
+				}
 				ClusterLeadershipIT.assertOneWriterPerPosition(history);
 				awaitStreamsAt(streams, ClusterInstances.last(history).id());
 				streams.forEach((stream) -> stream.assertFollowed(cluster));
