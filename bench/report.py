@@ -620,20 +620,12 @@ def cluster_lines(data):
         md.extend(replicas_lines(data))
         return md
 
-    def pick(path, records):
-        values = []
-        for record in records:
-            value = record
-            for key in path:
-                value = value.get(key) if isinstance(value, dict) else None
-            values.append(value)
-        return values
 
     local = [r[0] for r in rounds]
     cluster = [r[1] for r in rounds]
 
     def ratio_row(title, path, target=None, better="higher"):
-        a, b = pick(path, cluster), pick(path, local)
+        a, b = pluck(path, cluster), pluck(path, local)
         r = ratio(med(a), med(b))
         t, m = ("", "")
         if target is not None:
@@ -643,7 +635,7 @@ def cluster_lines(data):
         add("| %s | %s | %s | %s | %s | %s |" % (title, cell(b, ""), cell(a, ""), ratio_cell(r, paired(a, b)), t, m))
 
     def diff_row(title, path, target=None):
-        a, b = pick(path, cluster), pick(path, local)
+        a, b = pluck(path, cluster), pluck(path, local)
         d = None if med(a) is None or med(b) is None else med(a) - med(b)
         t, m = ("", "")
         if target is not None:
@@ -653,7 +645,7 @@ def cluster_lines(data):
 
     streams = "{:,}".format(meta["streams"])
     # Runs of the load tool that had the kernel's arrival times (SO_TIMESTAMPNS) in every round
-    arrivals = all(v is not None for rs in (local, cluster) for v in pick(("fanout", "arrival_lag_p50_ms"), rs))
+    arrivals = has_arrivals(local, cluster)
     add("### `/sequence/last` and the streams")
     add("")
     on = meta.get("streams_on", "1,2").split(",")
@@ -677,25 +669,17 @@ def cluster_lines(data):
     add("|---|---|---|---|---|---|")
     ratio_row("Throughput, `/sequence/last` on instance 2 (req/s)", ("throughput", "measured", "rps"), 0.95)
     ratio_row("p99 latency of that load (ms)", ("throughput", "measured", "p99_ms"), better="lower")
-    if arrivals:
-        diff_row("Lag p50 to the client's socket, %s streams on each instance (ms)" % streams,
-                 ("fanout", "arrival_lag_p50_ms"), 5)
-        diff_row("Lag p99 to the client's socket (ms)", ("fanout", "arrival_lag_p99_ms"), 20)
-        diff_row("Lag p50 to the client's read, %s streams on each instance (ms)" % streams, ("fanout", "lag_p50_ms"))
-        diff_row("Lag p99 to the client's read (ms)", ("fanout", "lag_p99_ms"))
-    else:
-        diff_row("Lag p50, %s streams on each instance (ms)" % streams, ("fanout", "lag_p50_ms"), 5)
-        diff_row("Lag p99, %s streams on each instance (ms)" % streams, ("fanout", "lag_p99_ms"), 20)
+    lag_rows(diff_row, arrivals, streams, 5, 20)
     diff_row("Lag max (ms)", ("fanout", "lag_max_ms"))
     diff_row("Lag p50 on instance 1's streams (the leader's) (ms)", ("fanout", "instance-1", "lag_p50_ms"))
     diff_row("Lag p99 on instance 1's streams (ms)", ("fanout", "instance-1", "lag_p99_ms"))
     diff_row("Lag p50 on instance 2's streams (a follower's) (ms)", ("fanout", "instance-2", "lag_p50_ms"))
     diff_row("Lag p99 on instance 2's streams (ms)", ("fanout", "instance-2", "lag_p99_ms"))
     add("| Id violations / gaps (worst run) | %s | %s | | | |" % tuple(
-        "%d / %d" % (max(pick(("fanout", "id_violations"), rs)), max(pick(("fanout", "gaps"), rs)))
+        "%d / %d" % (max(pluck(("fanout", "id_violations"), rs)), max(pluck(("fanout", "gaps"), rs)))
         for rs in (local, cluster)))
     add("| Streams open with their first event (worst run) | %s | %s | | | |" % tuple(
-        "%d" % min(pick(("fanout", "opened_with_first_event"), rs)) for rs in (local, cluster)))
+        "%d" % min(pluck(("fanout", "opened_with_first_event"), rs)) for rs in (local, cluster)))
     add("| Cores over the measured wrk run: instance 2 / instance 1 / Redis / wrk and other tenants | %s | %s "
         "| | | |" % tuple(" / ".join(fmt(med([r["throughput"].get("cores", {}).get(k) or 0.0 for r in rs]))
                                     for k in ("instance-2", "instance-1", "redis", "wrk and others"))
@@ -743,21 +727,21 @@ def cluster_lines(data):
             fmt(q50 and q50[0]), fmt(q99 and q99[0]),
             ("%s-%s" % (fmt(top[0]), fmt(top[1]))) if top else "n/a"))
 
-    delay_row("follower (instance 2), %s streams on each" % streams, pick(("fanout", "delay", "instance-2"), cluster))
-    delay_row("leader (instance 1), %s streams on each" % streams, pick(("fanout", "delay", "instance-1"), cluster))
-    delay_row("follower, no client (the Redis window)", pick(("redis", "instances", "follower", "delay_idle"),
+    delay_row("follower (instance 2), %s streams on each" % streams, pluck(("fanout", "delay", "instance-2"), cluster))
+    delay_row("leader (instance 1), %s streams on each" % streams, pluck(("fanout", "delay", "instance-1"), cluster))
+    delay_row("follower, no client (the Redis window)", pluck(("redis", "instances", "follower", "delay_idle"),
                                                               cluster))
-    delay_row("leader, no client", pick(("redis", "instances", "leader", "delay_idle"), cluster))
-    d50 = [a - b for a, b in zip(pick(("fanout", "instance-2", "lag_p50_ms"), cluster),
-                                 pick(("fanout", "instance-1", "lag_p50_ms"), cluster)) if a is not None and b is not None]
-    d99 = [a - b for a, b in zip(pick(("fanout", "instance-2", "lag_p99_ms"), cluster),
-                                 pick(("fanout", "instance-1", "lag_p99_ms"), cluster)) if a is not None and b is not None]
+    delay_row("leader, no client", pluck(("redis", "instances", "leader", "delay_idle"), cluster))
+    d50 = [a - b for a, b in zip(pluck(("fanout", "instance-2", "lag_p50_ms"), cluster),
+                                 pluck(("fanout", "instance-1", "lag_p50_ms"), cluster)) if a is not None and b is not None]
+    d99 = [a - b for a, b in zip(pluck(("fanout", "instance-2", "lag_p99_ms"), cluster),
+                                 pluck(("fanout", "instance-1", "lag_p99_ms"), cluster)) if a is not None and b is not None]
     add("| fan-out lag, follower's streams minus leader's | | | %s | %s | | |" % (
         signed_cell(d50), signed_cell(d99)))
     add("")
     stable = sum(1 for r in cluster if (r["fanout"].get("leader_at_end") or {}).get("instance-1") == 1.0
                  and (r["fanout"].get("leader_at_end") or {}).get("instance-2") == 0.0)
-    errors = pick(("fanout", "redis_errors"), cluster)
+    errors = pluck(("fanout", "redis_errors"), cluster)
     add("Instance 1 led at the end of the streams' window in %d of %d rounds. Redis calls that failed during "
         "that window (`sequence_cluster_redis_errors_total`), instance 1 / instance 2: %s." % (
             stable, len(cluster), ", ".join("%d / %d" % (e.get("instance-1", 0), e.get("instance-2", 0))
@@ -837,6 +821,28 @@ def cluster_lines(data):
     add("")
     md.extend(replicas_lines(data))
     return md
+
+
+def has_arrivals(*runs):
+    """Whether every round of these runs had the kernel's arrival times (load fanout with SO_TIMESTAMPNS)."""
+    return all(v is not None for records in runs for v in pluck(("fanout", "arrival_lag_p50_ms"), records))
+
+
+def lag_rows(row, arrivals, streams, p50_target=None, p99_target=None):
+    """The streams' lag rows of a side-by-side table: with arrival times, the lag to the client's socket,
+    which the targets judge, and the lag to its read beside it; without them (an older load tool), the
+    lag to the read, judged. row(title, path[, target]) adds a row."""
+    def add(title, path, target):
+        row(title, path, *([] if target is None else [target]))
+    each = "%s streams on each instance" % streams
+    if arrivals:
+        add("Lag p50 to the client's socket, %s (ms)" % each, ("fanout", "arrival_lag_p50_ms"), p50_target)
+        add("Lag p99 to the client's socket (ms)", ("fanout", "arrival_lag_p99_ms"), p99_target)
+        add("Lag p50 to the client's read, %s (ms)" % each, ("fanout", "lag_p50_ms"), None)
+        add("Lag p99 to the client's read (ms)", ("fanout", "lag_p99_ms"), None)
+    else:
+        add("Lag p50, %s (ms)" % each, ("fanout", "lag_p50_ms"), p50_target)
+        add("Lag p99, %s (ms)" % each, ("fanout", "lag_p99_ms"), p99_target)
 
 
 def pluck(path, records):
@@ -936,15 +942,7 @@ def replicas_lines(data):
     add("| figure | cluster mode (one Redis) | replicas mode (a primary, %d replicas, `WAIT %d`) | replicas vs "
         "cluster |" % (meta.get("replicas", 2), meta.get("wait_replicas", 1)))
     add("|---|---|---|---|")
-    if all(v is not None for rs in (replicas, cluster) for v in pluck(("fanout", "arrival_lag_p50_ms"), rs)):
-        diff_row("Lag p50 to the client's socket, %s streams on each instance (ms)" % streams,
-                 ("fanout", "arrival_lag_p50_ms"))
-        diff_row("Lag p99 to the client's socket (ms)", ("fanout", "arrival_lag_p99_ms"))
-        diff_row("Lag p50 to the client's read, %s streams on each instance (ms)" % streams, ("fanout", "lag_p50_ms"))
-        diff_row("Lag p99 to the client's read (ms)", ("fanout", "lag_p99_ms"))
-    else:
-        diff_row("Lag p50, %s streams on each instance (ms)" % streams, ("fanout", "lag_p50_ms"))
-        diff_row("Lag p99, %s streams on each instance (ms)" % streams, ("fanout", "lag_p99_ms"))
+    lag_rows(diff_row, has_arrivals(replicas, cluster), streams)
     diff_row("Lag max (ms)", ("fanout", "lag_max_ms"))
     diff_row("Lag p50 on instance 1's streams (the leader's) (ms)", ("fanout", "instance-1", "lag_p50_ms"))
     diff_row("Lag p99 on instance 1's streams (ms)", ("fanout", "instance-1", "lag_p99_ms"))

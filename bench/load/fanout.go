@@ -166,7 +166,6 @@ func fanout(args []string) {
 	// A window a few milliseconds over a whole number of slices has no slice of its own for them
 	slices := int(math.Max(1, math.Ceil(window/o.slice-0.05)))
 	perSlice := make([][]float64, slices)
-	var lags []float64
 	nonOK, busy, heartbeats := 0, 0, int64(0)
 	var retries []float64
 	errors := map[string]int{}
@@ -186,7 +185,6 @@ func fanout(args []string) {
 		heartbeats += s.heartbeats
 		for _, x := range s.samples {
 			ms := float64(x.lagMicros) / 1000.0
-			lags = append(lags, ms)
 			k := int(x.slice)
 			if k >= slices {
 				k = slices - 1
@@ -231,25 +229,21 @@ func fanout(args []string) {
 		"fd_limit":           limit,
 		"stamp_failures":     stampFailures.Load(),
 	}
-	streamFigures(result, all, lags)
+	streamFigures(result, all)
 	result["ready"] = ready // when the window opened
 	if o.ports != "" {
 		byPort := map[string]interface{}{}
 		for _, p := range targets {
 			var mine []*stream
-			var lags []float64
 			for _, s := range all {
 				if s.port == p {
 					mine = append(mine, s)
-					for _, x := range s.samples {
-						lags = append(lags, float64(x.lagMicros)/1000.0)
-					}
 				}
 			}
 			figures := map[string]interface{}{
 				"ready": count(mine, func(s *stream) bool { return s.events.Load() >= 1 }),
 			}
-			streamFigures(figures, mine, lags)
+			streamFigures(figures, mine)
 			byPort[strconv.Itoa(p)] = figures
 		}
 		result["by_port"] = byPort
@@ -259,9 +253,22 @@ func fanout(args []string) {
 }
 
 // streamFigures adds the figures of some streams that the result and each port's share: how many
-// opened and were told shutdown, the lag of the window's values (lags, sorted here), checks.
-func streamFigures(figures map[string]interface{}, some []*stream, lags []float64) {
+// opened and were told shutdown, the lag of the window's values to the client's read and to its
+// socket, checks.
+func streamFigures(figures map[string]interface{}, some []*stream) {
+	// The lag to the moment the bytes reached the client's socket (the kernel's time) is without the
+	// client's own queue, where thousands of goroutines that got an event at once wait their turn
+	var lags, arrivals []float64
+	for _, s := range some {
+		for _, x := range s.samples {
+			lags = append(lags, float64(x.lagMicros)/1000.0)
+			if x.arrivalMicros >= 0 {
+				arrivals = append(arrivals, float64(x.arrivalMicros)/1000.0)
+			}
+		}
+	}
 	sort.Float64s(lags)
+	sort.Float64s(arrivals)
 	var all checks
 	for _, s := range some {
 		all.add(&s.checks)
@@ -276,17 +283,6 @@ func streamFigures(figures map[string]interface{}, some []*stream, lags []float6
 	figures["lag_p50_ms"] = figure(lags, 50)
 	figures["lag_p99_ms"] = figure(lags, 99)
 	figures["lag_max_ms"] = lagMax
-	// The same lags to the moment the bytes reached the client's socket (the kernel's time): without
-	// the client's own queue, where thousands of goroutines that got an event at once wait their turn
-	var arrivals []float64
-	for _, s := range some {
-		for _, x := range s.samples {
-			if x.arrivalMicros >= 0 {
-				arrivals = append(arrivals, float64(x.arrivalMicros)/1000.0)
-			}
-		}
-	}
-	sort.Float64s(arrivals)
 	figures["arrival_lag_p50_ms"] = figure(arrivals, 50)
 	figures["arrival_lag_p99_ms"] = figure(arrivals, 99)
 	figures["arrivals_in_window"] = len(arrivals)

@@ -220,7 +220,19 @@ public final class ServiceProcess implements AutoCloseable {
 	 * @throws IOException if the exchange fails
 	 */
 	public double subscribers(String kind) throws IOException {
-		String body = get("/actuator/metrics/sequence.subscribers?tag=kind:" + kind).body();
+		return meter("sequence.subscribers?tag=kind:" + kind);
+	}
+
+	/**
+	 * The value of one of the service's meters, as its metrics endpoint shows it: a
+	 * gauge's value, or a counter's count.
+	 * @param name the meter, with a tag query if needed, such as
+	 * {@code sequence.cluster.redis.failovers}
+	 * @return its value
+	 * @throws IOException if the exchange fails
+	 */
+	public double meter(String name) throws IOException {
+		String body = get("/actuator/metrics/" + name).body();
 		return json.readTree(body).at("/measurements/0/value").asDouble();
 	}
 

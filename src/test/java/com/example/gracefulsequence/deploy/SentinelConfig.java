@@ -1,6 +1,7 @@
 package com.example.gracefulsequence.deploy;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -47,10 +48,15 @@ public final class SentinelConfig {
 	/**
 	 * Read the shipped file.
 	 * @return its settings
-	 * @throws IOException if it cannot be read
+	 * @throws UncheckedIOException if it cannot be read
 	 */
-	public static SentinelConfig read() throws IOException {
-		return parse(Files.readString(FILE));
+	public static SentinelConfig read() {
+		try {
+			return parse(Files.readString(FILE));
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
 	}
 
 	/**

@@ -1,5 +1,6 @@
 package com.example.gracefulsequence.sequence.cluster;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -81,9 +82,6 @@ class ClusterFailoverIT {
 
 	private static final Duration GOING_ON = LEASE.plus(PERIOD.multipliedBy(3)).plusSeconds(20);
 
-	// Room for a busy two-core machine, as the handover's bound has
-	private static final Duration MARGIN = Duration.ofMillis(250);
-
 	// Drawn for each test, and logged: the moments of its failures
 	private final long seed = System.nanoTime();
 
@@ -127,11 +125,7 @@ class ClusterFailoverIT {
 			throws Exception {
 		rounds(KILLS, "kill", (round, context) -> {
 			Thread.sleep(this.random.nextInt(MOMENT_MILLIS));
-			RedisServer killed = this.redis.killPrimary();
-			this.redis.awaitPromotion(killed, PROMOTION);
-			long promotedAt = System.currentTimeMillis();
-			this.redis.restartAsReplica(killed);
-			awaitValueAfter(this.cluster, promotedAt, context);
+			goOnAfterKill(this.redis.killPrimary(), context);
 		});
 		assertNothingLostOrRenamed(Set.of());
 		assertGapsWithinBound("Promotions", this.redis.promotions());
@@ -176,10 +170,7 @@ class ClusterFailoverIT {
 			finally {
 				relays.forEach(ReplicationRelay::close);
 			}
-			this.redis.awaitPromotion(killed, PROMOTION);
-			long promotedAt = System.currentTimeMillis();
-			this.redis.restartAsReplica(killed);
-			awaitValueAfter(this.cluster, promotedAt, context);
+			goOnAfterKill(killed, context);
 		});
 		assertNothingLostOrRenamed(Set.of());
 	}
@@ -208,6 +199,15 @@ class ClusterFailoverIT {
 		// renewal of the lease. Waiting for the demotion instead made clients wait 12 s,
 		// past the bound
 		assertGapsWithinBound("Promotions", this.redis.promotions());
+	}
+
+	// After a kill: the promotion, the killed primary back as a replica, and the sequence
+	// going on from the promoted one
+	private void goOnAfterKill(RedisServer killed, String context) throws IOException {
+		this.redis.awaitPromotion(killed, PROMOTION);
+		long promotedAt = System.currentTimeMillis();
+		this.redis.restartAsReplica(killed);
+		awaitValueAfter(this.cluster, promotedAt, context);
 	}
 
 	// The rounds of a test, each after the Sentinel set settled, and at the end every
@@ -327,7 +327,7 @@ class ClusterFailoverIT {
 			}
 		}
 		Duration longestFailover = Collections.max(failovers);
-		Duration bound = longestFailover.plus(LEASE).plus(PERIOD).plus(MARGIN);
+		Duration bound = longestFailover.plus(LEASE).plus(PERIOD).plus(ClusterInstances.MARGIN);
 		Duration longestWait = this.clients.longestWait();
 		logger.info(
 				"{} took {} ms (from the failure or the request, down-after-milliseconds {}); the gaps of more than "

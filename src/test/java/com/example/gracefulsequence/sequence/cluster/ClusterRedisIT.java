@@ -40,9 +40,6 @@ class ClusterRedisIT {
 
 	private static final Duration LEASE = Duration.ofSeconds(3);
 
-	// Room for a busy two-core machine, as the handover's bound has
-	private static final Duration MARGIN = Duration.ofMillis(250);
-
 	private static final String[] ARGUMENTS = { "--sequence.period=" + PERIOD.toMillis() + "ms",
 			"--sequence.cluster.lease=" + LEASE.toMillis() + "ms", "--sequence.stream.replay=1000" };
 
@@ -142,7 +139,7 @@ class ClusterRedisIT {
 				logger.info("The first value after Redis' return came {} ms after it; the ids that followed {}",
 						after.get(0).id() - restartedAt, after.stream().map(Entry::id).toList());
 				assertThat(after.get(0).id() - restartedAt).as("ms from Redis' return to the next value")
-					.isLessThanOrEqualTo(LEASE.plus(PERIOD).plus(MARGIN).toMillis());
+					.isLessThanOrEqualTo(LEASE.plus(PERIOD).plus(ClusterInstances.MARGIN).toMillis());
 				for (int i = 1; i < after.size(); i++) {
 					assertThat(after.get(i).id() - after.get(i - 1).id()).as("ms between two values after the outage")
 						.isGreaterThanOrEqualTo(PERIOD.dividedBy(2).toMillis());

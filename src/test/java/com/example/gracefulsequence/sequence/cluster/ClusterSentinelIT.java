@@ -86,7 +86,7 @@ class ClusterSentinelIT {
 		awaitGoingOn(this.streams, promoted, killedAt, "kill -9");
 		// Each instance found the new primary, once: what the failover alert counts
 		assertThat(this.cluster.all())
-			.allSatisfy((instance) -> assertThat(ClusterInstances.meter(instance, "sequence.cluster.redis.failovers"))
+			.allSatisfy((instance) -> assertThat(instance.meter("sequence.cluster.redis.failovers"))
 				.as("sequence.cluster.redis.failovers of the instance on port %d", instance.port())
 				.isEqualTo(1.0));
 		this.redis.restartAsReplica(killed);

@@ -1,7 +1,6 @@
 package com.example.gracefulsequence.sequence.cluster;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -44,7 +43,7 @@ final class RedisSentinelSet implements AutoCloseable {
 	 * quorum (2 of 3) and its timings, so that the failovers of the tests take as long as
 	 * the shipped settings make them, and the tests time them.
 	 */
-	static final SentinelConfig SHIPPED = readShipped();
+	static final SentinelConfig SHIPPED = SentinelConfig.read();
 
 	/**
 	 * The name of the primary, as clients ask the Sentinels for it.
@@ -460,15 +459,6 @@ final class RedisSentinelSet implements AutoCloseable {
 		}
 		catch (IOException ex) {
 			// Only a convenience for reading failures
-		}
-	}
-
-	private static SentinelConfig readShipped() {
-		try {
-			return SentinelConfig.read();
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
 		}
 	}
 
