@@ -55,7 +55,40 @@ public final class HttpConnection implements Closeable {
 	 * {@link java.net.ConnectException} when the port is closed
 	 */
 	public static HttpConnection open(int port) throws IOException {
+		return connect(new Socket(), port);
+	}
+
+	/**
+	 * Connect to the given port on loopback from the given local address, such as
+	 * {@code 127.0.0.2}: another client, as a proxy that counts per address sees it.
+	 * @param from the local address
+	 * @param port the port
+	 * @return the connection
+	 * @throws IOException if the connection cannot be made
+	 */
+	public static HttpConnection openFrom(String from, int port) throws IOException {
+		return connect(socketFrom(from), port);
+	}
+
+	/**
+	 * A socket bound to the given local address, not connected yet.
+	 * @param from the local address
+	 * @return the socket
+	 * @throws IOException if the address cannot be bound
+	 */
+	static Socket socketFrom(String from) throws IOException {
 		Socket socket = new Socket();
+		try {
+			socket.bind(new InetSocketAddress(InetAddress.getByName(from), 0));
+			return socket;
+		}
+		catch (IOException ex) {
+			socket.close();
+			throw ex;
+		}
+	}
+
+	private static HttpConnection connect(Socket socket, int port) throws IOException {
 		try {
 			socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
 					(int) CONNECT_TIMEOUT.toMillis());

@@ -88,15 +88,7 @@ public final class StreamConnection implements Closeable {
 	 * @throws IOException if the connection cannot be made or the request written
 	 */
 	public static StreamConnection openFrom(String from, int port, String path, String... headers) throws IOException {
-		Socket socket = new Socket();
-		try {
-			socket.bind(new InetSocketAddress(InetAddress.getByName(from), 0));
-		}
-		catch (IOException ex) {
-			socket.close();
-			throw ex;
-		}
-		return open(socket, port, path, headers);
+		return open(HttpConnection.socketFrom(from), port, path, headers);
 	}
 
 	/**

@@ -173,17 +173,39 @@ class HaproxyConfigTests {
 	}
 
 	@Test
-	void limitsConnectionsPerClientAddressBeforeReadingAnything() {
+	void limitsConnectionsPerClientAddressAnsweringPastTheBoundAndClosingAFloodUnread() {
 		Section frontend = frontend();
 		List<String> track = frontend.last("tcp-request", "connection", "track-sc0").orElseThrow();
 		assertThat(track).as("tracked by source address").contains("src");
 		assertThat(frontend.last("stick-table")).hasValueSatisfying(
 				(table) -> assertThat(table).containsSubsequence("store", "conn_cur").contains("expire"));
-		List<String> reject = frontend.last("tcp-request", "connection", "reject").orElseThrow();
-		assertThat(reject).containsSubsequence("if", "{", "sc0_conn_cur", "gt");
-		assertThat(presetLimit(reject.get(reject.indexOf("gt") + 1)))
+		List<String> mark = frontend.last("tcp-request", "connection", "set-var(sess.crowded)").orElseThrow();
+		assertThat(mark.subList(mark.indexOf("if"), mark.size() - 2)).containsExactly("if", "{", "sc0_conn_cur", "gt");
+		String bound = mark.get(mark.size() - 2);
+		assertThat(presetLimit(bound))
 			.as("sized for a few dozen users behind one address, not for one machine's thousands")
 			.isBetween(50, 1000);
+		assertThat(frontend.all("acl", "crowded"))
+			.containsExactly(List.of("acl", "crowded", "var(sess.crowded)", "-m", "bool"));
+		// Past the bound a request is answered, by HAProxy: a stream with the busy event
+		// first, since the deny would end an EventSource for good
+		List<List<String>> rules = frontend.all("http-request");
+		List<String> stream = answer(frontend, "crowded");
+		assertThat(stream.subList(stream.indexOf("if"), stream.size())).containsExactly("if", "stream_request",
+				"crowded");
+		assertThat(value(stream, "status")).hasValue("200");
+		assertThat(headers(stream)).containsEntry("Connection", "close");
+		ProxyProblems.busyEvent(value(stream, "string").orElseThrow());
+		List<String> deny = List.of("http-request", "deny", "deny_status", "429", "if", "crowded");
+		assertThat(rules).containsSubsequence(stream, deny);
+		assertThat(rules.indexOf(deny)).as("before anything else answers or tracks the request").isOne();
+		// A flood, a multiple of the bound, is closed before anything is read
+		List<String> reject = frontend.last("tcp-request", "connection", "reject").orElseThrow();
+		assertThat(reject.subList(reject.indexOf("if"), reject.size())).hasSize(6)
+			.startsWith("if", "{")
+			.endsWith("ge", bound, "}");
+		assertThat(reject.get(reject.indexOf("{") + 1)).as("the connections of the address, divided by a factor")
+			.matches("sc0_conn_cur,div\\([2-9]\\)");
 	}
 
 	@Test
@@ -214,7 +236,7 @@ class HaproxyConfigTests {
 	}
 
 	@ParameterizedTest
-	@ValueSource(ints = { 500, 502, 503, 504 })
+	@ValueSource(ints = { 429, 500, 502, 503, 504 })
 	void haproxysOwnErrorIsAProblemThatSaysWhenToRetryAndClosesTheConnection(int status) {
 		// As HAProxy looks up an error of the backend: its own lines, else the defaults'
 		List<String> error = this.config.effective(this.backend, "http-error", "status", Integer.toString(status))

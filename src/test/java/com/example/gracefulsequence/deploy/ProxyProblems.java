@@ -57,13 +57,14 @@ final class ProxyProblems {
 	}
 
 	/**
-	 * Ask a proxy for the last value while no instance can answer it: the proxy's own
-	 * problem, with {@code Retry-After} and {@code Connection: close}.
+	 * Ask a proxy for the last value where the proxy answers itself: its own problem,
+	 * with {@code Retry-After} and {@code Connection: close}.
 	 * @param proxyPort the proxy's port
 	 * @param status the status the proxy gives
+	 * @return the problem
 	 * @throws IOException if the exchange fails
 	 */
-	static void aRequestGetsTheProxysOwnProblem(int proxyPort, int status) throws IOException {
+	static Problem aRequestGetsTheProxysOwnProblem(int proxyPort, int status) throws IOException {
 		HttpConnection.Response response = HttpConnection.get(proxyPort, "/sequence/last");
 		assertThat(response.status()).as(response.body()).isEqualTo(status);
 		assertThat(response.header("Content-Type")).isEqualTo("application/problem+json");
@@ -71,17 +72,18 @@ final class ProxyProblems {
 			.isNotNull()
 			.matches("[1-9][0-9]*");
 		assertThat(response.closesConnection()).as("Connection: close").isTrue();
-		problem(response.body(), status);
+		return problem(response.body(), status);
 	}
 
 	/**
-	 * Open a stream through a proxy while no instance can answer it: the proxy's own
-	 * {@code 200} event stream with a retry and one {@code busy} event, then the end of
-	 * the stream and of the connection.
+	 * Open a stream through a proxy where the proxy answers itself: its own {@code 200}
+	 * event stream with a retry and one {@code busy} event, then the end of the stream
+	 * and of the connection.
 	 * @param proxyPort the proxy's port
+	 * @return the problem of the busy event's data
 	 * @throws IOException if the exchange fails
 	 */
-	static void aStreamGetsTheProxysOwnBusyEvent(int proxyPort) throws IOException {
+	static Problem aStreamGetsTheProxysOwnBusyEvent(int proxyPort) throws IOException {
 		try (StreamConnection stream = StreamConnection.open(proxyPort, "/sequence/stream",
 				StreamConnection.EVENT_STREAM)) {
 			assertThat(stream.status()).as("an EventSource gives up for good on any other status").isEqualTo(200);
@@ -91,9 +93,10 @@ final class ProxyProblems {
 			assertThat(busy).as("an event").isNotNull();
 			assertThat(busy.name()).isEqualTo("busy");
 			assertThat(busy.retry()).as("retry: sent with it").isNotNull().isPositive();
-			problem(busy.data(), 503);
+			Problem problem = problem(busy.data(), 503);
 			assertThat(stream.next()).as("nothing after the busy event").isNull();
 			assertThat(stream.isClosedByServer()).as("the connection closed after it").isTrue();
+			return problem;
 		}
 	}
 
