@@ -12,6 +12,7 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.resource.Delay;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisProperties;
 import org.springframework.boot.data.redis.autoconfigure.LettuceClientConfigurationBuilderCustomizer;
@@ -19,19 +20,30 @@ import org.springframework.boot.data.redis.autoconfigure.LettuceClientOptionsBui
 import org.springframework.boot.health.registry.HealthContributorRegistry;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 /**
- * Cluster mode's beans. They exist in both modes, since the AOT-processed jar decides
- * every condition at build time, and do nothing unless {@code sequence.cluster.enabled}
- * is set when the instance starts: Spring Boot's Lettuce connection factory opens no
- * connection until one is asked for.
+ * Cluster mode's beans. Their definitions exist in both modes, since the AOT-processed
+ * jar decides every condition at build time; when the instance starts without
+ * {@code sequence.cluster.enabled}, {@link LocalModeWithoutRedis} takes out those that
+ * use Redis, with Spring Boot's, and the rest do nothing.
  *
  * @author graceful-sequence contributors
  */
 @Configuration(proxyBeanMethods = false)
 class ClusterConfiguration {
+
+	/**
+	 * In local mode, the Redis client's beans are taken out before any is created.
+	 * @param environment the environment, which says the mode
+	 * @return the post-processor that removes them
+	 */
+	@Bean
+	static LocalModeWithoutRedis localModeWithoutRedis(Environment environment) {
+		return new LocalModeWithoutRedis(environment);
+	}
 
 	@Bean
 	ClusterSettings clusterSettings(SequenceProperties properties, DataRedisProperties redis) {
@@ -50,10 +62,11 @@ class ClusterConfiguration {
 	}
 
 	@Bean
-	ClusterSequence clusterSequence(ClusterSettings settings, RedisSequenceStore store, ClusterOrigin origin,
-			SequenceHub hub, StateFileWriter stateFile, Clock clock, MeterRegistry registry,
-			HealthContributorRegistry health) {
-		return new ClusterSequence(settings, store, origin, hub, stateFile, clock, registry, health);
+	ClusterSequence clusterSequence(ClusterSettings settings, ObjectProvider<RedisSequenceStore> store,
+			ObjectProvider<ClusterOrigin> origin, SequenceHub hub, StateFileWriter stateFile, Clock clock,
+			MeterRegistry registry, HealthContributorRegistry health) {
+		return new ClusterSequence(settings, store.getIfAvailable(), origin.getIfAvailable(), hub, stateFile, clock,
+				registry, health);
 	}
 
 	/**

@@ -15,11 +15,11 @@ import org.slf4j.LoggerFactory;
 import org.springframework.core.NestedExceptionUtils;
 
 /**
- * In cluster mode, the hub starts from the cluster's history, read before the port opens,
- * rather than from the state file, which then only serves while Redis cannot be reached;
- * a stream that resumes from an id newer than this instance's latest is told whether the
- * cluster holds it, on a thread of its own. It warns once when Redis may evict the
- * sequence's keys or keeps no journal of them.
+ * In cluster mode (the only one where it exists), the hub starts from the cluster's
+ * history, read before the port opens, rather than from the state file, which then only
+ * serves while Redis cannot be reached; a stream that resumes from an id newer than this
+ * instance's latest is told whether the cluster holds it, on a thread of its own. It
+ * warns once when Redis may evict the sequence's keys or keeps no journal of them.
  *
  * @author graceful-sequence contributors
  */
@@ -48,9 +48,6 @@ final class ClusterOrigin implements SequenceOrigin {
 
 	@Override
 	public @Nullable List<SequenceValue> history() {
-		if (!this.settings.enabled()) {
-			return null;
-		}
 		RuntimeException failure = null;
 		// A few tries: the first connection of a busy machine may take longer than one
 		// call
@@ -83,10 +80,6 @@ final class ClusterOrigin implements SequenceOrigin {
 
 	@Override
 	public void holds(long eventId, Consumer<Boolean> answer) {
-		if (!this.settings.enabled()) {
-			answer.accept(false);
-			return;
-		}
 		// Off the request thread, bounded by the command timeout
 		this.lookups.execute(() -> {
 			boolean held;

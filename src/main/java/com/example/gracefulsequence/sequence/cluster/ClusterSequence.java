@@ -49,12 +49,26 @@ final class ClusterSequence extends ShutdownStepLifecycle {
 
 	private final @Nullable Node node;
 
-	ClusterSequence(ClusterSettings settings, RedisSequenceStore store, ClusterOrigin origin, SequenceHub hub,
-			StateFileWriter stateFile, Clock clock, MeterRegistry registry, HealthContributorRegistry health) {
+	/**
+	 * The instance's part in the cluster, or none.
+	 * @param settings the cluster's settings
+	 * @param store the cluster's store; {@code null} in local mode, where the Redis beans
+	 * do not exist ({@link LocalModeWithoutRedis})
+	 * @param origin the cluster's history for the hub; {@code null} in local mode
+	 * @param hub the hub the values go to
+	 * @param stateFile the state file's writer
+	 * @param clock the clock
+	 * @param registry the meters
+	 * @param health where the Redis health component goes
+	 */
+	ClusterSequence(ClusterSettings settings, @Nullable RedisSequenceStore store, @Nullable ClusterOrigin origin,
+			SequenceHub hub, StateFileWriter stateFile, Clock clock, MeterRegistry registry,
+			HealthContributorRegistry health) {
 		super(ShutdownStep.PRODUCER);
 		this.settings = settings;
 		this.hub = hub;
-		this.node = settings.enabled() ? new Node(store, origin, stateFile, clock, registry, health) : null;
+		this.node = (settings.enabled() && store != null && origin != null)
+				? new Node(store, origin, stateFile, clock, registry, health) : null;
 	}
 
 	/**

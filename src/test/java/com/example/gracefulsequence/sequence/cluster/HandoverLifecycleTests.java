@@ -19,8 +19,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.health.registry.DefaultHealthContributorRegistry;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
-import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,20 +32,17 @@ class HandoverLifecycleTests {
 
 	private final AtomicInteger callbacks = new AtomicInteger();
 
-	private static HandoverLifecycle handover(boolean clusterEnabled) {
+	private static HandoverLifecycle localHandover() {
 		SequenceProperties properties = new SequenceProperties(Duration.ofSeconds(2), 120, null,
 				Path.of("last-num-from-seq.txt"), 10, 0,
 				new SequenceProperties.Stream(Duration.ofSeconds(3), 64, Duration.ofSeconds(15)),
 				new SequenceProperties.Cors(List.of()), new SequenceProperties.FastPath(true),
-				new SequenceProperties.Cluster(clusterEnabled, Duration.ofSeconds(5), 0));
+				new SequenceProperties.Cluster(false, Duration.ofSeconds(5), 0));
 		ClusterSettings settings = ClusterSettings.of(properties, null);
-		// Never connected: nothing of Redis is touched in local mode
-		RedisSequenceStore store = new RedisSequenceStore(new StringRedisTemplate(), new LettuceConnectionFactory(),
-				settings.keep());
 		SimpleMeterRegistry registry = new SimpleMeterRegistry();
 		StateFile stateFile = new StateFile(properties.stateFile(), Clock.systemUTC());
 		SequenceHub hub = new SequenceHub(new SubscriberPlaces(10, 0), 64, Duration.ZERO, System::nanoTime, null);
-		ClusterSequence cluster = new ClusterSequence(settings, store, new ClusterOrigin(settings, store), hub,
+		ClusterSequence cluster = new ClusterSequence(settings, null, null, hub,
 				new StateFileWriter(stateFile, Clock.systemUTC(), registry), Clock.systemUTC(), registry,
 				new DefaultHealthContributorRegistry());
 		return new HandoverLifecycle(cluster, settings);
@@ -55,7 +50,7 @@ class HandoverLifecycleTests {
 
 	@Test
 	void inLocalModeTheStepSaysThereIsNothingToHandOverAndCallsBack(CapturedOutput output) {
-		HandoverLifecycle handover = handover(false);
+		HandoverLifecycle handover = localHandover();
 		handover.start();
 		handover.stop(this.callbacks::incrementAndGet);
 		assertThat(this.callbacks).hasValue(1);
@@ -66,7 +61,7 @@ class HandoverLifecycleTests {
 
 	@Test
 	void theStepStopsBeforeTheStreamsAreToldToGo() {
-		assertThat(handover(false).getPhase()).isGreaterThan(ShutdownStep.STREAMS.phase());
+		assertThat(localHandover().getPhase()).isGreaterThan(ShutdownStep.STREAMS.phase());
 	}
 
 }

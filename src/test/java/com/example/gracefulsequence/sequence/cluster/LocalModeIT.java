@@ -6,12 +6,14 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import com.example.gracefulsequence.ClusterSeries;
 import com.example.gracefulsequence.HttpConnection;
@@ -26,8 +28,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The packaged jar started without the cluster switch, with {@code spring.data.redis.*}
  * pointing at a port that stands in for a Redis nobody should reach, touches no Redis: no
- * connection from start to exit, no Redis component in {@code /actuator/health}, no
- * cluster or Lettuce meter, and no warning or error about Redis in its log.
+ * connection from start to exit, no Redis client thread, no Redis component in
+ * {@code /actuator/health}, no cluster or Lettuce meter, and no warning or error about
+ * Redis in its log.
  *
  * @author graceful-sequence contributors
  */
@@ -60,6 +63,9 @@ class LocalModeIT {
 			HttpConnection.Response health = service.get("/actuator/health");
 			HttpConnection.Response scrape = service.get("/actuator/prometheus");
 			assertThat(connectionsTo(redis)).as("connections to Redis while running").isEmpty();
+			assertThat(threadNames(service.pid())).as("the service's threads")
+				.isNotEmpty()
+				.noneMatch((name) -> REDIS.matcher(name).matches());
 
 			JsonNode components = json.readTree(health.body()).at("/components");
 			assertThat(components.propertyNames()).as("health components")
@@ -84,6 +90,24 @@ class LocalModeIT {
 			assertThat(service.logLines()).as("WARN and ERROR lines")
 				.filteredOn((line) -> line.contains(" WARN ") || line.contains(" ERROR "))
 				.noneMatch((line) -> REDIS.matcher(line).matches());
+		}
+	}
+
+	/**
+	 * The names of a process's threads as Linux shows them (their first 15 characters),
+	 * which the JVM sets from the Java names: a Lettuce client runs its timer on
+	 * {@code lettuce-timer-N} from the moment its resources exist.
+	 * @param pid the process
+	 * @return the names
+	 * @throws IOException if {@code /proc} cannot be read
+	 */
+	private static List<String> threadNames(long pid) throws IOException {
+		try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+			List<String> names = new ArrayList<>();
+			for (Path task : tasks.toList()) {
+				names.add(Files.readString(task.resolve("comm")).strip());
+			}
+			return names;
 		}
 	}
 
