@@ -180,21 +180,25 @@ public final class SequenceHub {
 	 * Subscribe a stream that was {@link #admitStream(String) admitted}: it gets the
 	 * values after the given event id, or the current value, and then every new one,
 	 * until it ends or the hub closes. An id newer than the latest here is asked of the
-	 * origin this hub follows, if any: an id it holds gets the values after it as they
-	 * come, never an older one.
+	 * origin this hub follows: an id it holds gets the values after it as they come,
+	 * never an older one. Without an origin nobody holds such an id, and the stream
+	 * starts with the current value.
 	 * @param stream the stream
 	 * @param lastEventId the id of the last event the client had, or -1
 	 */
 	public void subscribe(Subscriber stream, long lastEventId) {
 		SequenceOrigin origin = this.origin;
 		SequenceValue latest = latest();
-		if (origin != null && latest != null && lastEventId > latest.eventId()) {
+		if (latest == null || lastEventId <= latest.eventId()) {
+			join(stream, lastEventId);
+		}
+		else if (origin != null) {
 			// This instance may lag behind the origin: never an older value than the
 			// client had
 			origin.holds(lastEventId, (held) -> join(stream, held ? lastEventId : -1));
 		}
 		else {
-			join(stream, lastEventId);
+			join(stream, -1);
 		}
 	}
 

@@ -1,6 +1,7 @@
 package com.example.gracefulsequence.sequence.cluster;
 
 import java.time.Clock;
+import java.util.Map;
 
 import io.lettuce.core.resource.DefaultClientResources;
 import org.junit.jupiter.api.AfterEach;
@@ -9,6 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.beans.factory.support.RootBeanDefinition;
 import org.springframework.context.aot.AbstractAotProcessor;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.mock.env.MockEnvironment;
@@ -43,6 +46,18 @@ class LocalModeWithoutRedisTests {
 		DefaultListableBeanFactory beanFactory = jarLikeBeanFactory();
 		new LocalModeWithoutRedis(new MockEnvironment().withProperty("sequence.cluster.enabled", "true"))
 			.postProcessBeanFactory(beanFactory);
+		assertThat(beanFactory.getBeanDefinitionNames()).hasSize(7);
+	}
+
+	@Test
+	void theSwitchIsReadAsSpringBootBindsIt() {
+		// As the Kubernetes files set it
+		MockEnvironment environment = new MockEnvironment();
+		environment.getPropertySources()
+			.addFirst(new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+					Map.of("SEQUENCE_CLUSTER_ENABLED", "true")));
+		DefaultListableBeanFactory beanFactory = jarLikeBeanFactory();
+		new LocalModeWithoutRedis(environment).postProcessBeanFactory(beanFactory);
 		assertThat(beanFactory.getBeanDefinitionNames()).hasSize(7);
 	}
 
