@@ -40,10 +40,7 @@ class HaproxyIT {
 	@Test
 	void streamsOfOneAddressPastHaproxysBoundAreTurnedAwayThereWhileAnotherAddressGetsOne(@TempDir Path directory)
 			throws Exception {
-		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
-				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS))) {
-			service.awaitReady();
-			service.awaitReceived(1, Duration.ofSeconds(30));
+		try (ServiceProcess service = servingBehindAProxy(directory)) {
 			try (HaproxyProcess haproxy = haproxyInFrontOf(service.port(), FreePort.find(), directory, Map.of())) {
 				ProxyDefences.streamsPastTheBoundOfOneAddressAreTurnedAwayByTheProxy(haproxy.port(), service,
 						STREAMS_PER_ADDRESS);
@@ -54,10 +51,7 @@ class HaproxyIT {
 	@Test
 	void connectionsOfOneAddressPastHaproxysBoundGetAProblemOrABusyEventAndAFloodIsClosedUnread(@TempDir Path directory)
 			throws Exception {
-		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
-				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS))) {
-			service.awaitReady();
-			service.awaitReceived(1, Duration.ofSeconds(30));
+		try (ServiceProcess service = servingBehindAProxy(directory)) {
 			try (HaproxyProcess haproxy = haproxyInFrontOf(service.port(), FreePort.find(), directory, Map.of(),
 					Map.of("GRACEFUL_SEQUENCE_CONNECTIONS_PER_SOURCE", Integer.toString(CONNECTIONS_PER_ADDRESS)))) {
 				List<HttpConnection> held = new ArrayList<>();
@@ -139,6 +133,21 @@ class HaproxyIT {
 		Map<String, String> bounds = new HashMap<>(environment);
 		bounds.put("GRACEFUL_SEQUENCE_STREAMS_PER_SOURCE", Integer.toString(STREAMS_PER_ADDRESS));
 		return HaproxyProcess.start(HaproxyProcess.executable(), prefix, copy, port, bounds);
+	}
+
+	// Ready, with a value to serve
+	private static ServiceProcess servingBehindAProxy(Path directory) throws IOException {
+		ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
+				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS));
+		try {
+			service.awaitReady();
+			service.awaitReceived(1, Duration.ofSeconds(30));
+			return service;
+		}
+		catch (RuntimeException | Error ex) {
+			service.close();
+			throw ex;
+		}
 	}
 
 	private static Path workingDirectory(Path directory) throws IOException {
