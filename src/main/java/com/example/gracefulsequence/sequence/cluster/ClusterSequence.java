@@ -2,6 +2,7 @@ package com.example.gracefulsequence.sequence.cluster;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -67,8 +68,9 @@ final class ClusterSequence extends ShutdownStepLifecycle {
 		super(ShutdownStep.PRODUCER);
 		this.settings = settings;
 		this.hub = hub;
-		this.node = (settings.enabled() && store != null && origin != null)
-				? new Node(store, origin, stateFile, clock, registry, health) : null;
+		this.node = settings.enabled() ? new Node(Objects.requireNonNull(store, "no Redis store in cluster mode"),
+				Objects.requireNonNull(origin, "no cluster origin in cluster mode"), stateFile, clock, registry, health)
+				: null;
 	}
 
 	/**
