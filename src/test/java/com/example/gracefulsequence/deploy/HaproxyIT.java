@@ -40,7 +40,8 @@ class HaproxyIT {
 	@Test
 	void streamsOfOneAddressPastHaproxysBoundAreTurnedAwayThereWhileAnotherAddressGetsOne(@TempDir Path directory)
 			throws Exception {
-		try (ServiceProcess service = servingBehindAProxy(directory)) {
+		try (ServiceProcess service = ProxyDefences.servingBehindAProxy(workingDirectory(directory),
+				STREAMS_PER_ADDRESS)) {
 			try (HaproxyProcess haproxy = haproxyInFrontOf(service.port(), FreePort.find(), directory, Map.of())) {
 				ProxyDefences.streamsPastTheBoundOfOneAddressAreTurnedAwayByTheProxy(haproxy.port(), service,
 						STREAMS_PER_ADDRESS);
@@ -51,7 +52,8 @@ class HaproxyIT {
 	@Test
 	void connectionsOfOneAddressPastHaproxysBoundGetAProblemOrABusyEventAndAFloodIsClosedUnread(@TempDir Path directory)
 			throws Exception {
-		try (ServiceProcess service = servingBehindAProxy(directory)) {
+		try (ServiceProcess service = ProxyDefences.servingBehindAProxy(workingDirectory(directory),
+				STREAMS_PER_ADDRESS)) {
 			try (HaproxyProcess haproxy = haproxyInFrontOf(service.port(), FreePort.find(), directory, Map.of(),
 					Map.of("GRACEFUL_SEQUENCE_CONNECTIONS_PER_SOURCE", Integer.toString(CONNECTIONS_PER_ADDRESS)))) {
 				List<HttpConnection> held = new ArrayList<>();
@@ -133,21 +135,6 @@ class HaproxyIT {
 		Map<String, String> bounds = new HashMap<>(environment);
 		bounds.put("GRACEFUL_SEQUENCE_STREAMS_PER_SOURCE", Integer.toString(STREAMS_PER_ADDRESS));
 		return HaproxyProcess.start(HaproxyProcess.executable(), prefix, copy, port, bounds);
-	}
-
-	// Ready, with a value to serve
-	private static ServiceProcess servingBehindAProxy(Path directory) throws IOException {
-		ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
-				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS));
-		try {
-			service.awaitReady();
-			service.awaitReceived(1, Duration.ofSeconds(30));
-			return service;
-		}
-		catch (RuntimeException | Error ex) {
-			service.close();
-			throw ex;
-		}
 	}
 
 	private static Path workingDirectory(Path directory) throws IOException {

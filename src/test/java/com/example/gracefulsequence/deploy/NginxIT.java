@@ -156,12 +156,10 @@ class NginxIT {
 	@Test
 	void streamsOfOneAddressPastNginxsBoundAreTurnedAwayThereWhileAnotherAddressGetsOne(@TempDir Path directory)
 			throws Exception {
-		try (ServiceProcess service = ServiceProcess.start(workingDirectory(directory),
-				ProxyDefences.serviceBehindAProxy(STREAMS_PER_ADDRESS));
+		try (ServiceProcess service = ProxyDefences.servingBehindAProxy(workingDirectory(directory),
+				STREAMS_PER_ADDRESS);
 				NginxProcess nginx = nginxInFrontOf(service.port(), directory,
 						Map.of("limit_conn graceful_sequence_streams", Integer.toString(STREAMS_PER_ADDRESS)))) {
-			service.awaitReady();
-			service.awaitReceived(1, Duration.ofSeconds(30));
 			ProxyDefences.streamsPastTheBoundOfOneAddressAreTurnedAwayByTheProxy(nginx.port(), service,
 					STREAMS_PER_ADDRESS);
 		}

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,6 +64,27 @@ final class ProxyDefences {
 				"--server.tomcat.remoteip.internal-proxies=127[.]0[.]0[.]1",
 				"--sequence.max-subscribers=" + (streamsPerAddress * 4),
 				"--sequence.max-subscribers-per-client=" + streamsPerAddress };
+	}
+
+	/**
+	 * Start the service as {@link #serviceBehindAProxy(int)} says and wait until it is
+	 * ready with a value to serve.
+	 * @param directory the working directory of the service
+	 * @param streamsPerAddress the proxy's bound on the streams of one address
+	 * @return the running service, which the caller closes
+	 * @throws IOException if the service cannot be started
+	 */
+	static ServiceProcess servingBehindAProxy(Path directory, int streamsPerAddress) throws IOException {
+		ServiceProcess service = ServiceProcess.start(directory, serviceBehindAProxy(streamsPerAddress));
+		try {
+			service.awaitReady();
+			service.awaitReceived(1, Duration.ofSeconds(30));
+			return service;
+		}
+		catch (RuntimeException | Error ex) {
+			service.close();
+			throw ex;
+		}
 	}
 
 	/**

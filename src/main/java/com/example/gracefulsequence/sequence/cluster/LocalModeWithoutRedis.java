@@ -2,6 +2,7 @@ package com.example.gracefulsequence.sequence.cluster;
 
 import java.util.List;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +55,7 @@ final class LocalModeWithoutRedis implements BeanFactoryPostProcessor {
 		logger.debug("Local mode: removed the Redis beans {}", removed);
 	}
 
-	private static boolean usesRedis(Class<?> type) {
+	private static boolean usesRedis(@Nullable Class<?> type) {
 		return type != null && (USING_REDIS.contains(type)
 				|| REDIS_PACKAGES.stream().anyMatch((prefix) -> type.getName().startsWith(prefix)));
 	}

@@ -131,10 +131,9 @@ class ClusterRedisIT {
 				List<Entry> history = cluster.history();
 				// Nothing already written is lost
 				assertThat(history).containsAll(before);
-				// The sequence goes on within a lease and a period of Redis' return, at
-				// the
-				// period, with no burst of the values the outage missed (ids are Redis'
-				// clock at each append, the test's clock on this machine)
+				// The sequence goes on within a lease and a period of Redis' return,
+				// at the period, with no burst of the values the outage missed (ids
+				// are Redis' clock at each append, the test's clock on this machine)
 				List<Entry> after = history.subList(before.size(), history.size());
 				logger.info("The first value after Redis' return came {} ms after it; the ids that followed {}",
 						after.get(0).id() - restartedAt, after.stream().map(Entry::id).toList());

@@ -52,9 +52,8 @@ class LocalModeIT {
 		try (ServerSocket redis = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
 				ServiceProcess service = ServiceProcess.start(this.directory, "--spring.data.redis.host=127.0.0.1",
 						"--spring.data.redis.port=" + redis.getLocalPort(),
-						// A health check or a client that did reach it would fail within
-						// a
-						// second, not hang the request for Lettuce's default minute
+						// A client that did reach it would fail within a second, not
+						// hang for Lettuce's default minute
 						"--spring.data.redis.timeout=1s", "--spring.data.redis.connect-timeout=1s",
 						"--sequence.period=" + PERIOD.toMillis() + "ms")) {
 			service.awaitReady();
